@@ -1,0 +1,7 @@
+export { opencodeBinaryPath } from "./binary.js";
+export { getFreePort } from "./port.js";
+export { isProcessAlive, waitForProcessExit } from "./process.js";
+export type { RawOpenCode, StartRawOpenCodeOptions } from "./raw-opencode.js";
+export { isolatedOpenCodeEnv, startRawOpenCode } from "./raw-opencode.js";
+export type { TempHome } from "./temp-home.js";
+export { makeTempHome } from "./temp-home.js";
