@@ -1,6 +1,6 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, type ViteUserConfig } from "vitest/config";
 
-export default defineConfig({
+const config: ViteUserConfig = defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Real `opencode serve` processes start in 1-2 s, more on a loaded 2-core CI box.
@@ -8,3 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
   },
 });
+
+export default config;

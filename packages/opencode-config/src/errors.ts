@@ -1,5 +1,4 @@
 const marker = "taos.opencode.error";
-const symbol: unique symbol = Symbol.for(marker);
 
 /** Options every taos-opencode error accepts. */
 export interface TaosOpenCodeErrorOptions {
@@ -13,19 +12,38 @@ export interface TaosOpenCodeErrorOptions {
  *
  * `TaosOpenCodeError.isInstance(value)` works across duplicate installs of a
  * package (two copies of a class are two classes, but `Symbol.for` keys are
- * global), which `instanceof` does not.
+ * global), which `instanceof` does not. A subclass brands itself the same way:
+ *
+ * ```ts
+ * const marker = "taos.opencode.error.MyError";
+ * export class MyError extends TaosOpenCodeError {
+ *   constructor(options: TaosOpenCodeErrorOptions) {
+ *     super(options);
+ *     TaosOpenCodeError.brand(this, marker);
+ *   }
+ *   static override isInstance(value: unknown): value is MyError {
+ *     return TaosOpenCodeError.hasMarker(value, marker);
+ *   }
+ * }
+ * ```
+ * (A `[symbol] = true` class field would be shorter, but `isolatedDeclarations`
+ * cannot emit computed class members.)
  */
 export class TaosOpenCodeError extends Error {
-  private readonly [symbol] = true;
-
   constructor({ message, cause }: TaosOpenCodeErrorOptions) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
+    TaosOpenCodeError.brand(this, marker);
   }
 
   /** True for any taos-opencode error, from any copy of any of its packages. */
   static isInstance(value: unknown): value is TaosOpenCodeError {
     return TaosOpenCodeError.hasMarker(value, marker);
+  }
+
+  /** Marks `instance` with the global symbol `Symbol.for(markerName)` (not enumerable). */
+  protected static brand(instance: object, markerName: string): void {
+    Object.defineProperty(instance, Symbol.for(markerName), { value: true });
   }
 
   /** Checks a `Symbol.for(markerName)` brand; subclasses use it for their own `isInstance`. */
@@ -34,7 +52,6 @@ export class TaosOpenCodeError extends Error {
     return (
       value != null &&
       typeof value === "object" &&
-      key in value &&
       (value as Record<symbol, unknown>)[key] === true
     );
   }

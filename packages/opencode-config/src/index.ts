@@ -1,1 +1,19 @@
-export {};
+export type {
+  OpenCodeConfigFile,
+  OpenCodeConfigOptions,
+  OpenCodeProviderConfig,
+  PermissionAction,
+  PermissionConfig,
+} from "./config.js";
+export {
+  buildOpenCodeConfig,
+  OPENCODE_CONFIG_SCHEMA,
+  opencodeConfigPath,
+  requireHome,
+  toConfigEnv,
+  validateOpenCodeConfigOptions,
+} from "./config.js";
+export type { TaosOpenCodeErrorOptions } from "./errors.js";
+export { TaosOpenCodeError } from "./errors.js";
+export { ConfigValidationError } from "./validation-error.js";
+export { ensurePrivateDir, writeOpenCodeConfig } from "./write.js";

@@ -1,0 +1,182 @@
+import { isAbsolute, join } from "node:path";
+import { ConfigValidationError } from "./validation-error.js";
+
+export const OPENCODE_CONFIG_SCHEMA = "https://opencode.ai/config.json";
+
+/** What opencode does when a tool needs permission. */
+export type PermissionAction = "allow" | "ask" | "deny";
+
+/**
+ * opencode's `permission` block: one action for everything, or per tool
+ * (`bash`, `edit`, `webfetch`, ...), where a tool may take per-pattern actions.
+ */
+export type PermissionConfig =
+  | PermissionAction
+  | Readonly<Record<string, PermissionAction | Readonly<Record<string, PermissionAction>>>>;
+
+export interface OpenCodeConfigOptions {
+  /** The LiteLLM proxy's OpenAI-compatible base URL, e.g. `http://litellm:4000/v1`. */
+  readonly baseURL: string;
+  /** The agent's own LiteLLM virtual key. Never logged, never put in an error message. */
+  readonly apiKey: string;
+  /** Model ids the agent may use, in order; opencode lists them under the provider. */
+  readonly modelIds: readonly string[];
+  /** The provider id opencode knows the proxy by. @default "litellm" */
+  readonly providerId?: string;
+  /** The provider's display name. @default "LiteLLM" */
+  readonly providerName?: string;
+  /** opencode's `permission` block, written only when given. */
+  readonly permission?: PermissionConfig;
+  /**
+   * More top-level opencode config keys, merged under ours: `provider`,
+   * `permission` and `$schema` always come from the options above.
+   */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+export interface OpenCodeProviderConfig {
+  readonly npm: "@ai-sdk/openai-compatible";
+  readonly name: string;
+  readonly options: { readonly baseURL: string; readonly apiKey: string };
+  readonly models: Readonly<Record<string, Readonly<Record<string, never>>>>;
+}
+
+/** The `opencode.json` we write. */
+export interface OpenCodeConfigFile {
+  readonly $schema: string;
+  readonly provider: Readonly<Record<string, OpenCodeProviderConfig>>;
+  readonly permission?: PermissionConfig;
+  readonly [key: string]: unknown;
+}
+
+const PERMISSION_ACTIONS = new Set<unknown>(["allow", "ask", "deny"]);
+const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// Whitespace or control characters would corrupt the Authorization header.
+const BAD_KEY_CHAR = /[\s\u0000-\u001f\u007f]/;
+
+function fail(field: string, message: string): never {
+  throw new ConfigValidationError({ field, message });
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
+  if (value.trim() === "") fail(field, "must not be empty");
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+function validatePermission(value: unknown): void {
+  if (PERMISSION_ACTIONS.has(value)) return;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail("permission", `must be "allow", "ask", "deny" or an object of them, got ${describe(value)}`);
+  }
+  for (const [tool, action] of Object.entries(value)) {
+    if (PERMISSION_ACTIONS.has(action)) continue;
+    if (action !== null && typeof action === "object" && !Array.isArray(action)) {
+      for (const [pattern, inner] of Object.entries(action)) {
+        if (!PERMISSION_ACTIONS.has(inner)) {
+          fail(`permission.${tool}.${pattern}`, 'must be "allow", "ask" or "deny"');
+        }
+      }
+      continue;
+    }
+    fail(`permission.${tool}`, 'must be "allow", "ask", "deny" or an object of them');
+  }
+}
+
+/**
+ * Checks every option and throws a `ConfigValidationError` naming the first bad
+ * one. Accepts `unknown` so that callers holding untyped input get the same checks.
+ */
+export function validateOpenCodeConfigOptions(
+  options: unknown,
+): asserts options is OpenCodeConfigOptions {
+  if (options === null || typeof options !== "object") {
+    fail("options", `must be an object, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+
+  const baseURL = requireString(o.baseURL, "baseURL");
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    fail("baseURL", "must be an absolute http(s) URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail("baseURL", `must use http or https, got "${url.protocol}"`);
+  }
+  if (url.username || url.password) fail("baseURL", "must not carry credentials");
+
+  // The key's value never reaches a message: only what is wrong with it.
+  if (typeof o.apiKey !== "string") fail("apiKey", `must be a string, got ${describe(o.apiKey)}`);
+  if (o.apiKey === "") fail("apiKey", "must not be empty");
+  if (BAD_KEY_CHAR.test(o.apiKey)) fail("apiKey", "must not contain whitespace or control characters");
+
+  if (!Array.isArray(o.modelIds)) fail("modelIds", `must be an array, got ${describe(o.modelIds)}`);
+  if (o.modelIds.length === 0) fail("modelIds", "must name at least one model");
+  const seen = new Set<string>();
+  o.modelIds.forEach((id: unknown, index: number) => {
+    const field = `modelIds[${index}]`;
+    requireString(id, field);
+    if (seen.has(id as string)) fail(field, `duplicate model id "${id as string}"`);
+    seen.add(id as string);
+  });
+
+  if (o.providerId !== undefined) {
+    const id = requireString(o.providerId, "providerId");
+    if (!PROVIDER_ID.test(id)) {
+      fail("providerId", "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'");
+    }
+  }
+  if (o.providerName !== undefined) requireString(o.providerName, "providerName");
+  if (o.permission !== undefined) validatePermission(o.permission);
+  if (o.extra !== undefined && (o.extra === null || typeof o.extra !== "object" || Array.isArray(o.extra))) {
+    fail("extra", `must be an object, got ${describe(o.extra)}`);
+  }
+}
+
+/** Builds opencode's config for a LiteLLM provider. Pure; validates first. */
+export function buildOpenCodeConfig(options: OpenCodeConfigOptions): OpenCodeConfigFile {
+  validateOpenCodeConfigOptions(options);
+  const providerId = options.providerId ?? "litellm";
+  const models: Record<string, Record<string, never>> = {};
+  for (const id of options.modelIds) models[id] = {};
+  const provider: OpenCodeProviderConfig = {
+    npm: "@ai-sdk/openai-compatible",
+    name: options.providerName ?? "LiteLLM",
+    options: { baseURL: options.baseURL, apiKey: options.apiKey },
+    models,
+  };
+  return {
+    ...options.extra,
+    $schema: OPENCODE_CONFIG_SCHEMA,
+    provider: { [providerId]: provider },
+    ...(options.permission === undefined ? {} : { permission: options.permission }),
+  };
+}
+
+/** Where opencode reads its global config for a given home: `<home>/.config/opencode/opencode.json`. */
+export function opencodeConfigPath(home: string): string {
+  return join(requireHome(home), ".config", "opencode", "opencode.json");
+}
+
+/** Checks that `home` is an absolute path and returns it. */
+export function requireHome(home: unknown): string {
+  const value = requireString(home, "home");
+  if (!isAbsolute(value)) fail("home", `must be an absolute path, got "${value}"`);
+  return value;
+}
+
+/**
+ * The config as an environment variable, for callers that want no file on disk.
+ * opencode reads `OPENCODE_CONFIG_CONTENT` on top of its config files.
+ */
+export function toConfigEnv(options: OpenCodeConfigOptions): { OPENCODE_CONFIG_CONTENT: string } {
+  return { OPENCODE_CONFIG_CONTENT: JSON.stringify(buildOpenCodeConfig(options)) };
+}
