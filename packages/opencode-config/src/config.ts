@@ -73,7 +73,10 @@ function describe(value: unknown): string {
 function validatePermission(value: unknown): void {
   if (PERMISSION_ACTIONS.has(value)) return;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    fail("permission", `must be "allow", "ask", "deny" or an object of them, got ${describe(value)}`);
+    fail(
+      "permission",
+      `must be "allow", "ask", "deny" or an object of them, got ${describe(value)}`,
+    );
   }
   for (const [tool, action] of Object.entries(value)) {
     if (PERMISSION_ACTIONS.has(action)) continue;
@@ -116,7 +119,8 @@ export function validateOpenCodeConfigOptions(
   // The key's value never reaches a message: only what is wrong with it.
   if (typeof o.apiKey !== "string") fail("apiKey", `must be a string, got ${describe(o.apiKey)}`);
   if (o.apiKey === "") fail("apiKey", "must not be empty");
-  if (BAD_KEY_CHAR.test(o.apiKey)) fail("apiKey", "must not contain whitespace or control characters");
+  if (BAD_KEY_CHAR.test(o.apiKey))
+    fail("apiKey", "must not contain whitespace or control characters");
 
   if (!Array.isArray(o.modelIds)) fail("modelIds", `must be an array, got ${describe(o.modelIds)}`);
   if (o.modelIds.length === 0) fail("modelIds", "must name at least one model");
@@ -131,12 +135,18 @@ export function validateOpenCodeConfigOptions(
   if (o.providerId !== undefined) {
     const id = requireString(o.providerId, "providerId");
     if (!PROVIDER_ID.test(id)) {
-      fail("providerId", "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'");
+      fail(
+        "providerId",
+        "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'",
+      );
     }
   }
   if (o.providerName !== undefined) requireString(o.providerName, "providerName");
   if (o.permission !== undefined) validatePermission(o.permission);
-  if (o.extra !== undefined && (o.extra === null || typeof o.extra !== "object" || Array.isArray(o.extra))) {
+  if (
+    o.extra !== undefined &&
+    (o.extra === null || typeof o.extra !== "object" || Array.isArray(o.extra))
+  ) {
     fail("extra", `must be an object, got ${describe(o.extra)}`);
   }
 }

@@ -50,9 +50,7 @@ export class TaosOpenCodeError extends Error {
   protected static hasMarker(value: unknown, markerName: string): boolean {
     const key = Symbol.for(markerName);
     return (
-      value != null &&
-      typeof value === "object" &&
-      (value as Record<symbol, unknown>)[key] === true
+      value != null && typeof value === "object" && (value as Record<symbol, unknown>)[key] === true
     );
   }
 }

@@ -80,7 +80,10 @@ export async function startRawOpenCode(options: StartRawOpenCodeOptions): Promis
     await child.catch(() => undefined);
   };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`opencode not listening after 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`opencode not listening after 30 s:\n${output}`)),
+      30_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       if (output.includes("listening on")) {

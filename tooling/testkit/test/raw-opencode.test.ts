@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isProcessAlive, makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "../src/index.js";
+import {
+  isProcessAlive,
+  makeTempHome,
+  type RawOpenCode,
+  startRawOpenCode,
+  type TempHome,
+} from "../src/index.js";
 
 describe("startRawOpenCode", () => {
   let home: TempHome;
