@@ -155,8 +155,8 @@ export function validateOpenCodeConfigOptions(
 export function buildOpenCodeConfig(options: OpenCodeConfigOptions): OpenCodeConfigFile {
   validateOpenCodeConfigOptions(options);
   const providerId = options.providerId ?? "litellm";
-  const models: Record<string, Record<string, never>> = {};
-  for (const id of options.modelIds) models[id] = {};
+  // fromEntries defines own keys, so even an id like "__proto__" stays a model.
+  const models = Object.fromEntries(options.modelIds.map((id) => [id, {}]));
   const provider: OpenCodeProviderConfig = {
     npm: "@ai-sdk/openai-compatible",
     name: options.providerName ?? "LiteLLM",

@@ -64,6 +64,13 @@ describe("buildOpenCodeConfig", () => {
     expect(config.$schema).toBe("https://opencode.ai/config.json");
   });
 
+  it("keeps model ids that are also Object.prototype names", () => {
+    const config = buildOpenCodeConfig({ ...base, modelIds: ["__proto__", "constructor"] });
+    expect(JSON.parse(JSON.stringify(config)).provider.litellm.models).toEqual(
+      JSON.parse('{"__proto__": {}, "constructor": {}}'),
+    );
+  });
+
   it("is pure: the same options give equal output and the input is not changed", () => {
     const options = { ...base, modelIds: [...base.modelIds] };
     expect(buildOpenCodeConfig(options)).toEqual(buildOpenCodeConfig(options));
