@@ -1,1 +1,19 @@
-export {};
+export { FakeLiteLLMOptionsError, startFakeLiteLLM } from "./server.js";
+export type {
+  ChatContentPart,
+  ChatMessage,
+  ChatToolCall,
+  ErrorScript,
+  FakeLiteLLM,
+  FakeLiteLLMOptions,
+  HangUpScript,
+  Matcher,
+  RecordedRequest,
+  Rule,
+  Script,
+  StallScript,
+  TextScript,
+  ToolCallScript,
+  ToolCallSpec,
+} from "./types.js";
+export { splitText } from "./wire.js";
