@@ -1,3 +1,4 @@
+import { buildOpenCodeConfig } from "@taos/opencode-config";
 import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
@@ -29,19 +30,13 @@ beforeAll(async () => {
   home = await makeTempHome("taos-fake-litellm-");
   opencode = await startRawOpenCode({
     home: home.path,
-    config: {
-      $schema: "https://opencode.ai/config.json",
-      provider: {
-        litellm: {
-          npm: "@ai-sdk/openai-compatible",
-          name: "LiteLLM",
-          options: { baseURL: llm.url, apiKey: KEY },
-          models: { "fake-model": {} },
-        },
-      },
-      // opencode 1.18.33 allows bash by default; say so anyway so the test does not hang on a default change.
+    config: buildOpenCodeConfig({
+      baseURL: llm.url,
+      apiKey: KEY,
+      modelIds: ["fake-model"],
+      // opencode 1.18.33 allows bash by default; say so anyway so a default change cannot hang the test.
       permission: { bash: "allow" },
-    },
+    }),
   });
 });
 
