@@ -1,1 +1,31 @@
-export {};
+export type { PromptOptions } from "./adapter.js";
+export { OpenCodeAdapter } from "./adapter.js";
+export type { Attachment, FilePartInput } from "./client/attachments.js";
+export { toFileParts } from "./client/attachments.js";
+export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
+export type {
+  AskDecision,
+  OpenCodeAdapterConfig,
+  PermissionDecision,
+  PermissionPolicy,
+  PermissionReply,
+  PermissionRequest,
+  QuestionAnswers,
+  QuestionItem,
+  QuestionOption,
+  QuestionPolicy,
+  QuestionRequest,
+} from "./client/config.js";
+export type { EventStreamFailure, OpenCodeHttpErrorOptions } from "./client/errors.js";
+export {
+  OpenCodeAdapterClosedError,
+  OpenCodeAdapterConfigError,
+  OpenCodeEventStreamError,
+  OpenCodeHttpError,
+  OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
+} from "./client/errors.js";
+export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
+export type { OpenCodeLogger } from "./client/logger.js";
+export type { OpenCodeTurnResult } from "./client/turn.js";
+export { ErrorCode } from "./client/turn.js";

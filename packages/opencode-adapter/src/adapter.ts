@@ -1,0 +1,271 @@
+import { randomUUID } from "node:crypto";
+import type { TurnFailure } from "./codec.js";
+import { createTurnState, finishTurn } from "./codec.js";
+import type { Attachment } from "./client/attachments.js";
+import { toFileParts } from "./client/attachments.js";
+import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";
+import { resolveAdapterConfig } from "./client/config.js";
+import type { ServerConnection } from "./client/connection.js";
+import { acquireConnection } from "./client/connection.js";
+import {
+  OpenCodeAdapterClosedError,
+  OpenCodeAdapterConfigError,
+  OpenCodeEventStreamError,
+  OpenCodeHttpError,
+  OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
+} from "./client/errors.js";
+import { abortable } from "./client/event-hub.js";
+import { errorField } from "./client/logger.js";
+import type { OpenCodeTurnResult, SessionRef } from "./client/turn.js";
+import { ErrorCode, streamErrorCode, Turn } from "./client/turn.js";
+import type { Reply, Sink } from "./reply.js";
+
+export interface PromptOptions {
+  /** Put on every reply as `trace_id`; a random UUID when unset. */
+  readonly traceId?: string;
+  readonly attachments?: readonly Attachment[];
+  /** Aborts the turn: opencode is told to stop, and the turn ends `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+interface SessionInfo {
+  readonly id?: unknown;
+  readonly directory?: unknown;
+}
+
+/**
+ * Drives turns of one opencode session over `opencode serve`'s HTTP API and its shared
+ * event stream, sending taOS replies to the sink.
+ *
+ * ```ts
+ * const adapter = new OpenCodeAdapter({ baseUrl, password, modelId: "gpt-4o" }, (reply) => send(reply));
+ * const result = await adapter.prompt("Hello", { traceId: "t-1" });
+ * await adapter.close();
+ * ```
+ */
+export class OpenCodeAdapter {
+  private readonly config: ResolvedAdapterConfig;
+  private readonly sink: Sink;
+  private connection: ServerConnection | undefined;
+  private session: SessionRef | undefined;
+  private sessionPending: Promise<SessionRef> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly turns = new Set<Turn>();
+
+  /** Checks the whole config at once; throws `OpenCodeAdapterConfigError` naming the bad field. */
+  constructor(config: OpenCodeAdapterConfig, sink: Sink) {
+    this.config = resolveAdapterConfig(config);
+    if (typeof sink !== "function") {
+      throw new OpenCodeAdapterConfigError({ field: "sink", message: "must be a function" });
+    }
+    this.sink = sink;
+  }
+
+  /** The session of this adapter, once `ensureSession()` has found or created it. */
+  get sessionId(): string | undefined {
+    return this.session?.id;
+  }
+
+  /**
+   * The session to prompt: `config.sessionId` after checking that it exists
+   * (`OpenCodeSessionNotFoundError` if not), else a new one. Idempotent.
+   */
+  async ensureSession(signal?: AbortSignal): Promise<string> {
+    return (await this.sessionRef(signal)).id;
+  }
+
+  /**
+   * Runs one turn: subscribes, sends the prompt, streams replies to the sink until the
+   * session is idle again. Never rejects: failures end in one `error` reply and
+   * `status: "error"` (or `"aborted"`).
+   */
+  async prompt(text: string, options: PromptOptions = {}): Promise<OpenCodeTurnResult> {
+    const traceId =
+      typeof options?.traceId === "string" && options.traceId !== "" ? options.traceId : randomUUID();
+    const signal = options?.signal;
+    let turn: Turn | undefined;
+    const unlisten: (() => void)[] = [];
+    try {
+      const body = this.promptBody(text, options);
+      const connection = this.connect();
+      const session = await this.sessionRef(signal);
+      turn = new Turn({
+        config: this.config,
+        http: connection.http,
+        session,
+        sink: this.sink,
+        traceId,
+        signal,
+      });
+      const current = turn;
+      this.turns.add(current);
+      // Subscribe before sending: no event of this turn can be missed.
+      unlisten.push(connection.hub.listen(session.id, current));
+      current.onChildSession = (childId) => unlisten.push(connection.hub.listen(childId, current));
+      await abortable(connection.hub.ready(signal), signal);
+      if (this.closing !== undefined) throw new OpenCodeAdapterClosedError();
+      await current.run(body);
+      return current.result();
+    } catch (error) {
+      return this.failed(turn, traceId, error, signal);
+    } finally {
+      for (const stop of unlisten) stop();
+      if (turn !== undefined) this.turns.delete(turn);
+    }
+  }
+
+  /** Ends running turns (asking opencode to abort them), the event subscription and the pool. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const failure: TurnFailure = {
+        error: new OpenCodeAdapterClosedError().message,
+        code: ErrorCode.Closed,
+      };
+      await Promise.all([...this.turns].map((turn) => turn.stop(failure)));
+      const connection = this.connection;
+      this.connection = undefined;
+      await connection?.release();
+    })();
+    return this.closing;
+  }
+
+  private connect(): ServerConnection {
+    if (this.closing !== undefined) throw new OpenCodeAdapterClosedError();
+    this.connection ??= acquireConnection(this.config);
+    return this.connection;
+  }
+
+  private async sessionRef(signal: AbortSignal | undefined): Promise<SessionRef> {
+    if (this.session !== undefined) return this.session;
+    const connection = this.connect();
+    this.sessionPending ??= this.findOrCreateSession(connection).then(
+      (session) => {
+        this.session = session;
+        return session;
+      },
+      (error: unknown) => {
+        this.sessionPending = undefined;
+        throw error;
+      },
+    );
+    return abortable(this.sessionPending, signal);
+  }
+
+  private async findOrCreateSession(connection: ServerConnection): Promise<SessionRef> {
+    const { sessionId, directory, requestTimeoutMs, logger } = this.config;
+    if (sessionId !== undefined) {
+      const info = await connection.http.json<SessionInfo>(
+        "GET",
+        `/session/${encodeURIComponent(sessionId)}`,
+        { timeoutMs: requestTimeoutMs, sessionId },
+      );
+      logger.debug({ sessionId }, "continuing an existing opencode session");
+      return { id: sessionId, directory: typeof info?.directory === "string" ? info.directory : directory };
+    }
+    const info = await connection.http.json<SessionInfo>("POST", "/session", {
+      query: { directory },
+      body: {},
+      timeoutMs: requestTimeoutMs,
+    });
+    if (typeof info?.id !== "string") {
+      throw new OpenCodeHttpError({
+        method: "POST",
+        url: `${connection.http.origin}${connection.http.path("/session")}`,
+        statusCode: 200,
+        detail: "the answer has no session id",
+      });
+    }
+    logger.debug({ sessionId: info.id }, "created an opencode session");
+    return {
+      id: info.id,
+      directory: typeof info.directory === "string" ? info.directory : directory,
+    };
+  }
+
+  private promptBody(text: unknown, options: PromptOptions): Record<string, unknown> {
+    if (typeof text !== "string") {
+      throw new OpenCodeAdapterConfigError({ field: "text", message: "must be a string" });
+    }
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new OpenCodeAdapterConfigError({ field: "options", message: "must be an object" });
+    }
+    const files = toFileParts(options?.attachments);
+    if (text === "" && files.length === 0) {
+      throw new OpenCodeAdapterConfigError({
+        field: "text",
+        message: "must not be empty when there are no attachments",
+      });
+    }
+    const { providerId, modelId, agent, system } = this.config;
+    const parts: unknown[] = text === "" ? [] : [{ type: "text", text }];
+    parts.push(...files);
+    return {
+      model: { providerID: providerId, modelID: modelId },
+      parts,
+      ...(agent === undefined ? {} : { agent }),
+      ...(system === undefined ? {} : { system }),
+    };
+  }
+
+  /** Ends a turn that failed on this side with one `error` reply (or `aborted`). */
+  private async failed(
+    turn: Turn | undefined,
+    traceId: string,
+    error: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<OpenCodeTurnResult> {
+    const failure = signal?.aborted
+      ? { error: "Aborted", code: ErrorCode.Aborted, aborted: true }
+      : toFailure(error);
+    this.config.logger.warn(
+      { traceId, sessionId: this.session?.id, err: errorField(error) },
+      "opencode turn failed",
+    );
+    if (turn !== undefined) {
+      if (!turn.finished) turn.fail(failure);
+      await turn.settled();
+      return turn.result();
+    }
+    // Failed before a turn existed (bad input, no session): one error reply all the same.
+    const state = createTurnState(this.session?.id ?? this.config.sessionId ?? "", { traceId });
+    for (const reply of finishTurn(state, failure)) await this.safeSink(reply, traceId);
+    return {
+      sessionId: state.sessionId,
+      traceId,
+      status: state.status === "aborted" ? "aborted" : "error",
+      text: "",
+      error: state.error ?? failure.error,
+      decisions: [],
+    };
+  }
+
+  private async safeSink(reply: Reply, traceId: string): Promise<void> {
+    try {
+      await this.sink(reply);
+    } catch (error) {
+      this.config.logger.warn(
+        { traceId, kind: reply.kind, err: errorField(error) },
+        "the reply sink failed",
+      );
+    }
+  }
+}
+
+/** A failure's user-facing message and stable code. */
+function toFailure(error: unknown): TurnFailure {
+  const message = errorField(error).message;
+  if (OpenCodeAdapterConfigError.isInstance(error)) return { error: message, code: ErrorCode.InvalidInput };
+  if (OpenCodeAdapterClosedError.isInstance(error)) return { error: message, code: ErrorCode.Closed };
+  if (OpenCodeSessionNotFoundError.isInstance(error)) {
+    return { error: message, code: ErrorCode.SessionNotFound };
+  }
+  if (OpenCodeUnauthorizedError.isInstance(error)) return { error: message, code: ErrorCode.Unauthorized };
+  if (OpenCodeHttpError.isInstance(error)) {
+    return { error: message, code: error.statusCode === undefined ? ErrorCode.Http : String(error.statusCode) };
+  }
+  if (OpenCodeEventStreamError.isInstance(error)) {
+    return { error: message, code: streamErrorCode(error.reason) };
+  }
+  return { error: message };
+}

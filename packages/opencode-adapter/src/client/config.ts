@@ -1,0 +1,264 @@
+import { isAbsolute } from "node:path";
+import { OpenCodeAdapterConfigError } from "./errors.js";
+import type { OpenCodeLogger } from "./logger.js";
+import { silentLogger } from "./logger.js";
+
+/** How opencode may proceed with one tool call that needs permission. */
+export type PermissionReply = "once" | "always" | "reject";
+
+/** A `permission.asked` request of our session (or of a subagent session it started). */
+export interface PermissionRequest {
+  readonly id: string;
+  readonly sessionId: string;
+  /** The permission key, e.g. `bash`, `edit`, `external_directory`. */
+  readonly permission: string;
+  /** What the call would touch, e.g. the bash command. */
+  readonly patterns: readonly string[];
+  /** The patterns an `always` reply would allow from now on. */
+  readonly always: readonly string[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly callId?: string;
+}
+
+/** A reply, with an optional message for the model (used with `reject`). */
+export type PermissionDecision =
+  | PermissionReply
+  | { readonly reply: PermissionReply; readonly message?: string };
+
+/** A fixed reply for every ask, or a function deciding each one. */
+export type PermissionPolicy =
+  | PermissionReply
+  | ((request: PermissionRequest) => PermissionDecision | Promise<PermissionDecision>);
+
+export interface QuestionOption {
+  readonly label: string;
+  readonly description?: string;
+}
+
+export interface QuestionItem {
+  readonly question: string;
+  readonly header?: string;
+  readonly options: readonly QuestionOption[];
+  readonly multiple?: boolean;
+}
+
+/** A `question.asked` request (the model's `question` tool). */
+export interface QuestionRequest {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly questions: readonly QuestionItem[];
+  readonly callId?: string;
+}
+
+/** One array of chosen labels (or free text) per question, in order. */
+export type QuestionAnswers = readonly (readonly string[])[];
+
+/** `"reject"` dismisses every question; a function answers (or returns `"reject"`). */
+export type QuestionPolicy =
+  | "reject"
+  | ((request: QuestionRequest) => QuestionAnswers | "reject" | Promise<QuestionAnswers | "reject">);
+
+/** What the adapter answered to an ask, reported through `onDecision` and in the turn result. */
+export type AskDecision =
+  | {
+      readonly kind: "permission";
+      readonly requestId: string;
+      readonly sessionId: string;
+      readonly permission: string;
+      readonly patterns: readonly string[];
+      readonly reply: PermissionReply;
+      readonly message?: string;
+    }
+  | {
+      readonly kind: "question";
+      readonly requestId: string;
+      readonly sessionId: string;
+      readonly questions: readonly string[];
+      readonly reply: "answer" | "reject";
+      readonly answers?: QuestionAnswers;
+    };
+
+export interface OpenCodeAdapterConfig {
+  /** Where `opencode serve` listens, e.g. `http://127.0.0.1:4096` (no credentials in it). */
+  readonly baseUrl: string;
+  /** Basic auth user name. @default "opencode" */
+  readonly username?: string;
+  /** The server password (`OPENCODE_SERVER_PASSWORD`); sent on every request, never logged. */
+  readonly password?: string;
+  /** @default "litellm" */
+  readonly providerId?: string;
+  readonly modelId: string;
+  /** opencode agent name, e.g. `build` or `plan`; opencode's default when unset. */
+  readonly agent?: string;
+  /** A system prompt added to the turn. */
+  readonly system?: string;
+  /** An existing session to continue; checked to exist by `ensureSession()`. */
+  readonly sessionId?: string;
+  /** The working directory of new sessions (absolute); the server's own directory when unset. */
+  readonly directory?: string;
+  /** @default "reject" (with a message saying no one can approve it) */
+  readonly permission?: PermissionPolicy;
+  /** @default "reject" */
+  readonly question?: QuestionPolicy;
+  /** Opening the event stream (up to `server.connected`) and each TCP connect. @default 10000 */
+  readonly connectTimeoutMs?: number;
+  /**
+   * No event at all, heartbeats included, for this long fails the turn. opencode sends a
+   * heartbeat every 10 s. @default 30000
+   */
+  readonly silenceTimeoutMs?: number;
+  /** Headers and body of each plain request. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** After an abort, how long to wait for opencode's own end before ending the turn here. @default 2000 */
+  readonly abortGraceMs?: number;
+  /** pino-compatible; silent when unset. */
+  readonly logger?: OpenCodeLogger;
+  /** Called with every permission or question answer the adapter sends. */
+  readonly onDecision?: (decision: AskDecision) => void;
+}
+
+/** The config after validation, defaults applied. */
+export interface ResolvedAdapterConfig {
+  readonly baseUrl: URL;
+  readonly username: string;
+  readonly password: string | undefined;
+  readonly providerId: string;
+  readonly modelId: string;
+  readonly agent: string | undefined;
+  readonly system: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly directory: string | undefined;
+  readonly permission: PermissionPolicy;
+  readonly question: QuestionPolicy;
+  readonly connectTimeoutMs: number;
+  readonly silenceTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly abortGraceMs: number;
+  readonly logger: OpenCodeLogger;
+  readonly onDecision: ((decision: AskDecision) => void) | undefined;
+}
+
+const PERMISSION_REPLIES = new Set<unknown>(["once", "always", "reject"]);
+// Session ids go into URL paths; opencode's look like `ses_0123abcXYZ`.
+const SESSION_ID = /^[A-Za-z0-9_-]+$/;
+const BAD_HEADER_CHAR = /[\u0000-\u001f\u007f]/;
+
+function fail(field: string, message: string): never {
+  throw new OpenCodeAdapterConfigError({ field, message });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+function optionalString(config: Record<string, unknown>, field: string): string | undefined {
+  const value = config[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
+  if (value.trim() === "") fail(field, "must not be empty");
+  return value;
+}
+
+function requiredString(config: Record<string, unknown>, field: string): string {
+  const value = optionalString(config, field);
+  if (value === undefined) fail(field, "is required");
+  return value;
+}
+
+function duration(config: Record<string, unknown>, field: string, fallback: number): number {
+  const value = config[field];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    fail(field, `must be a positive number of milliseconds, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function parseBaseUrl(value: unknown): URL {
+  if (typeof value !== "string") fail("baseUrl", `must be a string, got ${describe(value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail("baseUrl", "must be an absolute http(s) URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail("baseUrl", `must use http or https, got ${url.protocol}`);
+  }
+  // Credentials in the URL would end up in error messages: they go in username/password.
+  if (url.username || url.password) fail("baseUrl", "must not contain credentials");
+  if (url.search || url.hash) fail("baseUrl", "must not have a query or fragment");
+  url.pathname = url.pathname.replace(/\/+$/, "");
+  return url;
+}
+
+function validateLogger(value: unknown): OpenCodeLogger {
+  if (value === undefined) return silentLogger;
+  if (value === null || typeof value !== "object") fail("logger", "must be a pino-compatible logger");
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    if (typeof (value as Record<string, unknown>)[level] !== "function") {
+      fail("logger", `must have a ${level}(obj, msg) method`);
+    }
+  }
+  return value as OpenCodeLogger;
+}
+
+/** Checks every field of an adapter config and applies the defaults. */
+export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    fail("config", `must be an object, got ${describe(input)}`);
+  }
+  const config = input as Record<string, unknown>;
+  const baseUrl = parseBaseUrl(config.baseUrl);
+  const username = optionalString(config, "username") ?? "opencode";
+  if (username.includes(":") || BAD_HEADER_CHAR.test(username)) {
+    fail("username", "must not contain ':' or control characters");
+  }
+  const password = config.password;
+  if (password !== undefined) {
+    // Never echo the value: it is a secret.
+    if (typeof password !== "string") fail("password", `must be a string, got ${describe(password)}`);
+    if (password === "") fail("password", "must not be empty (leave it unset instead)");
+    if (BAD_HEADER_CHAR.test(password)) fail("password", "must not contain control characters");
+  }
+  const sessionId = optionalString(config, "sessionId");
+  if (sessionId !== undefined && !SESSION_ID.test(sessionId)) {
+    fail("sessionId", "must be an opencode session id like ses_...");
+  }
+  const directory = optionalString(config, "directory");
+  if (directory !== undefined && !isAbsolute(directory)) fail("directory", "must be an absolute path");
+
+  const permission = config.permission ?? "reject";
+  if (typeof permission !== "function" && !PERMISSION_REPLIES.has(permission)) {
+    fail("permission", `must be "reject", "once", "always" or a function, got ${describe(permission)}`);
+  }
+  const question = config.question ?? "reject";
+  if (typeof question !== "function" && question !== "reject") {
+    fail("question", `must be "reject" or a function, got ${describe(question)}`);
+  }
+  const onDecision = config.onDecision;
+  if (onDecision !== undefined && typeof onDecision !== "function") {
+    fail("onDecision", `must be a function, got ${describe(onDecision)}`);
+  }
+  return {
+    baseUrl,
+    username,
+    password: password as string | undefined,
+    providerId: optionalString(config, "providerId") ?? "litellm",
+    modelId: requiredString(config, "modelId"),
+    agent: optionalString(config, "agent"),
+    system: optionalString(config, "system"),
+    sessionId,
+    directory,
+    permission: permission as PermissionPolicy,
+    question: question as QuestionPolicy,
+    connectTimeoutMs: duration(config, "connectTimeoutMs", 10_000),
+    silenceTimeoutMs: duration(config, "silenceTimeoutMs", 30_000),
+    requestTimeoutMs: duration(config, "requestTimeoutMs", 30_000),
+    abortGraceMs: duration(config, "abortGraceMs", 2_000),
+    logger: validateLogger(config.logger),
+    onDecision: onDecision as ((decision: AskDecision) => void) | undefined,
+  };
+}

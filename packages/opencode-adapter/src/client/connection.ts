@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import type { ResolvedAdapterConfig } from "./config.js";
+import { EventHub } from "./event-hub.js";
+import { HttpClient } from "./http.js";
+
+/** The pool and the event subscription of one server, shared by every adapter on it. */
+export interface ServerConnection {
+  readonly http: HttpClient;
+  readonly hub: EventHub;
+  /** Gives this user's share back; the last one out closes the stream and the pool. */
+  release(): Promise<void>;
+}
+
+interface Entry {
+  readonly http: HttpClient;
+  readonly hub: EventHub;
+  users: number;
+}
+
+const connections = new Map<string, Entry>();
+
+/** Same server and same credentials share one connection; the password is only hashed into the key. */
+function keyOf(config: ResolvedAdapterConfig): string {
+  const secret = createHash("sha256")
+    .update(config.password ?? "")
+    .digest("base64url");
+  return `${config.baseUrl.href}\n${config.username}\n${config.password === undefined ? "-" : secret}`;
+}
+
+/**
+ * Takes a share of the server's connection, opening it on first use. Connection-level
+ * settings (connect and request timeouts, logger) come from the first adapter.
+ */
+export function acquireConnection(config: ResolvedAdapterConfig): ServerConnection {
+  const key = keyOf(config);
+  let entry = connections.get(key);
+  if (entry === undefined) {
+    const http = new HttpClient({
+      baseUrl: config.baseUrl,
+      username: config.username,
+      password: config.password,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
+    const hub = new EventHub(http, {
+      connectTimeoutMs: config.connectTimeoutMs,
+      logger: config.logger,
+    });
+    entry = { http, hub, users: 0 };
+    connections.set(key, entry);
+  }
+  const shared = entry;
+  shared.users++;
+  const user = {};
+  shared.hub.setSilenceLimit(user, config.silenceTimeoutMs);
+  let released = false;
+  return {
+    http: shared.http,
+    hub: shared.hub,
+    async release(): Promise<void> {
+      if (released) return;
+      released = true;
+      shared.hub.setSilenceLimit(user, undefined);
+      shared.users--;
+      if (shared.users > 0) return;
+      if (connections.get(key) === shared) connections.delete(key);
+      shared.hub.close();
+      await shared.http.close();
+    },
+  };
+}
+
+/** How many servers have an open shared connection (diagnostics). */
+export function openConnectionCount(): number {
+  return connections.size;
+}
