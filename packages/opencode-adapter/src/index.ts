@@ -1,8 +1,8 @@
 export type { PromptOptions } from "./adapter.js";
 export { OpenCodeAdapter } from "./adapter.js";
+export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type { Attachment, FilePartInput } from "./client/attachments.js";
 export { toFileParts } from "./client/attachments.js";
-export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type {
   AskDecision,
   OpenCodeAdapterConfig,
@@ -29,3 +29,36 @@ export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
 export type { OpenCodeLogger } from "./client/logger.js";
 export type { OpenCodeTurnResult } from "./client/turn.js";
 export { ErrorCode } from "./client/turn.js";
+export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
+export {
+  CODEC_EVENT_TYPES,
+  createTurnState,
+  failureOf,
+  finishTurn,
+  isTurnEndEvent,
+  mapOpenCodeEvent,
+  mapOpenCodeEventData,
+  readEventHeader,
+  redactSecrets,
+} from "./codec.js";
+export type {
+  MessagePartDeltaProperties,
+  MessagePartUpdatedProperties,
+  MessageUpdatedProperties,
+  OpenCodeErrorInfo,
+  OpenCodeEvent,
+  OpenCodeEventTypeName,
+  OpenCodeMessageInfo,
+  OpenCodePart,
+  OpenCodeQuestionInfo,
+  OpenCodeQuestionOption,
+  OpenCodeSessionStatus,
+  OpenCodeTokens,
+  OpenCodeToolRef,
+  OpenCodeToolState,
+  PermissionAskedProperties,
+  QuestionAskedProperties,
+  SessionErrorProperties,
+  SessionStatusProperties,
+} from "./events.js";
+export { eventSessionId, OpenCodeEventType } from "./events.js";
