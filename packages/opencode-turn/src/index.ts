@@ -1,1 +1,2 @@
-export {};
+export type { AdapterFactory, DriveTurnOptions, TurnAdapter } from "./drive-turn.js";
+export { driveTurn } from "./drive-turn.js";

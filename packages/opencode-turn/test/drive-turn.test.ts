@@ -1,0 +1,352 @@
+import type { OpenCodeAdapterConfig, Reply, Sink, TurnResult } from "@taos/opencode-adapter";
+import { describe, expect, it } from "vitest";
+import {
+  type AdapterFactory,
+  type DriveTurnOptions,
+  driveTurn,
+  type TurnAdapter,
+} from "../src/index.js";
+
+// A scripted stand-in for OpenCodeAdapter: only for failures the real one cannot be made to show.
+interface Script {
+  readonly session?: string | Error;
+  readonly replies?: readonly Reply[];
+  readonly result?: TurnResult | Error;
+  readonly closeError?: Error;
+}
+
+interface Recorded {
+  config?: OpenCodeAdapterConfig;
+  promptText?: string;
+  promptOptions?: Parameters<TurnAdapter["prompt"]>[1];
+  ensureCalls: number;
+  promptCalls: number;
+  closeCalls: number;
+}
+
+function fakeFactory(script: Script): { factory: AdapterFactory; rec: Recorded } {
+  const rec: Recorded = { ensureCalls: 0, promptCalls: 0, closeCalls: 0 };
+  const factory: AdapterFactory = (config, sink) => {
+    rec.config = config;
+    const adapter: TurnAdapter = {
+      async ensureSession() {
+        rec.ensureCalls++;
+        const session = script.session ?? "ses_fake";
+        if (session instanceof Error) throw session;
+        return session;
+      },
+      async prompt(text, options) {
+        rec.promptCalls++;
+        rec.promptText = text;
+        rec.promptOptions = options;
+        for (const reply of script.replies ?? []) await sink(reply);
+        const result = script.result ?? { sessionId: "ses_fake", status: "completed", text: "" };
+        if (result instanceof Error) throw result;
+        return result;
+      },
+      async close() {
+        rec.closeCalls++;
+        if (script.closeError) throw script.closeError;
+      },
+    };
+    return adapter;
+  };
+  return { factory, rec };
+}
+
+function collector(): { sink: Sink; replies: Reply[] } {
+  const replies: Reply[] = [];
+  return { sink: (reply) => void replies.push(reply), replies };
+}
+
+const base: Omit<DriveTurnOptions, "adapterFactory"> = {
+  baseUrl: "http://127.0.0.1:4096",
+  modelId: "fake-model",
+};
+
+const textReplies: Reply[] = [
+  { kind: "delta", trace_id: "t1", content: "Hel" },
+  { kind: "delta", trace_id: "t1", content: "lo" },
+  { kind: "final", trace_id: "t1", content: "Hello" },
+];
+const completed: TurnResult = { sessionId: "ses_fake", status: "completed", text: "Hello" };
+
+describe("driveTurn with a scripted adapter", () => {
+  it("wires the adapter's replies to the sink in order and returns the result", async () => {
+    const { factory, rec } = fakeFactory({ replies: textReplies, result: completed });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual(textReplies);
+    expect(result).toEqual(completed);
+    expect(rec.promptText).toBe("hi");
+    expect(rec.closeCalls).toBe(1);
+  });
+
+  it("hands the connection settings to the adapter and the turn options to prompt", async () => {
+    const { factory, rec } = fakeFactory({ result: completed });
+    const signal = new AbortController().signal;
+    const attachments = [{ mimeType: "text/plain", data: "aGk=", filename: "a.txt" }];
+    const permission = "once" as const;
+    await driveTurn("hi", "t9", () => undefined, {
+      baseUrl: "http://127.0.0.1:5000",
+      modelId: "m1",
+      username: "u",
+      password: "pw",
+      sessionId: "ses_old",
+      attachments,
+      signal,
+      permission,
+      adapterFactory: factory,
+    });
+    expect(rec.config).toMatchObject({
+      baseUrl: "http://127.0.0.1:5000",
+      modelId: "m1",
+      providerId: "litellm",
+      username: "u",
+      password: "pw",
+      sessionId: "ses_old",
+      permission: "once",
+    });
+    expect(rec.promptOptions).toEqual({ traceId: "t9", attachments, signal });
+  });
+
+  it("passes a custom provider id through", async () => {
+    const { factory, rec } = fakeFactory({ result: completed });
+    await driveTurn("hi", "t1", () => undefined, {
+      ...base,
+      providerId: "corp",
+      adapterFactory: factory,
+    });
+    expect(rec.config?.providerId).toBe("corp");
+  });
+
+  it("turns a rejecting prompt into exactly one error reply and never throws", async () => {
+    const { factory, rec } = fakeFactory({
+      replies: [{ kind: "delta", trace_id: "t1", content: "par" }],
+      result: new Error("socket hang up"),
+    });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    const errors = replies.filter((r) => r.kind === "error");
+    expect(errors).toEqual([
+      { kind: "error", trace_id: "t1", error: "opencode turn failed: socket hang up" },
+    ]);
+    expect(replies.at(-1)?.kind).toBe("error");
+    expect(result).toMatchObject({ sessionId: "ses_fake", status: "error" });
+    expect(result.error).toContain("socket hang up");
+    expect(rec.closeCalls).toBe(1);
+  });
+
+  it("reports an ensureSession failure as one error, without prompting", async () => {
+    const { factory, rec } = fakeFactory({ session: new Error("ECONNREFUSED 127.0.0.1:4096") });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t1",
+        error: "opencode session could not be created: ECONNREFUSED 127.0.0.1:4096",
+      },
+    ]);
+    expect(result).toEqual({
+      sessionId: "",
+      status: "error",
+      text: "",
+      error: "opencode session could not be created: ECONNREFUSED 127.0.0.1:4096",
+    });
+    expect(rec.promptCalls).toBe(0);
+    expect(rec.closeCalls).toBe(1);
+  });
+
+  it("names the session that could not be resumed", async () => {
+    const { factory } = fakeFactory({ session: new Error("session not found") });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, sessionId: "ses_gone", adapterFactory: factory });
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({
+      kind: "error",
+      error: "opencode session ses_gone could not be resumed: session not found",
+    });
+  });
+
+  it("reports a factory that throws or rejects, and has nothing to close", async () => {
+    for (const factory of [
+      (() => {
+        throw new Error("bad baseUrl");
+      }) as AdapterFactory,
+      (async () => {
+        throw new Error("bad baseUrl");
+      }) as AdapterFactory,
+    ]) {
+      const { sink, replies } = collector();
+      const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+      expect(replies).toEqual([
+        {
+          kind: "error",
+          trace_id: "t1",
+          error: "opencode adapter could not be created: bad baseUrl",
+        },
+      ]);
+      expect(result.status).toBe("error");
+    }
+  });
+
+  it("adds no error when the adapter already reported the failure", async () => {
+    const adapterError: Reply = {
+      kind: "error",
+      trace_id: "t1",
+      error: "Authentication Error, invalid key",
+      code: "APIError",
+    };
+    const { factory } = fakeFactory({
+      replies: [adapterError],
+      result: {
+        sessionId: "ses_fake",
+        status: "error",
+        text: "",
+        error: "Authentication Error, invalid key",
+      },
+    });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([adapterError]);
+    expect(result.status).toBe("error");
+  });
+
+  it("adds no error when the adapter reported one and then rejected", async () => {
+    const { factory } = fakeFactory({
+      replies: [{ kind: "error", trace_id: "t1", error: "upstream 500" }],
+      result: new Error("then it broke"),
+    });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies.filter((r) => r.kind === "error")).toHaveLength(1);
+    expect(result.status).toBe("error");
+  });
+
+  it("adds the missing error when the adapter ends a failed turn silently", async () => {
+    const { factory } = fakeFactory({
+      result: { sessionId: "ses_fake", status: "error", text: "", error: "model not found" },
+    });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: "model not found" }]);
+  });
+
+  it("never throws when the sink throws or rejects, and still closes the adapter", async () => {
+    const sinks: Sink[] = [
+      () => {
+        throw new Error("sink down");
+      },
+      async () => {
+        throw new Error("sink down");
+      },
+    ];
+    for (const sink of sinks) {
+      for (const script of [
+        { replies: textReplies, result: completed },
+        { session: new Error("no session") },
+        { result: new Error("prompt broke") },
+      ] satisfies Script[]) {
+        const { factory, rec } = fakeFactory(script);
+        const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+        expect(["completed", "error"]).toContain(result.status);
+        expect(rec.closeCalls).toBe(1);
+      }
+    }
+  });
+
+  it("awaits an async sink in order", async () => {
+    const { factory } = fakeFactory({ replies: textReplies, result: completed });
+    const seen: string[] = [];
+    const sink: Sink = async (reply) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(reply.kind === "delta" ? reply.content : reply.kind);
+    };
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(seen).toEqual(["Hel", "lo", "final"]);
+  });
+
+  it("stamps the turn's trace id on every reply", async () => {
+    const { factory } = fakeFactory({
+      replies: [{ kind: "delta", trace_id: "", content: "x" }],
+      result: completed,
+    });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "trace-42", sink, { ...base, adapterFactory: factory });
+    expect(replies.every((r) => r.trace_id === "trace-42")).toBe(true);
+  });
+
+  it("keeps the result when close fails", async () => {
+    const { factory, rec } = fakeFactory({
+      replies: textReplies,
+      result: completed,
+      closeError: new Error("pool busy"),
+    });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(result).toEqual(completed);
+    expect(replies).toEqual(textReplies);
+    expect(rec.closeCalls).toBe(1);
+  });
+
+  it("keeps stacks and the password out of error messages", async () => {
+    const failure = new Error("401 for opencode:s3cret-pw at http://127.0.0.1:4096");
+    failure.stack = `Error: ${failure.message}\n    at fetch (node:internal)`;
+    const { factory } = fakeFactory({ session: failure });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, {
+      ...base,
+      password: "s3cret-pw",
+      adapterFactory: factory,
+    });
+    const text = JSON.stringify({ replies, result });
+    expect(text).not.toContain("s3cret-pw");
+    expect(text).not.toContain("node:internal");
+    expect(replies[0]).toMatchObject({ kind: "error" });
+    expect((replies[0] as { error: string }).error).toContain("401 for opencode:***");
+  });
+
+  it("does not prompt when the signal is already aborted", async () => {
+    const { factory, rec } = fakeFactory({ result: completed });
+    const controller = new AbortController();
+    controller.abort();
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, {
+      ...base,
+      signal: controller.signal,
+      adapterFactory: factory,
+    });
+    expect(result.status).toBe("aborted");
+    expect(result.sessionId).toBe("ses_fake");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.kind).toBe("error");
+    expect(rec.promptCalls).toBe(0);
+    expect(rec.closeCalls).toBe(1);
+  });
+
+  it("ends aborted, not failed, when the signal fires while the session is looked up", async () => {
+    const controller = new AbortController();
+    let received: AbortSignal | undefined;
+    const factory: AdapterFactory = () => ({
+      ensureSession: (signal) => {
+        received = signal;
+        controller.abort();
+        return Promise.reject(new Error("This operation was aborted"));
+      },
+      prompt: () => Promise.reject(new Error("not reached")),
+      close: () => undefined,
+    });
+    const { sink, replies } = collector();
+    const result = await driveTurn("hi", "t1", sink, {
+      ...base,
+      signal: controller.signal,
+      adapterFactory: factory,
+    });
+    expect(received).toBe(controller.signal);
+    expect(result).toMatchObject({ status: "aborted", sessionId: "" });
+    expect(replies).toEqual([
+      { kind: "error", trace_id: "t1", error: "turn aborted", code: "MessageAbortedError" },
+    ]);
+  });
+});
