@@ -201,6 +201,23 @@ const SCENARIOS: readonly Scenario[] = [
     run: async (ctx) => void (await oneTurn(ctx, "[text] say hello")),
   },
   {
+    name: "long-text",
+    about: "a long text reply streamed in 200 chunks (the shape of most of a busy stream)",
+    rules: () => [
+      {
+        match: "[long]",
+        reply: {
+          text: Array.from({ length: 200 }, (_, i) => `Sentence ${i + 1} of a long reply.`).join(
+            " ",
+          ),
+          chunks: 200,
+          chunkDelayMs: 2,
+        },
+      },
+    ],
+    run: async (ctx) => void (await oneTurn(ctx, "[long] write at length")),
+  },
+  {
     name: "reasoning-text",
     about: "reasoning (2 chunks) then text (3 chunks)",
     rules: () => [

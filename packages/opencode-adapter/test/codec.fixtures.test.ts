@@ -24,6 +24,7 @@ describe("every fixture", () => {
         "abort",
         "hang-up-retry",
         "heartbeat",
+        "long-text",
         "permission-reject",
         "question-reject",
         "reasoning-text",
@@ -99,6 +100,18 @@ describe("text-turn", () => {
     expect(fixture.lines.some((line) => line.includes('"text":"[text] say hello"'))).toBe(true);
     const { replies } = replay(fixture, "ses_1");
     expect(JSON.stringify(replies)).not.toContain("say hello");
+  });
+});
+
+describe("long-text", () => {
+  it("gives 200 deltas that add up to the 200 sentences, then the final", () => {
+    const { replies } = replay(loadFixture("long-text"), "ses_1");
+    const expected = Array.from(
+      { length: 200 },
+      (_, i) => `Sentence ${i + 1} of a long reply.`,
+    ).join(" ");
+    expect(ofKind(replies, "delta")).toHaveLength(200);
+    expect(replies.at(-1)).toMatchObject({ kind: "final", content: expected });
   });
 });
 
