@@ -145,3 +145,29 @@ export function typesOf(fixture: Fixture, sessionId: string): string[] {
     )
     .map((event) => event.type as string);
 }
+
+/** The tool_call the recordings' `echo hi` bash call gives. */
+export const ECHO_HI_CALL: Reply = {
+  kind: "tool_call",
+  trace_id: TRACE,
+  tool: "bash",
+  args: { command: "echo hi", description: "Print hi" },
+  call_id: "call_1",
+};
+
+/** The error the recorded upstream 401 gives. */
+export const AUTH_ERROR: Reply = {
+  kind: "error",
+  trace_id: TRACE,
+  error: "Authentication Error, Invalid proxy server token passed.",
+  code: "APIError",
+};
+
+/** `JSON.parse`, or undefined for what does not parse. */
+export function parseOrUndefined(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}

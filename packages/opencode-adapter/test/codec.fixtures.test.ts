@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { isTurnEndEvent } from "../src/index.js";
 import {
+  AUTH_ERROR,
+  ECHO_HI_CALL,
   expectTurnInvariants,
   fixtureNames,
   loadFixture,
@@ -149,13 +151,7 @@ describe("tools", () => {
     expect(running.length).toBeGreaterThanOrEqual(2);
     const { replies } = replay(fixture, "ses_1");
     expect(replies.slice(0, 2)).toEqual([
-      {
-        kind: "tool_call",
-        trace_id: TRACE,
-        tool: "bash",
-        args: { command: "echo hi", description: "Print hi" },
-        call_id: "call_1",
-      },
+      ECHO_HI_CALL,
       {
         kind: "tool_result",
         trace_id: TRACE,
@@ -225,14 +221,7 @@ describe("failures", () => {
     expect(types.indexOf("session.idle")).toBeGreaterThan(types.indexOf("session.error"));
     expect(types.filter((type) => type === "session.idle").length).toBeGreaterThanOrEqual(1);
     const { replies, state } = replay(fixture, "ses_1");
-    expect(replies).toEqual([
-      {
-        kind: "error",
-        trace_id: TRACE,
-        error: "Authentication Error, Invalid proxy server token passed.",
-        code: "APIError",
-      },
-    ]);
+    expect(replies).toEqual([AUTH_ERROR]);
     expect(state.status).toBe("error");
   });
 
@@ -300,13 +289,7 @@ describe("permission and question asks", () => {
     });
     const { replies } = replay(fixture, "ses_1");
     expect(replies).toEqual([
-      {
-        kind: "tool_call",
-        trace_id: TRACE,
-        tool: "bash",
-        args: { command: "echo hi", description: "Print hi" },
-        call_id: "call_1",
-      },
+      ECHO_HI_CALL,
       {
         kind: "tool_result",
         trace_id: TRACE,

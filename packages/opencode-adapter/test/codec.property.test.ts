@@ -17,7 +17,12 @@ import {
   type TurnState,
 } from "../src/index.js";
 import type { Reply } from "../src/reply.js";
-import { expectTurnInvariants, fixtureNames, loadFixture } from "./codec-support.js";
+import {
+  expectTurnInvariants,
+  fixtureNames,
+  loadFixture,
+  parseOrUndefined,
+} from "./codec-support.js";
 
 const fixtures = fixtureNames().map(loadFixture);
 const RUNS = { numRuns: 300 };
@@ -162,12 +167,7 @@ describe("the codec on arbitrary input", () => {
         readEventHeader(data);
         const raw = createTurnState("ses_1");
         const parsed = createTurnState("ses_1");
-        let event: unknown;
-        try {
-          event = JSON.parse(data);
-        } catch {
-          event = undefined;
-        }
+        const event = parseOrUndefined(data);
         expect(mapOpenCodeEventData(data, raw)).toEqual(mapOpenCodeEvent(event, parsed));
       }),
       RUNS,
@@ -220,12 +220,7 @@ describe("the codec on damaged recorded streams", () => {
         const parsed = createTurnState("ses_1");
         const raw = createTurnState("ses_1");
         lines.forEach((line) => {
-          let event: unknown;
-          try {
-            event = JSON.parse(line);
-          } catch {
-            event = undefined;
-          }
+          const event = parseOrUndefined(line);
           expect(mapOpenCodeEventData(line, raw)).toEqual(mapOpenCodeEvent(event, parsed));
           expect({ ...raw }).toEqual({ ...parsed });
         });
@@ -269,12 +264,7 @@ describe("the codec on damaged recorded streams", () => {
           mapOpenCodeEvent(event, parsed);
           mapOpenCodeEvent(event, raw);
         }
-        let event: unknown;
-        try {
-          event = JSON.parse(data);
-        } catch {
-          event = undefined;
-        }
+        const event = parseOrUndefined(data);
         expect(mapOpenCodeEventData(data, raw)).toEqual(mapOpenCodeEvent(event, parsed));
         expect({ ...raw }).toEqual({ ...parsed });
       }),

@@ -11,7 +11,14 @@ import {
   readEventHeader,
   redactSecrets,
 } from "../src/index.js";
-import { expectTurnInvariants, loadFixture, ofKind, replay, TRACE } from "./codec-support.js";
+import {
+  AUTH_ERROR,
+  expectTurnInvariants,
+  loadFixture,
+  ofKind,
+  replay,
+  TRACE,
+} from "./codec-support.js";
 
 const clone = <T>(value: T): T => structuredClone(value);
 const text = loadFixture("text-turn");
@@ -144,14 +151,7 @@ describe("errors", () => {
     const changed = { ...fixture, events, lines: events.map((event) => JSON.stringify(event)) };
     for (const via of ["object", "data"] as const) {
       const { replies, state } = replay(changed, "ses_1", via);
-      expect(replies).toEqual([
-        {
-          kind: "error",
-          trace_id: TRACE,
-          error: "Authentication Error, Invalid proxy server token passed.",
-          code: "APIError",
-        },
-      ]);
+      expect(replies).toEqual([AUTH_ERROR]);
       expect(state.status).toBe("error");
     }
   });
