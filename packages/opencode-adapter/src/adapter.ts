@@ -72,6 +72,7 @@ export class OpenCodeAdapter {
    * (`OpenCodeSessionNotFoundError` if not), else a new one. Idempotent.
    */
   async ensureSession(signal?: AbortSignal): Promise<string> {
+    if (this.closing !== undefined) throw new OpenCodeAdapterClosedError();
     return (await this.sessionRef(signal)).id;
   }
 
@@ -88,7 +89,11 @@ export class OpenCodeAdapter {
     const unlisten: (() => void)[] = [];
     try {
       const body = this.promptBody(text, options);
+      if (signal?.aborted) throw signal.reason;
       const connection = this.connect();
+      // Open the stream while the session is looked up; nothing of ours can come before the prompt.
+      const ready = connection.hub.ready(signal);
+      ready.catch(() => undefined);
       const session = await this.sessionRef(signal);
       turn = new Turn({
         config: this.config,
@@ -103,7 +108,9 @@ export class OpenCodeAdapter {
       // Subscribe before sending: no event of this turn can be missed.
       unlisten.push(connection.hub.listen(session.id, current));
       current.onChildSession = (childId) => unlisten.push(connection.hub.listen(childId, current));
-      await abortable(connection.hub.ready(signal), signal);
+      await abortable(ready, signal);
+      // Open then, and still open now that the listener is in (a drop in between reopens it).
+      await connection.hub.ready(signal);
       if (this.closing !== undefined) throw new OpenCodeAdapterClosedError();
       await current.run(body);
       return current.result();
@@ -149,6 +156,8 @@ export class OpenCodeAdapter {
         throw error;
       },
     );
+    // A caller that gave up (abort) leaves this promise unobserved.
+    this.sessionPending.catch(() => undefined);
     return abortable(this.sessionPending, signal);
   }
 

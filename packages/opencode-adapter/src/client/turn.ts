@@ -164,6 +164,10 @@ export class Turn implements HubListener {
 
   onResubscribed(): void {
     if (this.state.done) return;
+    this.options.config.logger.warn(
+      { sessionId: this.state.sessionId },
+      "the event stream dropped and was resubscribed; catching up on missed events",
+    );
     this.deltasOff = true;
     if (this.held !== undefined) {
       this.catchUpAgain = true;
@@ -255,11 +259,8 @@ export class Turn implements HubListener {
         "could not read the last message after an empty turn",
       );
     }
-    if (failure !== undefined) this.finish(failure);
-    else {
-      this.deliver(mapOpenCodeEvent(idleEvent, this.state));
-      this.finish(undefined);
-    }
+    if (failure === undefined) this.deliver(mapOpenCodeEvent(idleEvent, this.state));
+    this.finish(failure);
   }
 
   private onSessionCreated(event: unknown): void {
@@ -541,9 +542,9 @@ export class Turn implements HubListener {
     });
   }
 
+  /** Ends the turn once (a later call only completes it). */
   private finish(failure: TurnFailure | undefined): void {
-    if (this.state.done) return;
-    this.deliver(finishTurn(this.state, failure));
+    if (!this.state.done) this.deliver(finishTurn(this.state, failure));
     this.complete();
   }
 

@@ -1,0 +1,163 @@
+/**
+ * A tiny stand-in for `opencode serve`, only for faults the real server cannot be made
+ * to show on demand: a stream that goes silent, never says `server.connected`, an abort
+ * that is never honoured, a silent failure, garbage on the stream.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export interface FakeRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: unknown;
+}
+
+export interface FakeOpenCodeOptions {
+  /** Say `server.connected` when a stream opens. @default true */
+  readonly connected?: boolean;
+  /** Called on `POST /session/:id/prompt_async` after the 204. */
+  readonly onPrompt?: (fake: FakeOpenCode, sessionId: string) => void;
+  /** Answer for `GET /session/:id/message`. */
+  readonly messages?: unknown[];
+  /** Never answer `POST /session/:id/abort`. */
+  readonly ignoreAbort?: boolean;
+}
+
+export interface FakeOpenCode {
+  readonly url: string;
+  readonly requests: FakeRequest[];
+  /** Writes an event (wrapped like `/global/event`) to every open stream. */
+  send(payload: unknown): void;
+  /** Writes a raw SSE chunk to every open stream. */
+  raw(chunk: string): void;
+  close(): Promise<void>;
+}
+
+const DIRECTORY = "/tmp/fake-opencode";
+
+export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Promise<FakeOpenCode> {
+  const requests: FakeRequest[] = [];
+  const streams = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+  let sessions = 0;
+  let fake: FakeOpenCode;
+
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    if (text === "") return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  };
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    const body = await readBody(req);
+    requests.push({ method: req.method ?? "GET", path: url.pathname, body });
+    const parts = url.pathname.split("/").filter(Boolean);
+    if (req.method === "GET" && url.pathname === "/global/event") {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      res.flushHeaders();
+      streams.add(res);
+      res.on("close", () => streams.delete(res));
+      if (options.connected !== false) {
+        res.write(`data: ${JSON.stringify({ payload: { id: "evt_0", type: "server.connected", properties: {} } })}\n\n`);
+      }
+      return;
+    }
+    if (req.method === "POST" && url.pathname === "/session") {
+      sessions++;
+      json(res, 200, { id: `ses_fake${sessions}`, directory: DIRECTORY });
+      return;
+    }
+    if (parts[0] === "session" && parts.length === 2 && req.method === "GET") {
+      json(res, 200, { id: parts[1], directory: DIRECTORY });
+      return;
+    }
+    if (parts[0] === "session" && parts[2] === "prompt_async") {
+      res.writeHead(204);
+      res.end();
+      options.onPrompt?.(fake, parts[1] ?? "");
+      return;
+    }
+    if (parts[0] === "session" && parts[2] === "abort") {
+      if (options.ignoreAbort) return;
+      json(res, 200, true);
+      return;
+    }
+    if (parts[0] === "session" && parts[2] === "message") {
+      json(res, 200, options.messages ?? []);
+      return;
+    }
+    if (url.pathname === "/session/status") {
+      json(res, 200, {});
+      return;
+    }
+    if (parts[0] === "permission" || parts[0] === "question") {
+      json(res, 200, parts.length === 1 ? [] : true);
+      return;
+    }
+    json(res, 404, { name: "NotFoundError", data: { message: `no route ${url.pathname}` } });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  fake = {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    send(payload) {
+      const data = JSON.stringify({ directory: DIRECTORY, project: "global", payload });
+      for (const res of streams) res.write(`data: ${data}\n\n`);
+    },
+    raw(chunk) {
+      for (const res of streams) res.write(chunk);
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return fake;
+}
+
+/** The events of a short successful turn: busy, one assistant text in two deltas, idle. */
+export function textTurnEvents(sessionID: string, text: string): unknown[] {
+  const messageID = "msg_fake_assistant";
+  const partID = "prt_fake_text";
+  const half = Math.ceil(text.length / 2);
+  return [
+    { id: "evt_1", type: "session.status", properties: { sessionID, status: { type: "busy" } } },
+    {
+      id: "evt_2",
+      type: "message.updated",
+      properties: { sessionID, info: { id: messageID, sessionID, role: "assistant" } },
+    },
+    {
+      id: "evt_3",
+      type: "message.part.updated",
+      properties: { sessionID, part: { id: partID, messageID, sessionID, type: "text", text: "" } },
+    },
+    {
+      id: "evt_4",
+      type: "message.part.delta",
+      properties: { sessionID, messageID, partID, field: "text", delta: text.slice(0, half) },
+    },
+    {
+      id: "evt_5",
+      type: "message.part.delta",
+      properties: { sessionID, messageID, partID, field: "text", delta: text.slice(half) },
+    },
+    { id: "evt_6", type: "session.status", properties: { sessionID, status: { type: "idle" } } },
+    { id: "evt_7", type: "session.idle", properties: { sessionID } },
+  ];
+}

@@ -1,0 +1,231 @@
+/**
+ * Faults: a real server killed mid-turn, and, with a tiny fake server, the faults the
+ * real one cannot show on demand (silence, no server.connected, an ignored abort, a
+ * silent failure, garbage on the stream, stale events).
+ */
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import { buildOpenCodeConfig } from "@taos/opencode-config";
+import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  DEFAULT_REJECT_MESSAGE,
+  ErrorCode,
+  OpenCodeAdapter,
+  type OpenCodeAdapterConfig,
+  type Reply,
+} from "../src/index.js";
+import { type FakeOpenCode, startFakeOpenCode, textTurnEvents } from "./fake-opencode.js";
+import { collectingSink, memoryLogger, until } from "./support.js";
+
+const open: { close(): Promise<void> }[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((item) => item.close()));
+});
+
+function adapter(
+  baseUrl: string,
+  sink: (reply: Reply) => void | Promise<void>,
+  config: Partial<OpenCodeAdapterConfig> = {},
+): OpenCodeAdapter {
+  const created = new OpenCodeAdapter({ baseUrl, modelId: "fake-model", ...config }, sink);
+  open.push(created);
+  return created;
+}
+
+async function fake(options: Parameters<typeof startFakeOpenCode>[0]): Promise<FakeOpenCode> {
+  const server = await startFakeOpenCode(options);
+  open.push(server);
+  return server;
+}
+
+function timers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+}
+
+describe("the real server killed mid-turn", () => {
+  let llm: FakeLiteLLM;
+  let home: TempHome;
+  let opencode: RawOpenCode;
+
+  beforeAll(async () => {
+    llm = await startFakeLiteLLM({
+      keys: ["sk-faults"],
+      rules: [{ match: "stall", reply: { stall: { ms: 120_000, afterChunks: 1, text: "Half an answer" } } }],
+    });
+    home = await makeTempHome("taos-adapter-faults-");
+    opencode = await startRawOpenCode({
+      home: home.path,
+      password: "pw-faults",
+      config: buildOpenCodeConfig({ baseURL: llm.url, apiKey: "sk-faults", modelIds: ["fake-model"] }),
+    });
+  });
+
+  afterAll(async () => {
+    await opencode?.stop();
+    await llm?.close();
+    await home?.cleanup();
+  });
+
+  it("ends the turn with one error (no final) when the stream dies and the resubscribe fails", async () => {
+    const out = collectingSink();
+    const a = adapter(opencode.url, out.sink, {
+      password: "pw-faults",
+      connectTimeoutMs: 2_000,
+      silenceTimeoutMs: 5_000,
+    });
+    const turn = a.prompt("stall here");
+    await until(() => out.of("delta").length > 0, 30_000, "the first delta");
+    process.kill(opencode.pid, "SIGKILL");
+    const result = await turn;
+    expect(result.status).toBe("error");
+    expect(out.of("error")).toHaveLength(1);
+    expect(out.of("error")[0]?.code).toBe(ErrorCode.StreamLost);
+    expect(out.of("final")).toHaveLength(0);
+    expect(out.replies.at(-1)?.kind).toBe("error");
+  }, 120_000);
+});
+
+describe("a fake server for faults", () => {
+  it("a stream silent past silenceTimeoutMs (no heartbeat either) fails the turn", async () => {
+    const baseline = timers();
+    const server = await fake({});
+    const out = collectingSink();
+    const a = adapter(server.url, out.sink, { silenceTimeoutMs: 300 });
+    const result = await a.prompt("anything");
+    expect(result.status).toBe("error");
+    expect(out.replies).toEqual([expect.objectContaining({ kind: "error", code: ErrorCode.StreamSilence })]);
+    await a.close();
+    expect(timers()).toBeLessThanOrEqual(baseline);
+  });
+
+  it("a stream that never says server.connected fails within connectTimeoutMs, before any prompt", async () => {
+    const server = await fake({ connected: false });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink, { connectTimeoutMs: 300 }).prompt("anything");
+    expect(result.status).toBe("error");
+    expect(out.of("error")[0]?.code).toBe(ErrorCode.StreamConnect);
+    expect(server.requests.some((r) => r.path.endsWith("/prompt_async"))).toBe(false);
+  });
+
+  it("an abort the server never honours still ends the turn, aborted, after the grace", async () => {
+    const baseline = timers();
+    const server = await fake({
+      ignoreAbort: true,
+      onPrompt: (s, sessionID) =>
+        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } }),
+    });
+    const out = collectingSink();
+    const controller = new AbortController();
+    const a = adapter(server.url, out.sink, { abortGraceMs: 200, silenceTimeoutMs: 60_000 });
+    const turn = a.prompt("long job", { signal: controller.signal });
+    await until(() => server.requests.some((r) => r.path.endsWith("/prompt_async")));
+    controller.abort();
+    const result = await turn;
+    expect(result.status).toBe("aborted");
+    expect(server.requests.some((r) => r.path.endsWith("/abort"))).toBe(true);
+    expect(out.replies).toEqual([expect.objectContaining({ kind: "error", code: "MessageAbortedError" })]);
+    await a.close();
+    expect(timers()).toBeLessThanOrEqual(baseline);
+  });
+
+  it("an abort before the prompt is sent sends nothing and ends aborted", async () => {
+    const server = await fake({});
+    const controller = new AbortController();
+    controller.abort();
+    const result = await adapter(server.url, collectingSink().sink).prompt("never sent", {
+      signal: controller.signal,
+    });
+    expect(result.status).toBe("aborted");
+    expect(server.requests.some((r) => r.path.endsWith("/prompt_async"))).toBe(false);
+  });
+
+  it("an idle turn with no output and no session.error reports the last message's info.error", async () => {
+    const server = await fake({
+      messages: [
+        {
+          info: {
+            id: "msg_a",
+            role: "assistant",
+            error: { name: "ProviderModelNotFoundError", data: { message: "Model not found: litellm/nope" } },
+          },
+          parts: [],
+        },
+      ],
+      onPrompt: (s, sessionID) => {
+        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } });
+        s.send({ id: "evt_i", type: "session.status", properties: { sessionID, status: { type: "idle" } } });
+      },
+    });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink).prompt("hello");
+    expect(result.status).toBe("error");
+    expect(result.error).toBe("Model not found: litellm/nope");
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: "ProviderModelNotFoundError" }),
+    ]);
+  });
+
+  it("skips non-JSON, unknown and sync events, and idle events from before the prompt", async () => {
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        s.raw("data: this is not json\n\n");
+        s.raw(": a comment line\n\n");
+        s.send({ type: "sync", syncEvent: { type: "session.updated.1" } });
+        s.send({ id: "evt_u", type: "mystery.event", properties: { sessionID } });
+        // Left over from an earlier turn on this session: must not end this one.
+        s.send({ id: "evt_s", type: "session.idle", properties: { sessionID } });
+        s.send({
+          id: "evt_e",
+          type: "session.error",
+          properties: { sessionID, error: { name: "UnknownError", data: { message: "old" } } },
+        });
+        for (const event of textTurnEvents(sessionID, "Fresh answer.")) s.send(event);
+      },
+    });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink).prompt("hello");
+    expect(result.status).toBe("completed");
+    expect(result.text).toBe("Fresh answer.");
+    expect(out.of("final")).toEqual([expect.objectContaining({ content: "Fresh answer." })]);
+  });
+
+  it("answers a permission with the default when the policy throws, and reports it", async () => {
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } });
+        s.send({
+          id: "evt_p",
+          type: "permission.asked",
+          properties: { id: "per_1", sessionID, permission: "edit", patterns: ["a.txt"], always: [], metadata: {} },
+        });
+        // Another session's ask is none of ours.
+        s.send({
+          id: "evt_q",
+          type: "permission.asked",
+          properties: { id: "per_other", sessionID: "ses_other", permission: "bash", patterns: [] },
+        });
+      },
+    });
+    const log = memoryLogger();
+    const out = collectingSink();
+    const a = adapter(server.url, out.sink, {
+      logger: log.logger,
+      permission: () => {
+        throw new Error("policy bug");
+      },
+    });
+    const turn = a.prompt("edit it");
+    await until(() => server.requests.some((r) => r.path.startsWith("/permission/")));
+    const sessionID = a.sessionId ?? "";
+    for (const event of textTurnEvents(sessionID, "Done anyway.")) server.send(event);
+    const result = await turn;
+    expect(result.status).toBe("completed");
+    const replies = server.requests.filter((r) => r.path.startsWith("/permission/"));
+    expect(replies).toEqual([
+      { method: "POST", path: "/permission/per_1/reply", body: { reply: "reject", message: DEFAULT_REJECT_MESSAGE } },
+    ]);
+    expect(result.decisions).toMatchObject([{ kind: "permission", requestId: "per_1", reply: "reject" }]);
+    expect(log.text()).toContain("policy bug");
+  });
+});
