@@ -62,3 +62,18 @@ export type {
   SessionStatusProperties,
 } from "./events.js";
 export { eventSessionId, OpenCodeEventType } from "./events.js";
+export type {
+  DeltaReply,
+  ErrorReply,
+  FinalReply,
+  ReasoningReply,
+  Reply,
+  ReplyKind,
+  ReplyUsage,
+  Sink,
+  ToolCallReply,
+  ToolResultReply,
+  TurnResult,
+  TurnStatus,
+  TurnUsage,
+} from "./reply.js";
