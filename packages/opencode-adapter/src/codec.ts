@@ -86,6 +86,7 @@ function bookOf(state: InternalState): Book {
   return book;
 }
 
+/** A new turn of `sessionId`, running, with no text yet. */
 export function createTurnState(sessionId: string, options?: TurnStateOptions): TurnState {
   const state: InternalState = {
     sessionId,
