@@ -1,6 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { TurnFailure } from "./codec.js";
-import { createTurnState, finishTurn } from "./codec.js";
 import type { Attachment } from "./client/attachments.js";
 import { toFileParts } from "./client/attachments.js";
 import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";
@@ -19,6 +17,8 @@ import { abortable } from "./client/event-hub.js";
 import { errorField } from "./client/logger.js";
 import type { OpenCodeTurnResult, SessionRef } from "./client/turn.js";
 import { ErrorCode, streamErrorCode, Turn } from "./client/turn.js";
+import type { TurnFailure } from "./codec.js";
+import { createTurnState, finishTurn } from "./codec.js";
 import type { Reply, Sink } from "./reply.js";
 
 export interface PromptOptions {
@@ -52,6 +52,7 @@ export class OpenCodeAdapter {
   private sessionPending: Promise<SessionRef> | undefined;
   private closing: Promise<void> | undefined;
   private readonly turns = new Set<Turn>();
+  private queue: Promise<void> = Promise.resolve();
 
   /** Checks the whole config at once; throws `OpenCodeAdapterConfigError` naming the bad field. */
   constructor(config: OpenCodeAdapterConfig, sink: Sink) {
@@ -83,12 +84,22 @@ export class OpenCodeAdapter {
    */
   async prompt(text: string, options: PromptOptions = {}): Promise<OpenCodeTurnResult> {
     const traceId =
-      typeof options?.traceId === "string" && options.traceId !== "" ? options.traceId : randomUUID();
+      typeof options?.traceId === "string" && options.traceId !== ""
+        ? options.traceId
+        : randomUUID();
     const signal = options?.signal;
     let turn: Turn | undefined;
     const unlisten: (() => void)[] = [];
+    // One turn at a time per adapter: a conversation is sequential, and two turns on one
+    // session would both see its events.
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     try {
       const body = this.promptBody(text, options);
+      await abortable(previous, signal);
       if (signal?.aborted) throw signal.reason;
       const connection = this.connect();
       // Open the stream while the session is looked up; nothing of ours can come before the prompt.
@@ -119,6 +130,8 @@ export class OpenCodeAdapter {
     } finally {
       for (const stop of unlisten) stop();
       if (turn !== undefined) this.turns.delete(turn);
+      // The next prompt may start once this one has ended (also when it gave up waiting).
+      void previous.then(release);
     }
   }
 
@@ -170,7 +183,10 @@ export class OpenCodeAdapter {
         { timeoutMs: requestTimeoutMs, sessionId },
       );
       logger.debug({ sessionId }, "continuing an existing opencode session");
-      return { id: sessionId, directory: typeof info?.directory === "string" ? info.directory : directory };
+      return {
+        id: sessionId,
+        directory: typeof info?.directory === "string" ? info.directory : directory,
+      };
     }
     const info = await connection.http.json<SessionInfo>("POST", "/session", {
       query: { directory },
@@ -264,14 +280,20 @@ export class OpenCodeAdapter {
 /** A failure's user-facing message and stable code. */
 function toFailure(error: unknown): TurnFailure {
   const message = errorField(error).message;
-  if (OpenCodeAdapterConfigError.isInstance(error)) return { error: message, code: ErrorCode.InvalidInput };
-  if (OpenCodeAdapterClosedError.isInstance(error)) return { error: message, code: ErrorCode.Closed };
+  if (OpenCodeAdapterConfigError.isInstance(error))
+    return { error: message, code: ErrorCode.InvalidInput };
+  if (OpenCodeAdapterClosedError.isInstance(error))
+    return { error: message, code: ErrorCode.Closed };
   if (OpenCodeSessionNotFoundError.isInstance(error)) {
     return { error: message, code: ErrorCode.SessionNotFound };
   }
-  if (OpenCodeUnauthorizedError.isInstance(error)) return { error: message, code: ErrorCode.Unauthorized };
+  if (OpenCodeUnauthorizedError.isInstance(error))
+    return { error: message, code: ErrorCode.Unauthorized };
   if (OpenCodeHttpError.isInstance(error)) {
-    return { error: message, code: error.statusCode === undefined ? ErrorCode.Http : String(error.statusCode) };
+    return {
+      error: message,
+      code: error.statusCode === undefined ? ErrorCode.Http : String(error.statusCode),
+    };
   }
   if (OpenCodeEventStreamError.isInstance(error)) {
     return { error: message, code: streamErrorCode(error.reason) };

@@ -14,8 +14,8 @@ import {
   DEFAULT_REJECT_MESSAGE,
   ErrorCode,
   OpenCodeAdapter,
-  type OpenCodeAdapterConfig,
   OpenCodeAdapterClosedError,
+  type OpenCodeAdapterConfig,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
   type Reply,
@@ -39,7 +39,10 @@ beforeAll(async () => {
     keys: [KEY],
     rules: [
       { match: "say hello", reply: { text: "Hello from the stand-in, in six pieces.", chunks: 6 } },
-      { match: "think first", reply: { reasoning: "Weighing it up.", text: "Thought it through." } },
+      {
+        match: "think first",
+        reply: { reasoning: "Weighing it up.", text: "Thought it through." },
+      },
       {
         match: "run the growing tool",
         reply: {
@@ -93,7 +96,10 @@ beforeAll(async () => {
         },
       },
       { match: "upstream refuses", reply: { error: { status: 401 } } },
-      { match: "stall now", reply: { stall: { ms: 60_000, afterChunks: 1, text: "Stalled reply text" } } },
+      {
+        match: "stall now",
+        reply: { stall: { ms: 60_000, afterChunks: 1, text: "Stalled reply text" } },
+      },
       { match: "describe the file", reply: { text: "I see the file." } },
     ],
   });
@@ -134,7 +140,9 @@ function adapter(
 }
 
 function lastRequestWith(text: string) {
-  return [...llm.requests].reverse().find((r) => !r.isTitleRequest && JSON.stringify(r.messages).includes(text));
+  return [...llm.requests]
+    .reverse()
+    .find((r) => !r.isTitleRequest && JSON.stringify(r.messages).includes(text));
 }
 
 describe("text and reasoning", () => {
@@ -160,7 +168,12 @@ describe("text and reasoning", () => {
     const out = collectingSink();
     const result = await adapter(out.sink).prompt("think first");
     expect(result.status).toBe("completed");
-    expect(out.of("reasoning").map((r) => r.content).join("")).toBe("Weighing it up.");
+    expect(
+      out
+        .of("reasoning")
+        .map((r) => r.content)
+        .join(""),
+    ).toBe("Weighing it up.");
     expect(result.text).toBe("Thought it through.");
     expect(out.of("final")[0]?.content).toBe("Thought it through.");
   });
@@ -187,7 +200,9 @@ describe("tools and permissions", () => {
     expect(results[0]?.result).toContain(MARKER);
     expect(result.text).toBe("The command ran.");
     expect(decisions).toEqual(result.decisions);
-    expect(result.decisions).toMatchObject([{ kind: "permission", permission: "bash", reply: "once" }]);
+    expect(result.decisions).toMatchObject([
+      { kind: "permission", permission: "bash", reply: "once" },
+    ]);
   });
 
   it("rejects a permission ask by default, with a message the model gets, and the turn goes on", async () => {
@@ -217,7 +232,9 @@ describe("tools and permissions", () => {
       question: (request) => request.questions.map((q) => [q.options[1]?.label ?? ""]),
     }).prompt("ask me, answer");
     expect(answered.status).toBe("completed");
-    expect(answered.decisions).toMatchObject([{ kind: "question", reply: "answer", answers: [["Blue"]] }]);
+    expect(answered.decisions).toMatchObject([
+      { kind: "question", reply: "answer", answers: [["Blue"]] },
+    ]);
     expect(out.of("tool_result")[0]?.success).toBe(true);
     const toolMessage = lastRequestWith("ask me, answer")?.messages.find((m) => m.role === "tool");
     expect(JSON.stringify(toolMessage)).toContain("Blue");
@@ -257,7 +274,12 @@ describe("failures and abort", () => {
     // Late events of the aborted turn (a second idle) must not end the next one early.
     const next = collectingSink();
     const again = new OpenCodeAdapter(
-      { baseUrl: proxy.url, password: PASSWORD, modelId: "fake-model", sessionId: result.sessionId },
+      {
+        baseUrl: proxy.url,
+        password: PASSWORD,
+        modelId: "fake-model",
+        sessionId: result.sessionId,
+      },
       next.sink,
     );
     adapters.push(again);
@@ -329,6 +351,22 @@ describe("sessions", () => {
     expect(request?.messages.filter((m) => m.role === "assistant").length).toBeGreaterThan(0);
   });
 
+  it("runs concurrent prompts of one adapter one after the other, each with its own text", async () => {
+    const out = collectingSink();
+    const a = adapter(out.sink);
+    const [one, two] = await Promise.all([
+      a.prompt("first of two prompts", { traceId: "t-one" }),
+      a.prompt("second of two prompts", { traceId: "t-two" }),
+    ]);
+    expect(one.text).toBe("first of two prompts");
+    expect(two.text).toBe("second of two prompts");
+    expect(two.sessionId).toBe(one.sessionId);
+    const order = out.replies.map((r) => `${r.trace_id}:${r.kind}`);
+    expect(order.indexOf("t-one:final")).toBeLessThan(
+      order.findIndex((k) => k.startsWith("t-two:")),
+    );
+  });
+
   it("continues a conversation by config.sessionId, after checking the session exists", async () => {
     const first = adapter(collectingSink().sink);
     const turn = await first.prompt("the secret is albatross");
@@ -374,7 +412,9 @@ describe("one event stream for every adapter", () => {
     await Promise.all(adapters.splice(0).map((a) => a.close()));
     const before = proxy.subscriptions();
     const sinks = [0, 1, 2, 3].map(() => collectingSink());
-    const group = sinks.map((out, i) => adapter(out.sink, i % 2 === 1 ? { directory: elsewhere } : {}));
+    const group = sinks.map((out, i) =>
+      adapter(out.sink, i % 2 === 1 ? { directory: elsewhere } : {}),
+    );
     const texts = [0, 1, 2, 3].map((i) => `concurrent prompt number ${i} ${"x".repeat(i * 7)} end`);
     const results = await Promise.all(group.map((a, i) => a.prompt(texts[i] ?? "")));
     expect(proxy.subscriptions() - before).toBe(1);
@@ -382,7 +422,12 @@ describe("one event stream for every adapter", () => {
       expect(result.status).toBe("completed");
       // The stand-in echoes the prompt: each session got its own text and nothing else.
       expect(result.text).toBe(texts[i]);
-      expect(sinks[i]?.of("delta").map((d) => d.content).join("")).toBe(texts[i]);
+      expect(
+        sinks[i]
+          ?.of("delta")
+          .map((d) => d.content)
+          .join(""),
+      ).toBe(texts[i]);
       expect(sinks[i]?.of("final")).toHaveLength(1);
     });
     // The odd ones really live elsewhere: /event (server directory) would not carry them.
@@ -422,7 +467,11 @@ describe("one event stream for every adapter", () => {
     await a.ensureSession();
     llm.addRule({
       match: "slow words",
-      reply: { text: "Slow words arrive one after another, eight in all.", chunks: 8, chunkDelayMs: 150 },
+      reply: {
+        text: "Slow words arrive one after another, eight in all.",
+        chunks: 8,
+        chunkDelayMs: 150,
+      },
     });
     const turn = a.prompt("slow words please");
     await until(() => out.of("delta").length >= 2, 30_000, "two deltas");
@@ -431,7 +480,12 @@ describe("one event stream for every adapter", () => {
     const result = await turn;
     expect(result.status).toBe("completed");
     expect(result.text).toBe("Slow words arrive one after another, eight in all.");
-    expect(out.of("delta").map((d) => d.content).join("")).toBe(result.text);
+    expect(
+      out
+        .of("delta")
+        .map((d) => d.content)
+        .join(""),
+    ).toBe(result.text);
     expect(out.of("final")).toHaveLength(1);
     expect(proxy.subscriptions() - before).toBe(1);
     expect(log.text()).toContain("resubscribed; catching up");
@@ -453,7 +507,12 @@ describe("catching up after a resubscribe", () => {
     expect(proxy.cutDone()).toBe(true);
     expect(result.status).toBe("completed");
     expect(result.text).toBe("Every word of this answer must still arrive.");
-    expect(out.of("delta").map((d) => d.content).join("")).toBe(result.text);
+    expect(
+      out
+        .of("delta")
+        .map((d) => d.content)
+        .join(""),
+    ).toBe(result.text);
     expect(out.of("final")).toEqual([expect.objectContaining({ content: result.text })]);
     expect(result.usage?.outputTokens).toBeGreaterThan(0);
   });
@@ -478,8 +537,16 @@ describe("attachments", () => {
     const content = "attached-file-content-3141";
     const result = await adapter(out.sink).prompt("describe the file", {
       attachments: [
-        { mimeType: "text/plain", data: Buffer.from(content).toString("base64"), filename: "note.txt" },
-        { mimeType: "text/plain", data: new TextEncoder().encode(`${content}-bytes`), filename: "b.txt" },
+        {
+          mimeType: "text/plain",
+          data: Buffer.from(content).toString("base64"),
+          filename: "note.txt",
+        },
+        {
+          mimeType: "text/plain",
+          data: new TextEncoder().encode(`${content}-bytes`),
+          filename: "b.txt",
+        },
       ],
     });
     expect(result.status).toBe("completed");

@@ -68,7 +68,9 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
       streams.add(res);
       res.on("close", () => streams.delete(res));
       if (options.connected !== false) {
-        res.write(`data: ${JSON.stringify({ payload: { id: "evt_0", type: "server.connected", properties: {} } })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ payload: { id: "evt_0", type: "server.connected", properties: {} } })}\n\n`,
+        );
       }
       return;
     }

@@ -51,13 +51,22 @@ describe("the real server killed mid-turn", () => {
   beforeAll(async () => {
     llm = await startFakeLiteLLM({
       keys: ["sk-faults"],
-      rules: [{ match: "stall", reply: { stall: { ms: 120_000, afterChunks: 1, text: "Half an answer" } } }],
+      rules: [
+        {
+          match: "stall",
+          reply: { stall: { ms: 120_000, afterChunks: 1, text: "Half an answer" } },
+        },
+      ],
     });
     home = await makeTempHome("taos-adapter-faults-");
     opencode = await startRawOpenCode({
       home: home.path,
       password: "pw-faults",
-      config: buildOpenCodeConfig({ baseURL: llm.url, apiKey: "sk-faults", modelIds: ["fake-model"] }),
+      config: buildOpenCodeConfig({
+        baseURL: llm.url,
+        apiKey: "sk-faults",
+        modelIds: ["fake-model"],
+      }),
     });
   });
 
@@ -94,7 +103,9 @@ describe("a fake server for faults", () => {
     const a = adapter(server.url, out.sink, { silenceTimeoutMs: 300 });
     const result = await a.prompt("anything");
     expect(result.status).toBe("error");
-    expect(out.replies).toEqual([expect.objectContaining({ kind: "error", code: ErrorCode.StreamSilence })]);
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: ErrorCode.StreamSilence }),
+    ]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
   });
@@ -102,7 +113,9 @@ describe("a fake server for faults", () => {
   it("a stream that never says server.connected fails within connectTimeoutMs, before any prompt", async () => {
     const server = await fake({ connected: false });
     const out = collectingSink();
-    const result = await adapter(server.url, out.sink, { connectTimeoutMs: 300 }).prompt("anything");
+    const result = await adapter(server.url, out.sink, { connectTimeoutMs: 300 }).prompt(
+      "anything",
+    );
     expect(result.status).toBe("error");
     expect(out.of("error")[0]?.code).toBe(ErrorCode.StreamConnect);
     expect(server.requests.some((r) => r.path.endsWith("/prompt_async"))).toBe(false);
@@ -113,7 +126,11 @@ describe("a fake server for faults", () => {
     const server = await fake({
       ignoreAbort: true,
       onPrompt: (s, sessionID) =>
-        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } }),
+        s.send({
+          id: "evt_b",
+          type: "session.status",
+          properties: { sessionID, status: { type: "busy" } },
+        }),
     });
     const out = collectingSink();
     const controller = new AbortController();
@@ -124,7 +141,9 @@ describe("a fake server for faults", () => {
     const result = await turn;
     expect(result.status).toBe("aborted");
     expect(server.requests.some((r) => r.path.endsWith("/abort"))).toBe(true);
-    expect(out.replies).toEqual([expect.objectContaining({ kind: "error", code: "MessageAbortedError" })]);
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: "MessageAbortedError" }),
+    ]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
   });
@@ -147,14 +166,25 @@ describe("a fake server for faults", () => {
           info: {
             id: "msg_a",
             role: "assistant",
-            error: { name: "ProviderModelNotFoundError", data: { message: "Model not found: litellm/nope" } },
+            error: {
+              name: "ProviderModelNotFoundError",
+              data: { message: "Model not found: litellm/nope" },
+            },
           },
           parts: [],
         },
       ],
       onPrompt: (s, sessionID) => {
-        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } });
-        s.send({ id: "evt_i", type: "session.status", properties: { sessionID, status: { type: "idle" } } });
+        s.send({
+          id: "evt_b",
+          type: "session.status",
+          properties: { sessionID, status: { type: "busy" } },
+        });
+        s.send({
+          id: "evt_i",
+          type: "session.status",
+          properties: { sessionID, status: { type: "idle" } },
+        });
       },
     });
     const out = collectingSink();
@@ -193,11 +223,22 @@ describe("a fake server for faults", () => {
   it("answers a permission with the default when the policy throws, and reports it", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {
-        s.send({ id: "evt_b", type: "session.status", properties: { sessionID, status: { type: "busy" } } });
+        s.send({
+          id: "evt_b",
+          type: "session.status",
+          properties: { sessionID, status: { type: "busy" } },
+        });
         s.send({
           id: "evt_p",
           type: "permission.asked",
-          properties: { id: "per_1", sessionID, permission: "edit", patterns: ["a.txt"], always: [], metadata: {} },
+          properties: {
+            id: "per_1",
+            sessionID,
+            permission: "edit",
+            patterns: ["a.txt"],
+            always: [],
+            metadata: {},
+          },
         });
         // Another session's ask is none of ours.
         s.send({
@@ -223,9 +264,15 @@ describe("a fake server for faults", () => {
     expect(result.status).toBe("completed");
     const replies = server.requests.filter((r) => r.path.startsWith("/permission/"));
     expect(replies).toEqual([
-      { method: "POST", path: "/permission/per_1/reply", body: { reply: "reject", message: DEFAULT_REJECT_MESSAGE } },
+      {
+        method: "POST",
+        path: "/permission/per_1/reply",
+        body: { reply: "reject", message: DEFAULT_REJECT_MESSAGE },
+      },
     ]);
-    expect(result.decisions).toMatchObject([{ kind: "permission", requestId: "per_1", reply: "reject" }]);
+    expect(result.decisions).toMatchObject([
+      { kind: "permission", requestId: "per_1", reply: "reject" },
+    ]);
     expect(log.text()).toContain("policy bug");
   });
 });

@@ -36,7 +36,8 @@ export function memoryLogger(): { lines: LogLine[]; logger: OpenCodeLogger; text
   return {
     lines,
     logger: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") },
-    text: () => lines.map((line) => `${line.level} ${line.msg} ${JSON.stringify(line.obj)}`).join("\n"),
+    text: () =>
+      lines.map((line) => `${line.level} ${line.msg} ${JSON.stringify(line.obj)}`).join("\n"),
   };
 }
 
@@ -139,7 +140,8 @@ export async function startProxy(target: string): Promise<TestProxy> {
     requests,
     subscriptions: () =>
       requests.filter(
-        (r) => r.method === "GET" && (r.path.startsWith("/global/event") || r.path.startsWith("/event")),
+        (r) =>
+          r.method === "GET" && (r.path.startsWith("/global/event") || r.path.startsWith("/event")),
       ).length,
     cutEventStreams: () => {
       const n = streams.size;

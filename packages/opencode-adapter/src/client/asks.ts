@@ -21,7 +21,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === "string")
+    : [];
 }
 
 /** The request of a `permission.asked` event (or a `GET /permission` entry); undefined if malformed. */
@@ -112,7 +114,9 @@ export async function decidePermission(
 function isAnswers(value: unknown): value is QuestionAnswers {
   return (
     Array.isArray(value) &&
-    value.every((answer) => Array.isArray(answer) && answer.every((label) => typeof label === "string"))
+    value.every(
+      (answer) => Array.isArray(answer) && answer.every((label) => typeof label === "string"),
+    )
   );
 }
 
@@ -128,7 +132,7 @@ export async function decideQuestion(
     if (!isAnswers(result)) {
       return {
         answers: undefined,
-        failure: new TypeError("the question policy returned neither answers nor \"reject\""),
+        failure: new TypeError('the question policy returned neither answers nor "reject"'),
       };
     }
     return { answers: result };

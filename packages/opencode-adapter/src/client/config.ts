@@ -56,7 +56,9 @@ export type QuestionAnswers = readonly (readonly string[])[];
 /** `"reject"` dismisses every question; a function answers (or returns `"reject"`). */
 export type QuestionPolicy =
   | "reject"
-  | ((request: QuestionRequest) => QuestionAnswers | "reject" | Promise<QuestionAnswers | "reject">);
+  | ((
+      request: QuestionRequest,
+    ) => QuestionAnswers | "reject" | Promise<QuestionAnswers | "reject">);
 
 /** What the adapter answered to an ask, reported through `onDecision` and in the turn result. */
 export type AskDecision =
@@ -196,7 +198,8 @@ function parseBaseUrl(value: unknown): URL {
 
 function validateLogger(value: unknown): OpenCodeLogger {
   if (value === undefined) return silentLogger;
-  if (value === null || typeof value !== "object") fail("logger", "must be a pino-compatible logger");
+  if (value === null || typeof value !== "object")
+    fail("logger", "must be a pino-compatible logger");
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof (value as Record<string, unknown>)[level] !== "function") {
       fail("logger", `must have a ${level}(obj, msg) method`);
@@ -219,7 +222,8 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
   const password = config.password;
   if (password !== undefined) {
     // Never echo the value: it is a secret.
-    if (typeof password !== "string") fail("password", `must be a string, got ${describe(password)}`);
+    if (typeof password !== "string")
+      fail("password", `must be a string, got ${describe(password)}`);
     if (password === "") fail("password", "must not be empty (leave it unset instead)");
     if (BAD_HEADER_CHAR.test(password)) fail("password", "must not contain control characters");
   }
@@ -228,11 +232,15 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
     fail("sessionId", "must be an opencode session id like ses_...");
   }
   const directory = optionalString(config, "directory");
-  if (directory !== undefined && !isAbsolute(directory)) fail("directory", "must be an absolute path");
+  if (directory !== undefined && !isAbsolute(directory))
+    fail("directory", "must be an absolute path");
 
   const permission = config.permission ?? "reject";
   if (typeof permission !== "function" && !PERMISSION_REPLIES.has(permission)) {
-    fail("permission", `must be "reject", "once", "always" or a function, got ${describe(permission)}`);
+    fail(
+      "permission",
+      `must be "reject", "once", "always" or a function, got ${describe(permission)}`,
+    );
   }
   const question = config.question ?? "reject";
   if (typeof question !== "function" && question !== "reject") {

@@ -292,7 +292,10 @@ export class EventHub {
         message: `the event stream dropped and resubscribing failed: ${errorField(error).message}`,
         cause: dropCause ?? error,
       });
-      this.options.logger.error({ server: this.http.origin, err: errorField(error) }, failure.message);
+      this.options.logger.error(
+        { server: this.http.origin, err: errorField(error) },
+        failure.message,
+      );
       this.notify((listener) => listener.onFailure(failure));
       return;
     }

@@ -72,7 +72,11 @@ export class HttpClient {
   }
 
   /** Sends a request and parses the JSON answer (undefined for an empty one, e.g. 204). */
-  async json<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T | undefined> {
+  async json<T>(
+    method: Method,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T | undefined> {
     const fullPath = this.path(path, options.query);
     const timeout = options.timeoutMs ?? this.requestTimeoutMs;
     const headers: Record<string, string> = { ...this.headers, accept: "application/json" };

@@ -7,7 +7,12 @@ import {
   mapOpenCodeEventData,
 } from "../codec.js";
 import type { Reply, Sink, TurnResult } from "../reply.js";
-import { decidePermission, decideQuestion, toPermissionRequest, toQuestionRequest } from "./asks.js";
+import {
+  decidePermission,
+  decideQuestion,
+  toPermissionRequest,
+  toQuestionRequest,
+} from "./asks.js";
 import type { AskDecision, ResolvedAdapterConfig } from "./config.js";
 import type { EventStreamFailure, OpenCodeEventStreamError } from "./errors.js";
 import type { HubEvent, HubListener } from "./event-hub.js";
@@ -49,7 +54,11 @@ export function streamErrorCode(reason: EventStreamFailure): string {
 }
 
 interface OpenCodeMessage {
-  readonly info?: { readonly role?: string; readonly error?: unknown; readonly time?: { readonly completed?: number } };
+  readonly info?: {
+    readonly role?: string;
+    readonly error?: unknown;
+    readonly time?: { readonly completed?: number };
+  };
   readonly parts?: readonly unknown[];
 }
 
@@ -199,7 +208,8 @@ export class Turn implements HubListener {
     switch (type) {
       case "session.status": {
         const parsed = event.event();
-        const status = isRecord(parsed) && isRecord(parsed.properties) ? parsed.properties.status : undefined;
+        const status =
+          isRecord(parsed) && isRecord(parsed.properties) ? parsed.properties.status : undefined;
         const kind = isRecord(status) ? status.type : undefined;
         if (kind === "busy" || kind === "retry") {
           this.sawBusy = true;
@@ -279,7 +289,9 @@ export class Turn implements HubListener {
     void this.answerPermission(request);
   }
 
-  private async answerPermission(request: NonNullable<ReturnType<typeof toPermissionRequest>>): Promise<void> {
+  private async answerPermission(
+    request: NonNullable<ReturnType<typeof toPermissionRequest>>,
+  ): Promise<void> {
     const { config } = this.options;
     const { answer, failure } = await decidePermission(config.permission, request);
     if (failure !== undefined) {
@@ -319,7 +331,9 @@ export class Turn implements HubListener {
     void this.answerQuestion(request);
   }
 
-  private async answerQuestion(request: NonNullable<ReturnType<typeof toQuestionRequest>>): Promise<void> {
+  private async answerQuestion(
+    request: NonNullable<ReturnType<typeof toQuestionRequest>>,
+  ): Promise<void> {
     const { config } = this.options;
     const { answers, failure } = await decideQuestion(config.question, request);
     if (failure !== undefined) {
@@ -402,7 +416,9 @@ export class Turn implements HubListener {
         const last = turnMessages[turnMessages.length - 1];
         const ended =
           status === undefined || status === "idle"
-            ? this.sawBusy || last?.info?.time?.completed !== undefined || isRecord(last?.info?.error)
+            ? this.sawBusy ||
+              last?.info?.time?.completed !== undefined ||
+              isRecord(last?.info?.error)
             : false;
         if (ended && !this.state.done) {
           config.logger.info({ sessionId }, "the turn ended while the event stream was down");
@@ -456,7 +472,10 @@ export class Turn implements HubListener {
       this.deliver(replies);
       for (const part of message.parts ?? []) {
         this.deliver(
-          mapOpenCodeEvent({ type: "message.part.updated", properties: { sessionID, part } }, this.state),
+          mapOpenCodeEvent(
+            { type: "message.part.updated", properties: { sessionID, part } },
+            this.state,
+          ),
         );
       }
     }
@@ -479,11 +498,15 @@ export class Turn implements HubListener {
 
   private async messages(limit: number): Promise<OpenCodeMessage[] | undefined> {
     const { config, http, session } = this.options;
-    return http.json<OpenCodeMessage[]>("GET", `/session/${encodeURIComponent(session.id)}/message`, {
-      query: { directory: session.directory, limit: String(limit) },
-      timeoutMs: config.requestTimeoutMs,
-      sessionId: session.id,
-    });
+    return http.json<OpenCodeMessage[]>(
+      "GET",
+      `/session/${encodeURIComponent(session.id)}/message`,
+      {
+        query: { directory: session.directory, limit: String(limit) },
+        timeoutMs: config.requestTimeoutMs,
+        sessionId: session.id,
+      },
+    );
   }
 
   private abort(): void {
@@ -585,7 +608,8 @@ export class Turn implements HubListener {
       this.sinkFailed(reply, error);
       return undefined;
     }
-    if (result === undefined || typeof (result as Promise<void>).then !== "function") return undefined;
+    if (result === undefined || typeof (result as Promise<void>).then !== "function")
+      return undefined;
     return Promise.resolve(result).then(
       () => undefined,
       (error: unknown) => this.sinkFailed(reply, error),
