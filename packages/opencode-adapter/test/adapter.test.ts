@@ -407,6 +407,65 @@ describe("sessions", () => {
 });
 
 describe("one event stream for every adapter", () => {
+  it("only /global/event carries the sessions of another directory (why the hub subscribes there)", async () => {
+    const watch = async (path: string) => {
+      const controller = new AbortController();
+      const response = await fetch(`${opencode.url}${path}`, {
+        headers: opencode.headers,
+        signal: controller.signal,
+      });
+      let text = "";
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      const pump = (async () => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            text += decoder.decode(value, { stream: true });
+          }
+        } catch {
+          // aborted
+        }
+      })();
+      return {
+        text: () => text,
+        stop: async () => {
+          controller.abort();
+          await pump;
+        },
+      };
+    };
+    const create = async (query: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${opencode.url}/session${query}`, {
+        method: "POST",
+        headers: { ...opencode.headers, "content-type": "application/json", ...headers },
+        body: "{}",
+      });
+      return ((await response.json()) as { id: string }).id;
+    };
+    const local = await watch("/event");
+    const global = await watch("/global/event");
+    try {
+      await until(
+        () =>
+          local.text().includes("server.connected") && global.text().includes("server.connected"),
+      );
+      const byQuery = await create(`?directory=${encodeURIComponent(elsewhere)}`);
+      const byHeader = await create("", { "x-opencode-directory": elsewhere });
+      // A later session of the server's own directory: once /event has it, it would have had the others.
+      const sentinel = await create("");
+      await until(() => local.text().includes(sentinel), 20_000, "the sentinel on /event");
+      await until(() => global.text().includes(byQuery) && global.text().includes(byHeader));
+      expect(local.text()).not.toContain(byQuery);
+      expect(local.text()).not.toContain(byHeader);
+      expect(global.text()).toContain(`"directory":"${elsewhere}"`);
+    } finally {
+      await local.stop();
+      await global.stop();
+    }
+  });
+
   it("serves concurrent sessions in two directories through one subscription, without mixing", async () => {
     // Open adapters of earlier tests hold the shared stream; start from none.
     await Promise.all(adapters.splice(0).map((a) => a.close()));
