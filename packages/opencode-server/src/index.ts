@@ -1,1 +1,28 @@
-export {};
+export type { ResolveOpenCodeBinaryOptions } from "./binary.js";
+export { platformPackageNames, resolveOpenCodeBinary } from "./binary.js";
+export { DEFAULT_SERVER_ENV } from "./env.js";
+export {
+  InvalidServerOptionError,
+  OpenCodeBinaryNotFoundError,
+  OpenCodeExitedError,
+  OpenCodeHealthError,
+  OpenCodeStartTimeoutError,
+  OpenCodeStoppedError,
+  PortInUseError,
+} from "./errors.js";
+export type {
+  EnsureRunningOptions,
+  LiteLLMOptions,
+  OpenCodeServerLogger,
+  OpenCodeServerOptions,
+  RestartOptions,
+  StopOptions,
+} from "./options.js";
+export type {
+  ConfigUpdate,
+  ExitInfo,
+  ExitListener,
+  HealthCheckOptions,
+  ServerAuth,
+} from "./server.js";
+export { OpenCodeServer } from "./server.js";

@@ -1,0 +1,184 @@
+import { TaosOpenCodeError } from "@taos/opencode-config";
+
+const prefix = "taos.opencode.error.";
+
+const invalidOption = `${prefix}InvalidServerOptionError`;
+/** A bad `OpenCodeServer` option (or call option), reported before anything is written or spawned. */
+export class InvalidServerOptionError extends TaosOpenCodeError {
+  /** The option at fault, e.g. `port` or `ensureRunning.deadlineMs`. */
+  readonly field: string;
+
+  constructor({ field, message }: { readonly field: string; readonly message: string }) {
+    super({ message: `Invalid opencode server option "${field}": ${message}` });
+    this.field = field;
+    TaosOpenCodeError.brand(this, invalidOption);
+  }
+
+  static override isInstance(value: unknown): value is InvalidServerOptionError {
+    return TaosOpenCodeError.hasMarker(value, invalidOption);
+  }
+}
+
+const binaryNotFound = `${prefix}OpenCodeBinaryNotFoundError`;
+/** No usable `opencode` executable; `searched` lists every place that was tried. */
+export class OpenCodeBinaryNotFoundError extends TaosOpenCodeError {
+  readonly searched: readonly string[];
+
+  constructor({
+    searched,
+    cause,
+  }: { readonly searched: readonly string[]; readonly cause?: unknown }) {
+    super({
+      message: [
+        "The opencode binary was not found. Looked in:",
+        ...searched.map((place) => `  - ${place}`),
+        'Install it with "npm install opencode-ai" (its platform package carries the binary)',
+        'or "curl -fsSL https://opencode.ai/install | bash", or pass the `binary` option or set OPENCODE_BIN.',
+      ].join("\n"),
+      cause,
+    });
+    this.searched = searched;
+    TaosOpenCodeError.brand(this, binaryNotFound);
+  }
+
+  static override isInstance(value: unknown): value is OpenCodeBinaryNotFoundError {
+    return TaosOpenCodeError.hasMarker(value, binaryNotFound);
+  }
+}
+
+function outputBlock(output: readonly string[]): string {
+  return output.length === 0 ? "(no output)" : output.map((line) => `  | ${line}`).join("\n");
+}
+
+const exited = `${prefix}OpenCodeExitedError`;
+/** The child exited (or could not be spawned) before it was ready. `output` is redacted. */
+export class OpenCodeExitedError extends TaosOpenCodeError {
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  /** The last lines the child printed, with the key and password redacted. */
+  readonly output: readonly string[];
+
+  constructor(options: {
+    readonly exitCode: number | undefined;
+    readonly signal: string | undefined;
+    readonly output: readonly string[];
+    readonly cause?: unknown;
+  }) {
+    const how =
+      options.signal !== undefined
+        ? `was killed by ${options.signal}`
+        : options.exitCode !== undefined
+          ? `exited with code ${options.exitCode}`
+          : "could not be spawned";
+    super({
+      message: `opencode serve ${how} before it was ready. Last output:\n${outputBlock(options.output)}`,
+      cause: options.cause,
+    });
+    this.exitCode = options.exitCode;
+    this.signal = options.signal;
+    this.output = options.output;
+    TaosOpenCodeError.brand(this, exited);
+  }
+
+  static override isInstance(value: unknown): value is OpenCodeExitedError {
+    return TaosOpenCodeError.hasMarker(value, exited);
+  }
+}
+
+const startTimeout = `${prefix}OpenCodeStartTimeoutError`;
+/** Not ready within the deadline; the child has been killed. `cause` holds the last health failure. */
+export class OpenCodeStartTimeoutError extends TaosOpenCodeError {
+  readonly deadlineMs: number;
+  /** Whether the child printed its `listening` line before the deadline. */
+  readonly sawListening: boolean;
+  readonly output: readonly string[];
+
+  constructor(options: {
+    readonly deadlineMs: number;
+    readonly sawListening: boolean;
+    readonly output: readonly string[];
+    readonly cause?: unknown;
+  }) {
+    const stage = options.sawListening
+      ? "it printed its listening line but never answered its health check"
+      : "it never printed its listening line";
+    super({
+      message: `opencode serve was not ready within ${options.deadlineMs} ms: ${stage}. Last output:\n${outputBlock(options.output)}`,
+      cause: options.cause,
+    });
+    this.deadlineMs = options.deadlineMs;
+    this.sawListening = options.sawListening;
+    this.output = options.output;
+    TaosOpenCodeError.brand(this, startTimeout);
+  }
+
+  static override isInstance(value: unknown): value is OpenCodeStartTimeoutError {
+    return TaosOpenCodeError.hasMarker(value, startTimeout);
+  }
+}
+
+const portInUse = `${prefix}PortInUseError`;
+/** The port given in the options is held by another process (which is left alone). */
+export class PortInUseError extends TaosOpenCodeError {
+  readonly port: number;
+  readonly hostname: string;
+
+  constructor({
+    port,
+    hostname,
+    cause,
+  }: { readonly port: number; readonly hostname: string; readonly cause?: unknown }) {
+    super({
+      message: `Port ${port} on ${hostname} is already in use by another process; choose another port, or omit \`port\` to let the server pick a free one.`,
+      cause,
+    });
+    this.port = port;
+    this.hostname = hostname;
+    TaosOpenCodeError.brand(this, portInUse);
+  }
+
+  static override isInstance(value: unknown): value is PortInUseError {
+    return TaosOpenCodeError.hasMarker(value, portInUse);
+  }
+}
+
+const health = `${prefix}OpenCodeHealthError`;
+/** One failed health request: a non-2xx answer, an unhealthy body, or no answer at all. */
+export class OpenCodeHealthError extends TaosOpenCodeError {
+  readonly url: string;
+  /** The HTTP status, when the server answered. */
+  readonly statusCode: number | undefined;
+  /** True when asking again later may succeed (no answer, 5xx, unhealthy body). */
+  readonly isRetryable: boolean;
+
+  constructor(options: {
+    readonly url: string;
+    readonly statusCode: number | undefined;
+    readonly isRetryable: boolean;
+    readonly message: string;
+    readonly cause?: unknown;
+  }) {
+    super({ message: `GET ${options.url}: ${options.message}`, cause: options.cause });
+    this.url = options.url;
+    this.statusCode = options.statusCode;
+    this.isRetryable = options.isRetryable;
+    TaosOpenCodeError.brand(this, health);
+  }
+
+  static override isInstance(value: unknown): value is OpenCodeHealthError {
+    return TaosOpenCodeError.hasMarker(value, health);
+  }
+}
+
+const stopped = `${prefix}OpenCodeStoppedError`;
+/** `stop()` was called while a start was in progress; that start is abandoned. */
+export class OpenCodeStoppedError extends TaosOpenCodeError {
+  constructor() {
+    super({ message: "The opencode server was stopped while it was starting." });
+    TaosOpenCodeError.brand(this, stopped);
+  }
+
+  static override isInstance(value: unknown): value is OpenCodeStoppedError {
+    return TaosOpenCodeError.hasMarker(value, stopped);
+  }
+}
