@@ -1,0 +1,182 @@
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { OpenCodeServerLogger } from "../src/index.js";
+
+/** What a fake `opencode` does; see `writeFakeOpenCode`. */
+export interface FakeBehaviour {
+  /** Answers 503 to this many health requests before answering 200. */
+  readonly unhealthyPolls?: number;
+  /** Always answers 503. */
+  readonly neverHealthy?: boolean;
+  /** Prints a line and exits with this code instead of listening. */
+  readonly exitCode?: number;
+  /** Prints the API key (read from its config) and the password before anything else. */
+  readonly printSecrets?: boolean;
+  /** Keeps running on SIGTERM. */
+  readonly ignoreTerm?: boolean;
+  /** Fails its first start the way opencode fails to bind a port ("ServeError", exit 1). */
+  readonly bindFailOnce?: boolean;
+  /** After listening, writes this many bytes to stdout with blocking writes, then creates `<spawnLog>.flooded`. */
+  readonly flood?: number;
+}
+
+export interface Fake {
+  readonly binary: string;
+  /** Every spawn appends its pid here. */
+  readonly spawnLog: string;
+  spawns(): Promise<number[]>;
+  /** Makes the process with this pid answer 503 from now on. */
+  makeUnhealthy(pid: number): Promise<void>;
+}
+
+/**
+ * Writes a tiny Node script that behaves like `opencode serve` as far as the
+ * server package can tell: it takes `--port`/`--hostname`, prints the
+ * `listening` line and answers `GET /global/health`.
+ */
+export async function writeFakeOpenCode(dir: string, behaviour: FakeBehaviour): Promise<Fake> {
+  await mkdir(dir, { recursive: true });
+  const binary = join(dir, "opencode");
+  const spawnLog = join(dir, "spawns.log");
+  await writeFile(spawnLog, "");
+  const config = { ...behaviour, spawnLog };
+  const script = `#!${process.execPath}
+"use strict";
+const cfg = ${JSON.stringify(config)};
+const fs = require("node:fs");
+const http = require("node:http");
+const path = require("node:path");
+const args = process.argv.slice(2);
+const port = Number(args[args.indexOf("--port") + 1]);
+const host = args[args.indexOf("--hostname") + 1];
+fs.appendFileSync(cfg.spawnLog, process.pid + "\\n");
+const spawnCount = fs.readFileSync(cfg.spawnLog, "utf8").trim().split("\\n").length;
+if (cfg.ignoreTerm) process.on("SIGTERM", () => console.log("ignoring SIGTERM"));
+if (cfg.printSecrets) {
+  const conf = JSON.parse(fs.readFileSync(path.join(process.env.HOME, ".config/opencode/opencode.json"), "utf8"));
+  const key = Object.values(conf.provider)[0].options.apiKey;
+  console.error("loaded key " + key + " and password " + process.env.OPENCODE_SERVER_PASSWORD);
+  // The key cut in two by separate writes, as a real program's buffered output may cut it.
+  fs.writeSync(1, "split key " + key.slice(0, 4));
+  fs.writeSync(1, key.slice(4) + " end\\n");
+}
+if (cfg.exitCode !== undefined) {
+  console.error("fatal: cannot start");
+  process.exit(cfg.exitCode);
+}
+if (cfg.bindFailOnce && spawnCount === 1) {
+  console.error("Error: Unexpected error\\n\\nServeError");
+  process.exit(1);
+}
+let polls = 0;
+http
+  .createServer((req, res) => {
+    polls += 1;
+    const unhealthy =
+      cfg.neverHealthy ||
+      polls <= (cfg.unhealthyPolls || 0) ||
+      fs.existsSync(cfg.spawnLog + ".unhealthy-" + process.pid);
+    res.writeHead(unhealthy ? 503 : 200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ healthy: !unhealthy, version: "0.0.0-fake" }));
+  })
+  .listen(port, host, () => {
+    console.log("opencode server listening on http://" + host + ":" + port);
+    if (cfg.flood) flood();
+  });
+function writeAll(buffer) {
+  let offset = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += fs.writeSync(1, buffer, offset);
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error;
+    }
+  }
+}
+function flood() {
+  // Blocking writes: if nobody read the pipe, this process would hang here.
+  const chunk = Buffer.from(("x".repeat(1023) + "\\n").repeat(64));
+  let written = 0;
+  const burst = () => {
+    for (let i = 0; i < 4 && written < cfg.flood; i += 1) {
+      writeAll(chunk);
+      written += chunk.length;
+    }
+    if (written < cfg.flood) setImmediate(burst);
+    else fs.writeFileSync(cfg.spawnLog + ".flooded", String(written));
+  };
+  burst();
+}
+`;
+  await writeFile(binary, script);
+  await chmod(binary, 0o755);
+  return {
+    binary,
+    spawnLog,
+    async spawns() {
+      const text = await readFile(spawnLog, "utf8");
+      return text
+        .split("\n")
+        .filter((line) => line !== "")
+        .map(Number);
+    },
+    async makeUnhealthy(pid) {
+      await writeFile(`${spawnLog}.unhealthy-${pid}`, "");
+    },
+  };
+}
+
+/** A logger that records every call. */
+export function recordingLogger(): OpenCodeServerLogger & {
+  readonly records: { level: string; message: string; object: Record<string, unknown> }[];
+} {
+  const records: { level: string; message: string; object: Record<string, unknown> }[] = [];
+  const at =
+    (level: string) =>
+    (object: Record<string, unknown>, message: string): void => {
+      records.push({ level, message, object });
+    };
+  return { records, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** The pids of live (non-zombie) processes in a process group, from /proc. */
+export async function liveGroupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] !== "Z" && Number(fields[2]) === pgid) members.push(Number(entry));
+  }
+  return members;
+}
+
+/** True once a pid is gone or a zombie (an orphan's zombie waits for init to reap it). */
+export async function isGone(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/** Polls `check` every 25 ms until it is true or `timeoutMs` passes; returns the last result. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(25);
+  }
+  return check();
+}

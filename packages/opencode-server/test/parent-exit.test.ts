@@ -1,0 +1,72 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, isGone, liveGroupMembers } from "./helpers.js";
+
+const fixture = fileURLToPath(new URL("./fixtures/parent.mjs", import.meta.url));
+
+describe("the parent process ends without calling stop(): its opencode is gone", () => {
+  let temp: TempHome;
+  let count = 0;
+
+  beforeAll(async () => {
+    temp = await makeTempHome("taos-oc-parent-");
+  });
+
+  afterAll(async () => {
+    await temp.cleanup();
+  });
+
+  async function run(mode: string, signal?: NodeJS.Signals) {
+    count += 1;
+    const host = execa(process.execPath, [fixture, mode, join(temp.path, `home-${count}`)], {
+      env: { OPENCODE_BIN: opencodeBinaryPath() },
+      reject: false,
+    });
+    let stdout = "";
+    const pid = await new Promise<number>((resolve, reject) => {
+      host.stdout?.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /\{"pid":(\d+)\}/.exec(stdout);
+        if (match) resolve(Number(match[1]));
+      });
+      void host.then((result) => reject(new Error(`host ended first: ${result.stderr}`)));
+    });
+    if (signal) host.kill(signal);
+    const result = await host;
+    const gone = await eventually(
+      async () => (await isGone(pid)) && (await liveGroupMembers(pid)).length === 0,
+    );
+    if (!gone) process.kill(-pid, "SIGKILL");
+    return { gone, result, stdout };
+  }
+
+  it("normal exit (process.exit)", async () => {
+    const { gone, result } = await run("exit");
+    expect(result.exitCode).toBe(0);
+    expect(gone).toBe(true);
+  });
+
+  it("uncaught exception", async () => {
+    const { gone, result } = await run("throw");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("boom");
+    expect(gone).toBe(true);
+  });
+
+  it("SIGTERM with no handler of the host's: the host still dies of SIGTERM", async () => {
+    const { gone, result } = await run("signal", "SIGTERM");
+    expect(result.signal).toBe("SIGTERM");
+    expect(gone).toBe(true);
+  });
+
+  it("SIGTERM with the host's own handler: the host keeps control, opencode dies at exit", async () => {
+    const { gone, result, stdout } = await run("host-handler", "SIGTERM");
+    expect(stdout).toContain("host cleanup");
+    expect(result.signal).toBeUndefined();
+    expect(result.exitCode).toBe(7);
+    expect(gone).toBe(true);
+  });
+});

@@ -1,0 +1,141 @@
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OpenCodeServer } from "../src/index.js";
+import { isGone, liveGroupMembers, recordingLogger } from "./helpers.js";
+
+const KEY_A = "sk-agent-old-0123456789";
+const KEY_B = "sk-agent-new-9876543210";
+
+describe("real opencode serve", () => {
+  let llm: FakeLiteLLM;
+  let temp: TempHome;
+  let server: OpenCodeServer;
+  const logger = recordingLogger();
+  const spawns = (): number =>
+    logger.records.filter((r) => r.message === "opencode spawned").length;
+  const litellm = (apiKey: string) => ({ baseURL: llm.url, apiKey, modelIds: ["fake-model"] });
+
+  beforeAll(async () => {
+    llm = await startFakeLiteLLM({ keys: [KEY_A, KEY_B], models: ["fake-model"] });
+    temp = await makeTempHome("taos-oc-real-");
+    server = new OpenCodeServer({
+      home: temp.path,
+      litellm: litellm(KEY_A),
+      binary: opencodeBinaryPath(),
+      logger,
+    });
+    await server.ensureRunning();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await llm?.close();
+    await temp?.cleanup();
+  });
+
+  async function turn(text: string): Promise<string[]> {
+    const headers = { authorization: server.authHeader()!, "content-type": "application/json" };
+    const session = (await (
+      await fetch(`${server.baseUrl}/session`, { method: "POST", headers, body: "{}" })
+    ).json()) as { id: string };
+    const response = await fetch(`${server.baseUrl}/session/${session.id}/message`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        model: { providerID: "litellm", modelID: "fake-model" },
+        parts: [{ type: "text", text }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const message = (await response.json()) as { parts: { type: string; text?: string }[] };
+    return message.parts.filter((part) => part.type === "text").map((part) => part.text ?? "");
+  }
+
+  it("starts and answers its health check", async () => {
+    expect(server.isRunning()).toBe(true);
+    expect(server.baseUrl).toBe(`http://127.0.0.1:${server.port}`);
+    expect(await isGone(server.pid!)).toBe(false);
+    expect(await server.healthCheck()).toBe(true);
+    expect(spawns()).toBe(1);
+  });
+
+  it("enforces auth: no credentials 401, wrong ones 401, the right ones 200", async () => {
+    const url = `${server.baseUrl}/global/health`;
+    expect((await fetch(url)).status).toBe(401);
+    const wrong = `Basic ${Buffer.from("opencode:not-the-password").toString("base64")}`;
+    expect((await fetch(url, { headers: { authorization: wrong } })).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: server.authHeader()! } })).status).toBe(
+      200,
+    );
+    expect(server.auth?.username).toBe("opencode");
+    expect(server.auth?.password.length).toBeGreaterThanOrEqual(24);
+  });
+
+  it("ensureRunning is idempotent: a healthy server is kept", async () => {
+    const pid = server.pid;
+    await server.ensureRunning();
+    await server.ensureRunning();
+    expect(server.pid).toBe(pid);
+    expect(spawns()).toBe(1);
+  });
+
+  it("reports the version from /global/health", async () => {
+    const health = (await (
+      await fetch(`${server.baseUrl}/global/health`, {
+        headers: { authorization: server.authHeader()! },
+      })
+    ).json()) as { version: string };
+    const { stdout } = await execa(opencodeBinaryPath(), ["--version"]);
+    expect(server.version).toBe(health.version);
+    expect(server.version).toBe(stdout.trim());
+  });
+
+  it("restart with a new key: the stand-in sees the new Bearer", async () => {
+    expect(await turn("first turn")).toEqual(["first turn"]);
+    expect(llm.requests.filter((r) => !r.isTitleRequest).map((r) => r.key)).toEqual([KEY_A]);
+    const oldPid = server.pid!;
+    server.updateConfig({ litellm: litellm(KEY_B) });
+    await server.restart();
+    expect(server.pid).not.toBe(oldPid);
+    expect(await isGone(oldPid)).toBe(true);
+    llm.reset();
+    expect(await turn("second turn")).toEqual(["second turn"]);
+    const keys = llm.requests.map((r) => r.key);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(new Set(keys)).toEqual(new Set([KEY_B]));
+  });
+
+  it("concurrent ensureRunning calls share one spawn", async () => {
+    await server.stop();
+    const before = spawns();
+    await Promise.all(Array.from({ length: 5 }, () => server.ensureRunning()));
+    expect(spawns() - before).toBe(1);
+    expect(server.isRunning()).toBe(true);
+  });
+
+  it("the log file is private and never holds the key or the password", async () => {
+    const logFile = join(temp.path, ".config", "opencode", "serve.log");
+    const log = await readFile(logFile, "utf8");
+    expect(log).toContain("opencode server listening on");
+    for (const secret of [KEY_A, KEY_B, server.auth!.password]) expect(log).not.toContain(secret);
+    expect((await stat(logFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(dirname(logFile))).mode & 0o777).toBe(0o700);
+  });
+
+  it("stop leaves no process, and is safe twice and before any start", async () => {
+    const pid = server.pid!;
+    await server.stop();
+    expect(server.isRunning()).toBe(false);
+    expect(server.pid).toBeUndefined();
+    expect(await isGone(pid)).toBe(true);
+    expect(await liveGroupMembers(pid)).toEqual([]);
+    await server.stop();
+    const never = new OpenCodeServer({ home: join(temp.path, "never"), litellm: litellm(KEY_A) });
+    await never.stop();
+    expect(never.isRunning()).toBe(false);
+  });
+});

@@ -1,0 +1,240 @@
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { ConfigValidationError } from "@taos/opencode-config";
+import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { execa } from "execa";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { InvalidServerOptionError, OpenCodeServer, resolveOpenCodeBinary } from "../src/index.js";
+import { LogSink } from "../src/log-sink.js";
+import { Redactor } from "../src/redact.js";
+import { backoffDelays, delay, linkedController, settlesWithin } from "../src/timing.js";
+
+const KEY = "sk-unit-key-abcdef0123456789";
+
+describe("timing helpers (fake timers)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("delay resolves after its time, or rejects on abort, and leaves no timer behind", async () => {
+    vi.useFakeTimers();
+    let done = false;
+    const waiting = delay(100).then(() => {
+      done = true;
+    });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await waiting;
+    expect(done).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const controller = new AbortController();
+    const aborted = delay(10_000, controller.signal);
+    expect(vi.getTimerCount()).toBe(1);
+    const reason = new Error("stop waiting");
+    controller.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("the readiness backoff starts at 10 ms or less, doubles, and is capped", () => {
+    const waits = backoffDelays();
+    const first = Array.from({ length: 10 }, () => waits.next().value);
+    expect(first[0]).toBeLessThanOrEqual(10);
+    expect(first[1]).toBe(first[0]! * 2);
+    expect(first.at(-1)).toBe(250);
+  });
+
+  it("settlesWithin and linkedController clear their timers", async () => {
+    vi.useFakeTimers();
+    expect(await settlesWithin(Promise.resolve(), 1_000)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+    const slow = settlesWithin(new Promise(() => {}), 1_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await slow).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const parent = new AbortController();
+    const link = linkedController([parent.signal], { ms: 5_000, reason: () => new Error("late") });
+    expect(vi.getTimerCount()).toBe(1);
+    parent.abort(new Error("parent"));
+    expect(link.controller.signal.aborted).toBe(true);
+    link.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("the log sink", () => {
+  let temp: TempHome;
+
+  beforeAll(async () => {
+    temp = await makeTempHome("taos-oc-units-");
+  });
+
+  afterAll(async () => {
+    await temp.cleanup();
+  });
+
+  it("redacts a key cut across chunks, also inside a line too long to hold", async () => {
+    const path = join(temp.path, "logs", "sink.log");
+    const lines: string[] = [];
+    const sink = await LogSink.open({
+      path,
+      dir: join(temp.path, "logs"),
+      privateDir: true,
+      redactor: new Redactor([KEY]),
+      onLine: (line) => lines.push(line),
+    });
+    const stream = new PassThrough();
+    sink.attach(stream);
+    stream.write(`key=${KEY.slice(0, 7)}`);
+    stream.write(`${KEY.slice(7)} ok\nopencode server listening on http://127.0.0.1:1\n`);
+    // 70 000 chars without a newline, the key straddling the 64 KiB flush point.
+    const filler = "y".repeat(64 * 1024 - 10);
+    stream.write(filler + KEY.slice(0, 12));
+    stream.write(`${KEY.slice(12)}${"z".repeat(5_000)}\n`);
+    stream.end(`last ${KEY}`);
+    await sink.drained();
+    sink.note(`a note that mentions ${KEY}`);
+    await sink.close();
+    const log = await readFile(path, "utf8");
+    expect(log).not.toContain(KEY);
+    expect(log.match(/\[REDACTED\]/g)).toHaveLength(4);
+    expect(log).toContain("key=[REDACTED] ok\n");
+    expect(lines).toContain("opencode server listening on http://127.0.0.1:1");
+    expect(sink.tail().join("\n")).not.toContain(KEY);
+  });
+});
+
+describe("options are checked before anything is written or spawned", () => {
+  const valid = {
+    home: "/tmp/taos-oc-never-created",
+    litellm: { baseURL: "http://127.0.0.1:9/v1", apiKey: KEY, modelIds: ["m"] },
+  };
+
+  it.each([
+    ["home", { home: "relative/home" }],
+    ["port", { port: 70_000 }],
+    ["port", { port: 1.5 }],
+    ["hostname", { hostname: "not a host" }],
+    ["password", { password: 42 }],
+    ["password", { password: "" }],
+    ["username", { username: "a:b" }],
+    ["cwd", { cwd: "." }],
+    ["env.FOO", { env: { FOO: 1 } }],
+    ["logFile", { logFile: "serve.log" }],
+    ["logger", { logger: { info() {} } }],
+    ["installPluginDependencies", { installPluginDependencies: "yes" }],
+  ])("%s", (field, patch) => {
+    const error = (() => {
+      try {
+        new OpenCodeServer({ ...valid, ...patch } as never);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(InvalidServerOptionError.isInstance(error)).toBe(true);
+    expect((error as InvalidServerOptionError).field).toBe(field);
+    expect((error as Error).message).toContain(field);
+  });
+
+  it("the LiteLLM part goes through the config package, and the key never shows", async () => {
+    const badKey = `${KEY} with spaces`;
+    const cases = [
+      [{ litellm: { ...valid.litellm, baseURL: "ftp://x" } }, "baseURL"],
+      [{ litellm: { ...valid.litellm, apiKey: badKey } }, "apiKey"],
+      [{ litellm: { ...valid.litellm, modelIds: [] } }, "modelIds"],
+    ] as const;
+    for (const [patch, field] of cases) {
+      let error: unknown;
+      try {
+        new OpenCodeServer({ ...valid, ...patch } as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(ConfigValidationError.isInstance(error)).toBe(true);
+      expect((error as ConfigValidationError).field).toBe(field);
+      expect((error as Error).message).not.toContain(KEY);
+    }
+    const server = new OpenCodeServer(valid);
+    await expect(server.ensureRunning({ deadlineMs: -1 })).rejects.toSatisfy(
+      (e: unknown) => InvalidServerOptionError.isInstance(e) && e.field === "deadlineMs",
+    );
+    await expect(
+      readFile(join(valid.home, ".config", "opencode", "opencode.json")),
+    ).rejects.toThrow();
+  });
+});
+
+describe("resolveOpenCodeBinary", () => {
+  let temp: TempHome;
+
+  beforeAll(async () => {
+    temp = await makeTempHome("taos-oc-resolve-");
+  });
+
+  afterAll(async () => {
+    await temp.cleanup();
+  });
+
+  async function executable(path: string): Promise<string> {
+    await mkdir(join(path, ".."), { recursive: true });
+    await writeFile(path, "#!/bin/sh\n");
+    await chmod(path, 0o755);
+    return path;
+  }
+
+  it("tries the option, OPENCODE_BIN, PATH (not node_modules/.bin), ~/.opencode/bin, then opencode-ai", async () => {
+    const explicit = await executable(join(temp.path, "explicit", "opencode"));
+    const fromEnv = await executable(join(temp.path, "env", "opencode"));
+    const shim = await executable(join(temp.path, "proj", "node_modules", ".bin", "opencode"));
+    const onPath = await executable(join(temp.path, "path", "opencode"));
+    const installed = await executable(join(temp.path, "home", ".opencode", "bin", "opencode"));
+    const empty = join(temp.path, "empty");
+    await mkdir(empty, { recursive: true });
+    const base = { homeDir: join(temp.path, "home"), packageRoots: [empty] };
+    const PATH = [join(shim, ".."), join(onPath, "..")].join(":");
+
+    expect(
+      resolveOpenCodeBinary({ ...base, binary: explicit, env: { OPENCODE_BIN: fromEnv, PATH } }),
+    ).toBe(explicit);
+    expect(resolveOpenCodeBinary({ ...base, env: { OPENCODE_BIN: fromEnv, PATH } })).toBe(fromEnv);
+    expect(resolveOpenCodeBinary({ ...base, env: { PATH } })).toBe(onPath);
+    expect(resolveOpenCodeBinary({ ...base, env: { PATH: join(shim, "..") } })).toBe(installed);
+    // The workspace's opencode-ai, through its platform package.
+    expect(resolveOpenCodeBinary({ homeDir: empty, env: {} })).toBe(opencodeBinaryPath());
+  });
+
+  it("names every place it looked when nothing is found", async () => {
+    const empty = join(temp.path, "nothing");
+    await mkdir(empty, { recursive: true });
+    // In a clean process: the NODE_PATH that pnpm gives the test runner would let require find opencode-ai.
+    const dist = new URL("../dist/index.js", import.meta.url).href;
+    const { stdout } = await execa(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { resolveOpenCodeBinary, OpenCodeBinaryNotFoundError } from ${JSON.stringify(dist)};
+        try { console.log(resolveOpenCodeBinary({ packageRoots: [process.cwd()] })); }
+        catch (e) { console.log(JSON.stringify({ ok: OpenCodeBinaryNotFoundError.isInstance(e), searched: e.searched, message: e.message })); }`,
+      ],
+      { cwd: empty, env: { PATH: empty, HOME: empty }, extendEnv: false },
+    );
+    const { ok, searched, message } = JSON.parse(stdout) as {
+      ok: boolean;
+      searched: string[];
+      message: string;
+    };
+    expect(ok).toBe(true);
+    expect(searched).toHaveLength(4);
+    expect(message).toContain("OPENCODE_BIN");
+    expect(message).toContain("PATH");
+    expect(message).toContain(join(empty, ".opencode", "bin", "opencode"));
+    expect(message).toContain("opencode-ai");
+    expect(message).toContain("npm install opencode-ai");
+  });
+});
