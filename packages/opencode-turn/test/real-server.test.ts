@@ -29,10 +29,10 @@ afterAll(async () => {
 });
 
 function connection(): DriveTurnOptions {
-  const auth = server.auth;
-  if (!auth) throw new Error("the test server runs with a password");
+  const { auth, baseUrl } = server;
+  if (!auth || !baseUrl) throw new Error("the test server runs, with a password");
   return {
-    baseUrl: server.baseUrl,
+    baseUrl,
     modelId: MODEL,
     username: auth.username,
     password: auth.password,

@@ -1,0 +1,208 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import type { Reply } from "@taos/opencode-adapter";
+import { isProcessAlive, makeTempHome, type TempHome } from "@taos/testkit";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pidsWithHome } from "./processes.js";
+
+// The built command, as a user runs it (`pnpm build` first; turbo runs build before test).
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+const KEY = "sk-cli-test-key-7f3a";
+const MODEL = "fake-model";
+
+let llm: FakeLiteLLM;
+let home: TempHome;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`build the package first: ${CLI} is missing`);
+  llm = await startFakeLiteLLM({ keys: [KEY], models: [MODEL] });
+  home = await makeTempHome("taos-cli-");
+});
+
+afterAll(async () => {
+  await llm?.close();
+  await home?.cleanup();
+});
+
+function cli(args: readonly string[], options: { readonly env?: NodeJS.ProcessEnv } = {}) {
+  const { TAOS_LITELLM_KEY: _drop, ...inherited } = process.env;
+  return execa("node", [CLI, ...args], {
+    reject: false,
+    stdin: "ignore",
+    env: options.env ?? inherited,
+    extendEnv: false,
+  });
+}
+
+/** Flags that point the command at this file's stand-in and home. */
+function upstream(): string[] {
+  return ["--base-url", llm.url, "--model", MODEL, "--home", home.path];
+}
+const withKey = { env: { ...process.env, TAOS_LITELLM_KEY: KEY } };
+
+function sessionOf(stderr: string): string {
+  const id = /^session: (ses_\S+)$/m.exec(stderr)?.[1];
+  if (!id) throw new Error(`no session line in:\n${stderr}`);
+  return id;
+}
+
+describe("taos-opencode (built), usage", () => {
+  it("prints help and the version", async () => {
+    const help = await cli(["--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('taos-opencode run "message"');
+    expect(help.stdout).toContain("TAOS_LITELLM_KEY");
+    const version = await cli(["--version"]);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toBe(VERSION);
+  });
+
+  it.each([
+    [["run", "hi", "--bogus"], "--bogus"],
+    [["run", "hi", "--port", "abc"], "--port"],
+    [["run", "hi", "--model"], "--model"],
+    [["run", "hi", "--base-url", "ftp://nowhere"], "--base-url"],
+    [["run", "hi", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"], "TAOS_LITELLM_KEY"],
+    [["serve", "--json=1"], "--json"],
+    [["run"], "message"],
+    [["frobnicate"], "frobnicate"],
+  ])("exits 2 on %j, naming %s, and starts nothing", async (args, flag) => {
+    const result = await cli(args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(flag);
+    expect(result.stderr).toContain("--help");
+  });
+});
+
+describe("taos-opencode run against the real opencode serve", () => {
+  it("runs a text turn with the built-in stand-in and leaves nothing behind", async () => {
+    const result = await cli(["run", "Hello from the CLI test", "--verbose"]);
+    expect(result.exitCode).toBe(0);
+    // The stand-in echoes the message; the text is all there is on stdout.
+    expect(result.stdout).toBe("Hello from the CLI test");
+    expect(sessionOf(result.stderr)).toMatch(/^ses_/);
+    const started = /opencode serve running (\{.*\})/.exec(result.stderr)?.[1];
+    expect(started).toBeDefined();
+    const { pid, home: tempHome } = JSON.parse(started ?? "{}") as { pid: number; home: string };
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(existsSync(tempHome)).toBe(false);
+    expect(pidsWithHome(tempHome)).toEqual([]);
+  });
+
+  it("--json writes only NDJSON replies on stdout, ending with the final", async () => {
+    llm.setRules([{ match: "json please", reply: { text: "one two three", chunks: 3 } }]);
+    const result = await cli(["run", "json please", "--json", ...upstream()], withKey);
+    expect(result.exitCode).toBe(0);
+    const lines = result.stdout.split("\n");
+    const replies = lines.map((line) => JSON.parse(line) as Reply);
+    expect(replies.length).toBeGreaterThan(1);
+    expect(new Set(replies.map((reply) => reply.trace_id)).size).toBe(1);
+    expect(replies.at(-1)).toMatchObject({ kind: "final", content: "one two three" });
+    const deltas = replies.flatMap((reply) => (reply.kind === "delta" ? [reply.content] : []));
+    expect(deltas.join("")).toBe("one two three");
+    expect(sessionOf(result.stderr)).toMatch(/^ses_/);
+  });
+
+  it("shows a tool call as one summary line", async () => {
+    llm.setRules([
+      {
+        match: "use the tool",
+        reply: {
+          toolCalls: [{ name: "bash", arguments: { command: "echo hi", description: "Say hi" } }],
+          then: { text: "The command printed hi." },
+        },
+      },
+    ]);
+    const result = await cli(["run", "use the tool", ...upstream()], withKey);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("The command printed hi.");
+    expect(result.stderr.match(/^\[tool\] bash: Say hi$/gm)).toHaveLength(1);
+  });
+
+  it("continues a session with --session and --home", async () => {
+    llm.setRules([
+      { match: "remember 42", reply: { text: "I will remember 42." } },
+      { match: "what number", reply: { text: "The number was 42." } },
+    ]);
+    const first = await cli(["run", "remember 42", ...upstream()], withKey);
+    expect(first.exitCode).toBe(0);
+    const session = sessionOf(first.stderr);
+    const second = await cli(["run", "what number", "--session", session, ...upstream()], withKey);
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toBe("The number was 42.");
+    expect(sessionOf(second.stderr)).toBe(session);
+    const request = llm.requests.filter((r) => !r.isTitleRequest).at(-1);
+    const transcript = JSON.stringify(request?.messages);
+    expect(transcript).toContain("remember 42");
+    expect(transcript).toContain("I will remember 42.");
+  });
+
+  it("exits 1 with the upstream message when LiteLLM answers 401, never showing the key", async () => {
+    llm.setRules([{ match: "hello", reply: { error: { status: 401 } } }]);
+    const result = await cli(["run", "hello", ...upstream()], withKey);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*Authentication Error/m);
+    expect(result.stdout).not.toContain("final");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(KEY);
+  });
+
+  it("exits 130 on SIGINT during a turn and leaves no opencode process", async () => {
+    llm.setRules([{ match: "stall here", reply: { stall: { ms: 120_000 } } }]);
+    const seen = llm.requests.length;
+    const child = cli(["run", "stall here", ...upstream()], withKey);
+    await expect
+      .poll(() => llm.requests.slice(seen).some((r) => r.lastUserText === "stall here"), {
+        timeout: 45_000,
+        interval: 50,
+      })
+      .toBe(true);
+    expect(pidsWithHome(home.path).length).toBeGreaterThan(0);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(pidsWithHome(home.path)).toEqual([]);
+  });
+});
+
+describe("taos-opencode serve", () => {
+  it("prints the URL and credentials, serves until SIGINT, then stops the server", async () => {
+    const child = cli(["serve", "--json", ...upstream()], withKey);
+    const line = await new Promise<string>((resolve, reject) => {
+      let buffered = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const end = buffered.indexOf("\n");
+        if (end !== -1) resolve(buffered.slice(0, end));
+      });
+      child.then(
+        (result) => reject(new Error(`serve exited ${result.exitCode}: ${result.stderr}`)),
+        reject,
+      );
+    });
+    const info = JSON.parse(line) as {
+      url: string;
+      username: string;
+      password: string;
+      pid: number;
+    };
+    expect(`${line}`).not.toContain(KEY);
+    const unauthenticated = await fetch(`${info.url}/global/health`);
+    expect(unauthenticated.status).toBe(401);
+    const authorization = `Basic ${Buffer.from(`${info.username}:${info.password}`).toString("base64")}`;
+    const healthy = await fetch(`${info.url}/global/health`, { headers: { authorization } });
+    expect(healthy.status).toBe(200);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(isProcessAlive(info.pid)).toBe(false);
+    expect(pidsWithHome(home.path)).toEqual([]);
+  });
+});

@@ -1,0 +1,196 @@
+import { type AddressInfo, createServer } from "node:net";
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { OpenCodeRuntime, type Reply, TaosOpenCodeError } from "../src/index.js";
+import { pidsWithHome } from "./processes.js";
+
+const KEY = "sk-runtime-test-key-9c1d";
+
+let llm: FakeLiteLLM;
+let home: TempHome;
+let runtime: OpenCodeRuntime | undefined;
+
+beforeAll(async () => {
+  llm = await startFakeLiteLLM({ keys: [KEY], models: ["first-model", "second-model"] });
+  home = await makeTempHome("taos-runtime-");
+});
+
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+});
+
+afterAll(async () => {
+  await llm?.close();
+  await home?.cleanup();
+});
+
+function newRuntime(): OpenCodeRuntime {
+  runtime = new OpenCodeRuntime({
+    home: home.path,
+    litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+  });
+  return runtime;
+}
+
+function collect(): { sink: (reply: Reply) => void; replies: Reply[] } {
+  const replies: Reply[] = [];
+  return { sink: (reply) => void replies.push(reply), replies };
+}
+
+function turnRequests() {
+  return llm.requests.filter((request) => !request.isTitleRequest);
+}
+
+describe("OpenCodeRuntime", () => {
+  it("starts the server lazily, once for concurrent turns, with the first model by default", async () => {
+    const messages: string[] = [];
+    const record = (_fields: object, message?: string): void => void messages.push(message ?? "");
+    const rt = new OpenCodeRuntime({
+      home: home.path,
+      litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+      logger: { debug: record, info: record, warn: record, error: record },
+    });
+    runtime = rt;
+    expect(rt.server.isRunning()).toBe(false);
+    expect(messages).not.toContain("opencode spawned");
+    expect(pidsWithHome(home.path)).toEqual([]);
+    const before = turnRequests().length;
+    const a = collect();
+    const b = collect();
+    const [first, second] = await Promise.all([
+      rt.turn("lazy one", { traceId: "t-a", sink: a.sink }),
+      rt.turn("lazy two", { traceId: "t-b", sink: b.sink }),
+    ]);
+    expect(first).toMatchObject({ status: "completed", text: "lazy one" });
+    expect(second).toMatchObject({ status: "completed", text: "lazy two" });
+    expect(first.sessionId).not.toBe(second.sessionId);
+    expect(a.replies.every((reply) => reply.trace_id === "t-a")).toBe(true);
+    expect(b.replies.every((reply) => reply.trace_id === "t-b")).toBe(true);
+    expect(rt.server.isRunning()).toBe(true);
+    expect(messages.filter((message) => message === "opencode spawned")).toHaveLength(1);
+    const models = turnRequests()
+      .slice(before)
+      .map((request) => request.model);
+    expect(new Set(models)).toEqual(new Set(["first-model"]));
+  });
+
+  it("uses the model a turn asks for", async () => {
+    const rt = newRuntime();
+    const result = await rt.turn("model two", {
+      traceId: "t-m",
+      sink: () => undefined,
+      modelId: "second-model",
+    });
+    expect(result.status).toBe("completed");
+    expect(turnRequests().at(-1)?.model).toBe("second-model");
+  });
+
+  it("restarts a server that was SIGKILLed, and the session survives", async () => {
+    const rt = newRuntime();
+    const first = await rt.turn("before the kill", { traceId: "t-1", sink: () => undefined });
+    expect(first.status).toBe("completed");
+    const pid = rt.server.pid;
+    if (pid === undefined) throw new Error("no pid after a turn");
+    process.kill(pid, "SIGKILL");
+    expect(await waitForProcessExit(pid)).toBe(true);
+    const { sink, replies } = collect();
+    const second = await rt.turn("after the kill", {
+      traceId: "t-2",
+      sink,
+      sessionId: first.sessionId,
+    });
+    expect(second).toMatchObject({ status: "completed", text: "after the kill" });
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(replies.at(-1)?.kind).toBe("final");
+    expect(rt.server.pid).not.toBe(pid);
+    expect(rt.server.isRunning()).toBe(true);
+  });
+
+  it("Symbol.asyncDispose stops the server", async () => {
+    let pid: number | undefined;
+    {
+      await using rt = new OpenCodeRuntime({
+        home: home.path,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+      });
+      await rt.start();
+      pid = rt.server.pid;
+      expect(pid !== undefined && isProcessAlive(pid)).toBe(true);
+    }
+    expect(pid !== undefined && isProcessAlive(pid)).toBe(false);
+    expect(pidsWithHome(home.path)).toEqual([]);
+  });
+
+  it("stop() aborts a running turn and stops the server; a later turn reports the stop", async () => {
+    llm.setRules([{ match: "hold on", reply: { stall: { ms: 120_000 } } }]);
+    try {
+      const rt = newRuntime();
+      const seen = turnRequests().length;
+      const { sink, replies } = collect();
+      const pending = rt.turn("hold on", { traceId: "t-stop", sink });
+      await expect
+        .poll(() => turnRequests().length > seen, { timeout: 45_000, interval: 50 })
+        .toBe(true);
+      await rt.stop();
+      const result = await pending;
+      expect(result.status).toBe("aborted");
+      expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+      expect(pidsWithHome(home.path)).toEqual([]);
+
+      const after = collect();
+      const refused = await rt.turn("anyone there?", { traceId: "t-after", sink: after.sink });
+      expect(refused.status).toBe("error");
+      expect(after.replies).toEqual([
+        { kind: "error", trace_id: "t-after", error: expect.stringContaining("stopped") },
+      ]);
+      expect(rt.server.isRunning()).toBe(false);
+    } finally {
+      llm.setRules([]);
+    }
+  });
+
+  it("rejects bad options before anything starts, naming the field and hiding the key", () => {
+    let caught: unknown;
+    try {
+      new OpenCodeRuntime({
+        home: home.path,
+        litellm: { baseURL: "not a url", apiKey: KEY, modelIds: ["first-model"] },
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(TaosOpenCodeError.isInstance(caught)).toBe(true);
+    expect((caught as Error).message).toContain("baseURL");
+    expect((caught as Error).message).not.toContain(KEY);
+    expect(pidsWithHome(home.path)).toEqual([]);
+  });
+
+  it("reports a server that cannot start as one error reply, without the key", async () => {
+    // A foreign listener holds the port the runtime is told to use.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const rt = new OpenCodeRuntime({
+        home: home.path,
+        port,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+      });
+      runtime = rt;
+      const { sink, replies } = collect();
+      const result = await rt.turn("hello", { traceId: "t-port", sink });
+      expect(result.status).toBe("error");
+      expect(replies).toHaveLength(1);
+      expect(replies[0]).toMatchObject({ kind: "error", trace_id: "t-port" });
+      const message = (replies[0] as { error: string }).error;
+      expect(message).toMatch(/^opencode server could not be started: /);
+      expect(message).toContain(String(port));
+      expect(JSON.stringify({ replies, result })).not.toContain(KEY);
+      expect(pidsWithHome(home.path)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
