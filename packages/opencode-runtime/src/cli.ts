@@ -21,7 +21,10 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 const EXIT_SIGINT = 130;
-const EXIT_SIGTERM = 143;
+// 128 + the signal number, as a shell reports a process the signal ended.
+const EXIT_ON_SIGNAL = { SIGHUP: 129, SIGINT: EXIT_SIGINT, SIGTERM: 143 } as const;
+type HandledSignal = keyof typeof EXIT_ON_SIGNAL;
+const HANDLED_SIGNALS = Object.keys(EXIT_ON_SIGNAL) as HandledSignal[];
 
 /** Writes to our own stdout/stderr with the key masked; a closed pipe is not an error. */
 class Output {
@@ -149,6 +152,27 @@ function renderText(output: Output, verbose: boolean): (reply: Reply) => void {
   };
 }
 
+/** Where a run's replies and failures go: NDJSON on stdout with --json, else text and stderr. */
+class Reporter {
+  readonly traceId: string = randomUUID();
+
+  constructor(
+    readonly output: Output,
+    private readonly asJson: boolean,
+  ) {}
+
+  readonly json = (reply: Reply): void => {
+    this.output.out(`${JSON.stringify(reply)}\n`);
+  };
+
+  /** A failure outside the turn (no reply from the adapter tells of it). */
+  failure(text: string): void {
+    if (this.asJson)
+      this.json({ kind: "error", trace_id: this.traceId, error: this.output.mask(text) });
+    else this.output.err(`error: ${text}`);
+  }
+}
+
 /** Everything one run or serve owns, released in reverse order whatever happens. */
 class Resources {
   home: { path: string; temporary: boolean } | undefined;
@@ -210,44 +234,44 @@ async function prepare(
   return resources.runtime;
 }
 
-async function startServer(
-  runtime: OpenCodeRuntime,
-  home: string | undefined,
-  options: CliCommonOptions,
-  signal: AbortSignal,
-  logger: OpenCodeLogger | undefined,
-): Promise<void> {
-  const spinner = !options.json && process.stderr.isTTY === true;
-  await withSpinner(spinner, "starting opencode…", runtime.start({ signal }));
+/** What a run or serve works with. */
+interface Context {
+  readonly options: CliCommonOptions;
+  readonly runtime: OpenCodeRuntime;
+  readonly resources: Resources;
+  readonly report: Reporter;
+  readonly signal: AbortSignal;
+  readonly logger: OpenCodeLogger | undefined;
+}
+
+/** True once the server runs; false when it could not start (reported) or a signal came. */
+async function startServer(context: Context): Promise<boolean> {
+  const { options, runtime, resources, report, signal, logger } = context;
+  // Not with --verbose either: its log lines would cut through the spinner's line.
+  const spinner = !options.json && !options.verbose && process.stderr.isTTY === true;
+  try {
+    await withSpinner(spinner, "starting opencode…", runtime.start({ signal }));
+  } catch (error) {
+    if (!signal.aborted) report.failure(`opencode server could not be started: ${message(error)}`);
+    return false;
+  }
   logger?.info(
-    { pid: runtime.server.pid, url: runtime.server.baseUrl, home },
+    { pid: runtime.server.pid, url: runtime.server.baseUrl, home: resources.home?.path },
     "opencode serve running",
   );
+  return true;
 }
 
 async function runTurn(
   command: Extract<CliCommand, { kind: "run" }>,
-  runtime: OpenCodeRuntime,
-  resources: Resources,
-  output: Output,
-  signal: AbortSignal,
-  logger: OpenCodeLogger | undefined,
+  context: Context,
 ): Promise<number> {
-  const { options } = command;
-  const traceId = randomUUID();
-  const writeJson = (reply: Reply): void => output.out(`${JSON.stringify(reply)}\n`);
-  try {
-    await startServer(runtime, resources.home?.path, options, signal, logger);
-  } catch (error) {
-    if (signal.aborted) return EXIT_SIGINT;
-    const text = `opencode server could not be started: ${message(error)}`;
-    if (options.json) writeJson({ kind: "error", trace_id: traceId, error: output.mask(text) });
-    else output.err(`error: ${text}`);
-    return EXIT_FAILED;
-  }
+  const { options, runtime, report, signal } = context;
+  const { output } = report;
+  if (!(await startServer(context))) return signal.aborted ? EXIT_SIGINT : EXIT_FAILED;
   const result = await runtime.turn(command.message, {
-    traceId,
-    sink: options.json ? writeJson : renderText(output, options.verbose),
+    traceId: report.traceId,
+    sink: options.json ? report.json : renderText(output, options.verbose),
     ...(command.sessionId ? { sessionId: command.sessionId } : {}),
     signal,
   });
@@ -257,21 +281,11 @@ async function runTurn(
   return result.status === "completed" ? EXIT_OK : EXIT_FAILED;
 }
 
-async function serve(
-  options: CliCommonOptions,
-  runtime: OpenCodeRuntime,
-  resources: Resources,
-  output: Output,
-  signal: AbortSignal,
-  logger: OpenCodeLogger | undefined,
-): Promise<number> {
-  try {
-    await startServer(runtime, resources.home?.path, options, signal, logger);
-  } catch (error) {
-    if (signal.aborted) return EXIT_OK;
-    output.err(`error: opencode server could not be started: ${message(error)}`);
-    return EXIT_FAILED;
-  }
+async function serve(context: Context): Promise<number> {
+  const { options, runtime, resources, report, signal } = context;
+  const { output } = report;
+  // serve ends on a signal by design: that is a clean exit.
+  if (!(await startServer(context))) return signal.aborted ? EXIT_OK : EXIT_FAILED;
   const server = runtime.server;
   const auth = server.auth;
   const info = {
@@ -343,33 +357,37 @@ async function session(command: Session, output: Output): Promise<number> {
   const { options } = command;
   const logger = options.verbose ? verboseLogger(output) : undefined;
   const controller = new AbortController();
+  const report = new Reporter(output, options.json && command.kind === "run");
   let signalExit: number | undefined;
   const onSignal = (name: NodeJS.Signals): void => {
     if (signalExit !== undefined) {
       // A second Ctrl-C: leave now; the server package kills its servers on exit.
       process.exit(signalExit);
     }
-    signalExit = name === "SIGTERM" ? EXIT_SIGTERM : EXIT_SIGINT;
+    signalExit = EXIT_ON_SIGNAL[name as HandledSignal];
     if (!options.json && command.kind === "run") output.err("interrupted, stopping…");
     controller.abort(new Error(`interrupted by ${name}`));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const name of HANDLED_SIGNALS) process.on(name, onSignal);
   const resources = new Resources();
   let code: number;
   try {
     const runtime = await prepare(options, resources, output, logger);
-    code =
-      command.kind === "run"
-        ? await runTurn(command, runtime, resources, output, controller.signal, logger)
-        : await serve(options, runtime, resources, output, controller.signal, logger);
+    const context: Context = {
+      options,
+      runtime,
+      resources,
+      report,
+      signal: controller.signal,
+      logger,
+    };
+    code = command.kind === "run" ? await runTurn(command, context) : await serve(context);
   } catch (error) {
-    output.err(`error: ${message(error)}`);
+    report.failure(message(error));
     code = EXIT_FAILED;
   } finally {
     await resources.release(output);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const name of HANDLED_SIGNALS) process.off(name, onSignal);
   }
   // serve ends on a signal by design; a run that a signal cut short says so.
   if (signalExit !== undefined && command.kind === "run") code = signalExit;

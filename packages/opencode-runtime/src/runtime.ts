@@ -103,30 +103,28 @@ export class OpenCodeRuntime {
     options: RuntimeTurnOptions,
     signal: AbortSignal,
   ): Promise<TurnResult> {
+    let failure: string | undefined;
+    if (this.#stopped) failure = "the runtime is stopped (start() opens it again)";
+    else {
+      try {
+        await this.server.ensureRunning({ signal });
+      } catch (error) {
+        failure = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    const baseUrl = this.server.baseUrl;
+    if (failure !== undefined || baseUrl === undefined) {
+      return this.#refuse(
+        options,
+        signal.aborted,
+        failure ?? "opencode server exited as the turn began",
+      );
+    }
     const { traceId, sink } = options;
     const logger = this.#options.logger;
-    try {
-      if (this.#stopped) throw new Error("the runtime is stopped");
-      await this.server.ensureRunning({ signal });
-    } catch (error) {
-      // driveTurn reports its own failures; this one happens before it, so report it the same way.
-      const message = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      try {
-        await sink({ kind: "error", trace_id: traceId, error: message });
-      } catch (sinkError) {
-        logger?.warn({ traceId, err: String(sinkError) }, "sink failed");
-      }
-      return {
-        sessionId: options.sessionId ?? "",
-        status: signal.aborted ? "aborted" : "error",
-        text: "",
-        error: message,
-      };
-    }
     const auth = this.server.auth;
     return driveTurn(text, traceId, sink, {
-      // Set once ensureRunning resolved; "" only if the server died in between, and then the adapter reports it.
-      baseUrl: this.server.baseUrl ?? "",
+      baseUrl,
       modelId: options.modelId ?? this.#defaultModel(),
       ...(this.#options.litellm.providerId ? { providerId: this.#options.litellm.providerId } : {}),
       ...(auth ? { username: auth.username, password: auth.password } : {}),
@@ -137,6 +135,30 @@ export class OpenCodeRuntime {
       ...(logger ? { logger } : {}),
       signal,
     });
+  }
+
+  /** Ends a turn that never reached opencode, the way driveTurn ends a failed one. */
+  async #refuse(
+    options: RuntimeTurnOptions,
+    aborted: boolean,
+    failure: string,
+  ): Promise<TurnResult> {
+    // The server's errors are redacted already; this guards against a key in any other message.
+    const error = failure.split(this.#options.litellm.apiKey).join("***");
+    try {
+      await options.sink({ kind: "error", trace_id: options.traceId, error });
+    } catch (sinkError) {
+      this.#options.logger?.warn(
+        { traceId: options.traceId, err: String(sinkError) },
+        "sink failed",
+      );
+    }
+    return {
+      sessionId: options.sessionId ?? "",
+      status: aborted ? "aborted" : "error",
+      text: "",
+      error,
+    };
   }
 
   #defaultModel(): string {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { Reply } from "@taos/opencode-adapter";
@@ -152,6 +153,28 @@ describe("taos-opencode run against the real opencode serve", () => {
     expect(result.stderr).toMatch(/^error: .*Authentication Error/m);
     expect(result.stdout).not.toContain("final");
     expect(`${result.stdout}${result.stderr}`).not.toContain(KEY);
+  });
+
+  it("--json reports a server that cannot start as an error line and exits 1", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await cli(
+        ["run", "hi", "--json", "--port", String(port), ...upstream()],
+        withKey,
+      );
+      expect(result.exitCode).toBe(1);
+      const lines = result.stdout.split("\n").map((line) => JSON.parse(line) as Reply);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ kind: "error" });
+      expect((lines[0] as { error: string }).error).toMatch(
+        new RegExp(`^opencode server could not be started: .*${port}`),
+      );
+      expect(result.stdout).not.toContain(KEY);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it("exits 130 on SIGINT during a turn and leaves no opencode process", async () => {
