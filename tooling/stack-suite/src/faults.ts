@@ -1,0 +1,146 @@
+import type { Rule } from "@taos/fake-litellm";
+import type { Random } from "./random.js";
+import { uniqueText } from "./scripts.js";
+
+/**
+ * One fault and where it strikes. `transient` faults heal (opencode retries a 500 or a
+ * hang-up with back-off and the stand-in answers the retry); the others last until the
+ * turn's deadline aborts it.
+ */
+export type FaultSpec =
+  | { readonly kind: "kill"; readonly afterChunks: number; readonly delayMs: number }
+  | { readonly kind: "http500"; readonly transient: boolean }
+  | { readonly kind: "hangUp"; readonly afterChunks: number; readonly transient: boolean }
+  | { readonly kind: "stall"; readonly afterChunks: number; readonly ms: number }
+  | { readonly kind: "streamCut"; readonly afterDeltas: number };
+
+export type FaultKind = FaultSpec["kind"];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  "kill",
+  "http500",
+  "hangUp",
+  "stall",
+  "streamCut",
+];
+
+export type ExpectedStatus = "completed" | "error" | "aborted";
+
+/** A fault turn: its prompt, the stand-in rules that play the fault, and what must happen. */
+export interface FaultPlan {
+  readonly spec: FaultSpec;
+  readonly prompt: string;
+  /** The text of a successful answer (transient faults, short stalls, a cut stream). */
+  readonly text: string;
+  readonly rules: readonly Rule[];
+  /** The abort deadline the turn gets. */
+  readonly deadlineMs: number;
+  readonly expected: ExpectedStatus;
+}
+
+/** A stall that outlasts any deadline here; the stand-in drops it when it closes. */
+const FOREVER_MS = 10 * 60_000;
+
+/** Draws the parameters of one fault of `kind`. */
+export function drawFault(kind: FaultKind, random: Random): FaultSpec {
+  switch (kind) {
+    case "kill":
+      return { kind, afterChunks: random.int(0, 3), delayMs: random.int(0, 300) };
+    case "http500":
+      return { kind, transient: random.next() < 0.5 };
+    case "hangUp":
+      return { kind, afterChunks: random.int(0, 3), transient: random.next() < 0.5 };
+    case "stall":
+      return {
+        kind,
+        afterChunks: random.int(0, 3),
+        ms: random.next() < 0.5 ? random.int(200, 1500) : FOREVER_MS,
+      };
+    case "streamCut":
+      return { kind, afterDeltas: random.int(1, 20) };
+  }
+}
+
+/** The fault turn for `spec`: rules matching only its own prompt, a deadline and the expected end. */
+export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPlan {
+  const prompt = `fault ${tag} ${spec.kind}`;
+  const text = uniqueText(tag, random.int(10, 40), random);
+  const mine = (request: { readonly lastUserText: string }): boolean =>
+    request.lastUserText === prompt;
+  // A short deadline for faults that only an abort ends; room for a retry or a restart otherwise.
+  const abortDeadline = random.int(1_500, 4_000);
+  const generous = 20_000;
+  switch (spec.kind) {
+    case "kill":
+      return {
+        spec,
+        prompt,
+        text,
+        rules: [
+          {
+            match: mine,
+            reply: { stall: { ms: FOREVER_MS, afterChunks: spec.afterChunks, text } },
+          },
+        ],
+        deadlineMs: generous,
+        expected: "error",
+      };
+    case "http500": {
+      let failures = 0;
+      return {
+        spec,
+        prompt,
+        text,
+        rules: [
+          // A function matcher with a count: the first request fails, a retry succeeds when transient.
+          {
+            match: (request) => mine(request) && (!spec.transient || failures++ < 1),
+            reply: { error: { status: 500 } },
+          },
+          { match: mine, reply: { text } },
+        ],
+        deadlineMs: spec.transient ? generous : abortDeadline,
+        expected: spec.transient ? "completed" : "aborted",
+      };
+    }
+    case "hangUp": {
+      let failures = 0;
+      return {
+        spec,
+        prompt,
+        text,
+        rules: [
+          {
+            match: (request) => mine(request) && (!spec.transient || failures++ < 1),
+            reply: { hangUp: { afterChunks: spec.afterChunks, text } },
+          },
+          { match: mine, reply: { text } },
+        ],
+        deadlineMs: spec.transient ? generous : abortDeadline,
+        expected: spec.transient ? "completed" : "aborted",
+      };
+    }
+    case "stall": {
+      const heals = spec.ms < FOREVER_MS;
+      return {
+        spec,
+        prompt,
+        text,
+        rules: [
+          { match: mine, reply: { stall: { ms: spec.ms, afterChunks: spec.afterChunks, text } } },
+        ],
+        deadlineMs: heals ? generous : abortDeadline,
+        expected: heals ? "completed" : "aborted",
+      };
+    }
+    case "streamCut":
+      return {
+        spec,
+        prompt,
+        text,
+        // Slow enough that the cut lands mid-turn: about 1 s of streaming.
+        rules: [{ match: mine, reply: { text, chunks: 40, chunkDelayMs: 25 } }],
+        deadlineMs: generous,
+        expected: "completed",
+      };
+  }
+}

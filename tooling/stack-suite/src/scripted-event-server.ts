@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { setImmediate as tick } from "node:timers/promises";
+
+/** What one `GET /global/event` connection gets. */
+export interface StreamScript {
+  /** Written at once (e.g. the `server.connected` event). */
+  readonly head: readonly Uint8Array[];
+  /** Written once every expected prompt has arrived, one chunk per write. */
+  readonly body: readonly Uint8Array[];
+  /** End the response after the body (the stream "drops"); default false. */
+  readonly end?: boolean;
+}
+
+export interface ScriptedEventServerOptions {
+  /** Ids handed out by `POST /session`, in order. */
+  readonly sessions: readonly string[];
+  /** How many `prompt_async` calls to wait for before the body goes out. */
+  readonly prompts: number;
+  /** The script of the n-th event connection (0-based); undefined answers 503. */
+  readonly stream: (connection: number) => StreamScript | undefined;
+}
+
+export interface ScriptedEventServer {
+  readonly url: string;
+  /** Event connections opened so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  response.end(text);
+}
+
+async function writeChunks(response: ServerResponse, chunks: readonly Uint8Array[]): Promise<void> {
+  for (const chunk of chunks) {
+    if (response.destroyed) return;
+    await new Promise<void>((resolve) => response.write(chunk, () => resolve()));
+    // A turn of the event loop between writes, so chunks tend to arrive as separate reads.
+    await tick();
+  }
+}
+
+/** Fixed answers: empty message lists, no pending asks, `true` for abort and ask replies. */
+function plainAnswer(method: string, path: string): { readonly body: unknown } | undefined {
+  if (method === "GET" && /^\/session\/[^/]+\/message$/.test(path)) return { body: [] };
+  if (method === "GET" && path === "/session/status") return { body: {} };
+  if (method === "GET" && /^\/session\/[^/]+$/.test(path)) {
+    return { body: { id: path.slice("/session/".length), directory: "/home" } };
+  }
+  if (method === "GET" && (path === "/permission" || path === "/question")) return { body: [] };
+  if (method === "POST") return { body: true };
+  return undefined;
+}
+
+/**
+ * A tiny stand-in for the HTTP surface of `opencode serve` that the adapter uses, whose
+ * event stream writes scripted bytes: for the SSE reader's property tests only (random
+ * bytes and split points the real server cannot be made to produce).
+ */
+export async function startScriptedEventServer(
+  options: ScriptedEventServerOptions,
+): Promise<ScriptedEventServer> {
+  let sessionIndex = 0;
+  let prompts = 0;
+  let connections = 0;
+  const waiting: (() => void)[] = [];
+  const open = new Set<ServerResponse>();
+  const allPrompted = (): Promise<void> =>
+    prompts >= options.prompts
+      ? Promise.resolve()
+      : new Promise((resolve) => waiting.push(resolve));
+
+  const onEvents = async (response: ServerResponse): Promise<void> => {
+    const script = options.stream(connections++);
+    if (script === undefined) {
+      json(response, 503, { name: "Unavailable", data: { message: "no more streams" } });
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    response.flushHeaders();
+    response.socket?.setNoDelay(true);
+    open.add(response);
+    response.on("close", () => open.delete(response));
+    await writeChunks(response, script.head);
+    await allPrompted();
+    await writeChunks(response, script.body);
+    if (script.end === true) response.end();
+  };
+
+  const route = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const method = request.method ?? "GET";
+    if (method === "GET" && path === "/global/event") {
+      void onEvents(response);
+      return;
+    }
+    if (method === "POST" && path === "/session") {
+      const id = options.sessions[sessionIndex++] ?? `ses_extra${sessionIndex}`;
+      json(response, 200, { id, directory: "/home" });
+      return;
+    }
+    if (method === "POST" && /^\/session\/[^/]+\/prompt_async$/.test(path)) {
+      prompts++;
+      response.writeHead(204).end();
+      if (prompts >= options.prompts) for (const resolve of waiting.splice(0)) resolve();
+      return;
+    }
+    const answer = plainAnswer(method, path);
+    if (answer !== undefined) {
+      json(response, 200, answer.body);
+      return;
+    }
+    json(response, 404, { name: "NotFound", data: { message: path } });
+  };
+
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => route(request, response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close(): Promise<void> {
+      for (const response of open) response.destroy();
+      for (const resolve of waiting.splice(0)) resolve();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Faults at random points, seeded: the server SIGKILLed mid-turn, the stand-in answering
+ * 500, hanging up, stalling, and the event stream cut by a TCP proxy while the server
+ * lives. Every turn ends (completed, error or aborted, as the fault dictates) within its
+ * deadline; a normal turn completes after each fault; no opencode process is left.
+ * Replay a run with STACK_FAULT_SEED=<the printed seed>.
+ */
+import type { TurnResult } from "@taos/opencode-adapter";
+import { waitForProcessExit } from "@taos/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, withinDeadline } from "../src/deadline.js";
+import { drawFault, FAULT_KINDS, type FaultPlan, planFault } from "../src/faults.js";
+import { processesOfHome } from "../src/processes.js";
+import { seededRandom, seedFromEnv, sizeFromEnv } from "../src/random.js";
+import { ReplyRecorder, summarizeTrace } from "../src/recorder.js";
+import { writeResult } from "../src/results.js";
+import { ruleFor, scriptTurn } from "../src/scripts.js";
+import { type Stack, startStack } from "../src/stack.js";
+import { type CuttingProxy, startCuttingProxy } from "../src/tcp-proxy.js";
+
+const SEED = seedFromEnv("STACK_FAULT_SEED");
+const ROUNDS = Math.max(FAULT_KINDS.length, sizeFromEnv("STACK_FAULT_ROUNDS", 8));
+/** STACK_STRICT_ABORT=1: no tolerance for the known abort-during-retry bug (see README). */
+const STRICT_ABORT = process.env.STACK_STRICT_ABORT === "1";
+/** Past its own abort deadline a turn gets this long to end: the adapter's abort grace and slack. */
+const END_SLACK_MS = 10_000;
+
+interface Outcome {
+  readonly round: number;
+  readonly spec: FaultPlan["spec"];
+  readonly expected: string;
+  readonly status: string;
+  readonly ms: number;
+  readonly deadlineMs: number;
+  readonly next: string;
+  readonly cut?: number;
+}
+
+describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
+  let stack: Stack;
+  let proxy: CuttingProxy;
+  const outcomes: Outcome[] = [];
+  const random = seededRandom(SEED);
+  // Every kind at least once, in a seeded order, then random kinds.
+  const kinds = random.shuffle([
+    ...FAULT_KINDS,
+    ...Array.from({ length: ROUNDS - FAULT_KINDS.length }, () => random.pick(FAULT_KINDS)),
+  ]);
+  const plans = kinds.map((kind, round) => planFault(`r${round}`, drawFault(kind, random), random));
+  const followUps = kinds.map((_, round) => scriptTurn(`after-r${round}`, random));
+
+  beforeAll(async () => {
+    console.info(`fault seed ${SEED}: replay with STACK_FAULT_SEED=${SEED}`);
+    stack = await startStack({
+      rules: [...plans.flatMap((plan) => plan.rules), ...followUps.map(ruleFor)],
+    });
+    // Route the runtime's clients through the proxy; the server itself is untouched. The
+    // upstream port is read per connection, so a restarted server is found again.
+    proxy = await startCuttingProxy({ upstreamPort: () => stack.runtime.server.port });
+    Object.defineProperty(stack.runtime.server, "baseUrl", {
+      get: () => proxy.url,
+      configurable: true,
+    });
+    await stack.runtime.start();
+    stack.notePid();
+  });
+
+  afterAll(async () => {
+    writeResult("faults", { seed: SEED, rounds: ROUNDS, outcomes });
+    const left = await stack?.close();
+    await proxy?.close();
+    expect(left).toEqual([]);
+  });
+
+  it.each(
+    plans.map((plan, round) => ({ plan, round, name: `${round}: ${JSON.stringify(plan.spec)}` })),
+  )("round $name", async ({ plan, round }) => {
+    const recorder = new ReplyRecorder();
+    const traceId = `fault-r${round}`;
+    const controller = new AbortController();
+    const deadline = setTimeout(
+      () => controller.abort(new Error("turn deadline")),
+      plan.deadlineMs,
+    );
+    const pidBefore = stack.runtime.server.pid;
+    const started = performance.now();
+    let cut: number | undefined;
+    const turn = stack.runtime.turn(plan.prompt, {
+      traceId,
+      sink: recorder.sink,
+      signal: controller.signal,
+    });
+    try {
+      const { spec } = plan;
+      if (spec.kind === "kill" || spec.kind === "streamCut") {
+        const deltas = (): number =>
+          recorder.of(traceId).filter((reply) => reply.kind === "delta").length;
+        const asked = (): boolean =>
+          stack.llm.requests.some((r) => !r.isTitleRequest && r.lastUserText === plan.prompt);
+        const want = spec.kind === "kill" ? spec.afterChunks : spec.afterDeltas;
+        const reached = await eventually(() => (want === 0 ? asked() : deltas() >= want), 15_000);
+        expect(reached, `the turn reached the fault point (${want} deltas)`).toBe(true);
+        if (spec.kind === "kill") {
+          await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
+          expect(pidBefore).toBeDefined();
+          process.kill(pidBefore as number, "SIGKILL");
+        } else {
+          cut = proxy.cutEventStreams();
+          expect(cut, "an event stream was open to cut").toBeGreaterThan(0);
+        }
+      }
+      const result: TurnResult = await withinDeadline(
+        turn,
+        plan.deadlineMs + END_SLACK_MS,
+        `fault turn ${round}`,
+      );
+      const ms = Math.round(performance.now() - started);
+      const summary = summarizeTrace(traceId, recorder.of(traceId));
+      expect(summary.problems).toEqual([]);
+      if (plan.expected === "aborted" && result.status === "completed" && !STRICT_ABORT) {
+        // Known adapter bug (README, "Known issues"): aborted during opencode's retry back-off,
+        // the session goes idle with no error and the turn ends "completed" with an empty final.
+        expect(result.text).toBe("");
+        expect(summary.final).toBe("");
+      } else {
+        expect(result.status).toBe(plan.expected);
+      }
+      if (plan.expected === "completed") {
+        expect(summary.final).toBe(plan.text);
+        expect(summary.text).toBe(plan.text);
+      } else if (result.status !== "completed") {
+        expect(summary.errors).toBe(1);
+      }
+      if (spec.kind === "kill")
+        expect(await waitForProcessExit(pidBefore as number, 5_000)).toBe(true);
+
+      // The runtime serves the next turn: same conversation, a fresh normal prompt.
+      const follow = followUps[round];
+      if (follow === undefined) throw new Error("no follow-up turn planned");
+      const nextTrace = `after-r${round}`;
+      const next = await withinDeadline(
+        stack.runtime.turn(follow.prompt, {
+          traceId: nextTrace,
+          sink: recorder.sink,
+          ...(result.sessionId ? { sessionId: result.sessionId } : {}),
+        }),
+        60_000,
+        `the turn after fault ${round}`,
+      );
+      stack.notePid();
+      expect(next.status, next.error).toBe("completed");
+      expect(summarizeTrace(nextTrace, recorder.of(nextTrace)).final).toBe(follow.reply.text);
+      outcomes.push({
+        round,
+        spec,
+        expected: plan.expected,
+        status: result.status,
+        ms,
+        deadlineMs: plan.deadlineMs,
+        next: next.status,
+        ...(cut === undefined ? {} : { cut }),
+      });
+    } finally {
+      clearTimeout(deadline);
+      controller.abort();
+      await turn.catch(() => undefined);
+    }
+  });
+
+  it("leaves exactly one opencode process, the current one, and every killed one is gone", () => {
+    const running = processesOfHome(stack.home.path).map((info) => info.pid);
+    expect(running).toEqual([stack.runtime.server.pid]);
+    const killed = stack.pids.slice(0, -1);
+    for (const pid of killed) expect(running).not.toContain(pid);
+    expect(stack.pids.length).toBe(1 + plans.filter((plan) => plan.spec.kind === "kill").length);
+  });
+});
