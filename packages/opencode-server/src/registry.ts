@@ -1,7 +1,7 @@
 import { isMainThread } from "node:worker_threads";
 
 /**
- * Every live process group this module started, so that none outlives the
+ * Every live process group started by this package, so that none outlives the
  * parent process. Handlers are installed when the first group arrives and
  * removed when the last one leaves, so a host without live servers is untouched.
  *
@@ -15,60 +15,83 @@ import { isMainThread } from "node:worker_threads";
  *   groups die on `exit`, or earlier if the host calls `stop()`.
  *
  * A parent killed with SIGKILL runs none of this; nothing in-process can.
+ *
+ * The registry lives on `globalThis` under a `Symbol.for` key: two copies of
+ * this package in one process share it, so there is one set of handlers (two
+ * would each see the other as "someone else listening" and swallow a signal).
  */
-const live = new Set<number>();
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 type HandledSignal = (typeof SIGNALS)[number];
 
-function killAll(): void {
-  for (const pgid of live) {
-    try {
-      process.kill(-pgid, "SIGKILL");
-    } catch {
-      // already gone
+interface Registry {
+  readonly live: Set<number>;
+  readonly onExit: () => void;
+  readonly onSignal: Record<HandledSignal, () => void>;
+  installed: boolean;
+}
+
+const KEY = Symbol.for("taos.opencode.server.processGroups");
+
+function createRegistry(): Registry {
+  const live = new Set<number>();
+  const killAll = (): void => {
+    for (const pgid of live) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
-  }
+  };
+  const handle = (signal: HandledSignal): void => {
+    if (process.listenerCount(signal) > 1) return;
+    killAll();
+    live.clear();
+    uninstall(registry);
+    process.kill(process.pid, signal);
+  };
+  const registry: Registry = {
+    live,
+    onExit: killAll,
+    onSignal: {
+      SIGINT: () => handle("SIGINT"),
+      SIGTERM: () => handle("SIGTERM"),
+      SIGHUP: () => handle("SIGHUP"),
+    },
+    installed: false,
+  };
+  return registry;
 }
 
-const onExit = (): void => killAll();
-
-const signalHandlers: Record<HandledSignal, () => void> = {
-  SIGINT: () => onSignal("SIGINT"),
-  SIGTERM: () => onSignal("SIGTERM"),
-  SIGHUP: () => onSignal("SIGHUP"),
-};
-
-function onSignal(signal: HandledSignal): void {
-  if (process.listenerCount(signal) > 1) return;
-  killAll();
-  live.clear();
-  uninstall();
-  process.kill(process.pid, signal);
+// Created on first use, not at import: the package has no import-time side effects.
+function getRegistry(): Registry {
+  const shared = globalThis as typeof globalThis & { [KEY]?: Registry };
+  shared[KEY] ??= createRegistry();
+  return shared[KEY];
 }
 
-let installed = false;
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on("exit", onExit);
+function install(r: Registry): void {
+  if (r.installed) return;
+  r.installed = true;
+  process.on("exit", r.onExit);
   // Signals are delivered to the main thread only.
-  if (isMainThread) for (const signal of SIGNALS) process.on(signal, signalHandlers[signal]);
+  if (isMainThread) for (const signal of SIGNALS) process.on(signal, r.onSignal[signal]);
 }
 
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  process.removeListener("exit", onExit);
-  for (const signal of SIGNALS) process.removeListener(signal, signalHandlers[signal]);
+function uninstall(r: Registry): void {
+  if (!r.installed) return;
+  r.installed = false;
+  process.removeListener("exit", r.onExit);
+  for (const signal of SIGNALS) process.removeListener(signal, r.onSignal[signal]);
 }
 
 /** Tracks a process group until the returned function is called (when its leader has exited). */
 export function trackProcessGroup(pgid: number): () => void {
-  live.add(pgid);
-  install();
+  const registry = getRegistry();
+  registry.live.add(pgid);
+  install(registry);
   return () => {
-    live.delete(pgid);
-    if (live.size === 0) uninstall();
+    registry.live.delete(pgid);
+    if (registry.live.size === 0) uninstall(registry);
   };
 }

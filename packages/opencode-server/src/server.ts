@@ -82,6 +82,9 @@ interface Child {
   readonly closed: Promise<void>;
   exit: ExitInfo | undefined;
   readonly sawListening: boolean;
+  /** performance.now() right after the spawn, and when the listening line came. */
+  readonly spawnedAt: number;
+  readonly listeningAt: number;
   ready: boolean;
   /** The exit was asked for (stop, replacement, failed start). */
   expected: boolean;
@@ -356,9 +359,17 @@ export class OpenCodeServer {
           child.ready = true;
           if (version) this.#version = version;
           this.#child = child;
-          const ms = Math.round(performance.now() - begun);
-          child.sink.note(`ready in ${ms} ms (opencode ${version ?? "unknown version"})`);
-          logger.info({ pid: child.pid, port, ms, version }, "opencode ready");
+          const now = performance.now();
+          const timing = {
+            ms: Math.round(now - begun),
+            beforeSpawnMs: Math.round(child.spawnedAt - begun),
+            toListeningMs: Math.round(child.listeningAt - child.spawnedAt),
+            toHealthyMs: Math.round(now - child.listeningAt),
+          };
+          child.sink.note(
+            `ready in ${timing.ms} ms (${timing.beforeSpawnMs} before the spawn, ${timing.toListeningMs} to the listening line, ${timing.toHealthyMs} to healthy; opencode ${version ?? "unknown version"})`,
+          );
+          logger.info({ pid: child.pid, port, version, ...timing }, "opencode ready");
           return;
         } catch (error) {
           await this.#terminate(child, REPLACE_GRACE_MS);
@@ -471,6 +482,7 @@ export class OpenCodeServer {
       markListening = resolve;
     });
     let sawListening = false;
+    let listeningAt = 0;
     const sink = await LogSink.open({
       path: logFile,
       dir: logDir,
@@ -479,6 +491,7 @@ export class OpenCodeServer {
       onLine: (line) => {
         if (sawListening || !LISTENING.test(line)) return;
         sawListening = true;
+        listeningAt = performance.now();
         markListening();
       },
     });
@@ -503,6 +516,7 @@ export class OpenCodeServer {
       reject: false,
       cleanup: false,
     });
+    const spawnedAt = performance.now();
     const pid = subprocess.pid;
     if (pid === undefined) {
       const result = await subprocess;
@@ -544,6 +558,10 @@ export class OpenCodeServer {
       exit: undefined,
       get sawListening() {
         return sawListening;
+      },
+      spawnedAt,
+      get listeningAt() {
+        return listeningAt;
       },
       ready: false,
       expected: false,

@@ -26,21 +26,34 @@ describe("the parent process ends without calling stop(): its opencode is gone",
       reject: false,
     });
     let stdout = "";
-    const pid = await new Promise<number>((resolve, reject) => {
+    const pids = await new Promise<number[]>((resolve, reject) => {
       host.stdout?.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        const match = /\{"pid":(\d+)\}/.exec(stdout);
-        if (match) resolve(Number(match[1]));
+        const match = /\{"pids":\[[\d,]+\]\}/.exec(stdout);
+        if (match) resolve((JSON.parse(match[0]) as { pids: number[] }).pids);
       });
       void host.then((result) => reject(new Error(`host ended first: ${result.stderr}`)));
     });
     if (signal) host.kill(signal);
     const result = await host;
-    const gone = await eventually(
-      async () => (await isGone(pid)) && (await liveGroupMembers(pid)).length === 0,
-    );
-    if (!gone) process.kill(-pid, "SIGKILL");
-    return { gone, result, stdout };
+    const allGone = async (): Promise<boolean> => {
+      for (const pid of pids) {
+        if (!(await isGone(pid)) || (await liveGroupMembers(pid)).length > 0) return false;
+      }
+      return true;
+    };
+    const gone = await eventually(allGone);
+    // Only when the test is failing: leave nothing behind.
+    if (!gone) {
+      for (const pid of pids) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // that one is gone
+        }
+      }
+    }
+    return { gone, result, stdout, pids };
   }
 
   it("normal exit (process.exit)", async () => {
@@ -58,6 +71,13 @@ describe("the parent process ends without calling stop(): its opencode is gone",
 
   it("SIGTERM with no handler of the host's: the host still dies of SIGTERM", async () => {
     const { gone, result } = await run("signal", "SIGTERM");
+    expect(result.signal).toBe("SIGTERM");
+    expect(gone).toBe(true);
+  });
+
+  it("SIGTERM with two copies of the package loaded: one set of handlers, the host still dies", async () => {
+    const { gone, result, pids } = await run("two-copies", "SIGTERM");
+    expect(pids).toHaveLength(2);
     expect(result.signal).toBe("SIGTERM");
     expect(gone).toBe(true);
   });
