@@ -416,6 +416,16 @@ export class OpenCodeServer {
 
   async #prepareHome(): Promise<void> {
     const { home, litellm, permission, cwd, installPluginDependencies } = this.#options;
+    // Checked first: nothing is written for a server that cannot start.
+    if (cwd !== home) {
+      const info = await stat(cwd).catch(() => undefined);
+      if (!info?.isDirectory()) {
+        throw new InvalidServerOptionError({
+          field: "cwd",
+          message: `"${cwd}" is not an existing directory`,
+        });
+      }
+    }
     const configPath = await writeOpenCodeConfig(home, {
       baseURL: litellm.baseURL,
       apiKey: litellm.apiKey,
@@ -428,15 +438,6 @@ export class OpenCodeServer {
       await writeFile(npmrc, NPMRC, { mode: 0o600 });
     } else if ((await readFile(npmrc, "utf8").catch(() => undefined)) === NPMRC) {
       await rm(npmrc, { force: true });
-    }
-    if (cwd !== home) {
-      const info = await stat(cwd).catch(() => undefined);
-      if (!info?.isDirectory()) {
-        throw new InvalidServerOptionError({
-          field: "cwd",
-          message: `"${cwd}" is not an existing directory`,
-        });
-      }
     }
   }
 
