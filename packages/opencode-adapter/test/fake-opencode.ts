@@ -21,6 +21,11 @@ export interface FakeOpenCodeOptions {
   readonly messages?: unknown[];
   /** Never answer `POST /session/:id/abort`. */
   readonly ignoreAbort?: boolean;
+  /**
+   * Like opencode's `/global/event`: a new stream gets events only this long after it
+   * said `server.connected` (earlier ones are lost). @default 0
+   */
+  readonly liveAfterMs?: number;
 }
 
 export interface FakeOpenCode {
@@ -38,6 +43,7 @@ const DIRECTORY = "/tmp/fake-opencode";
 export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Promise<FakeOpenCode> {
   const requests: FakeRequest[] = [];
   const streams = new Set<ServerResponse>();
+  const liveAt = new WeakMap<ServerResponse, number>();
   const sockets = new Set<Socket>();
   let sessions = 0;
   let fake: FakeOpenCode;
@@ -66,6 +72,7 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       res.flushHeaders();
       streams.add(res);
+      liveAt.set(res, Date.now() + (options.liveAfterMs ?? 0));
       res.on("close", () => streams.delete(res));
       if (options.connected !== false) {
         res.write(
@@ -102,6 +109,12 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
       json(res, 200, {});
       return;
     }
+    if (url.pathname === "/tui/show-toast") {
+      // Like opencode: the toast is published on the bus, so it comes back on the streams.
+      json(res, 200, true);
+      fake.send({ id: "evt_toast", type: "tui.toast.show", properties: body });
+      return;
+    }
     if (parts[0] === "permission" || parts[0] === "question") {
       json(res, 200, parts.length === 1 ? [] : true);
       return;
@@ -119,7 +132,8 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
     requests,
     send(payload) {
       const data = JSON.stringify({ directory: DIRECTORY, project: "global", payload });
-      for (const res of streams) res.write(`data: ${data}\n\n`);
+      const now = Date.now();
+      for (const res of streams) if (now >= (liveAt.get(res) ?? 0)) res.write(`data: ${data}\n\n`);
     },
     raw(chunk) {
       for (const res of streams) res.write(chunk);

@@ -148,6 +148,25 @@ describe("a fake server for faults", () => {
     expect(timers()).toBeLessThanOrEqual(baseline);
   });
 
+  it("waits until a new subscription really gets events (opencode says connected too early)", async () => {
+    const server = await fake({
+      liveAfterMs: 300,
+      onPrompt: (s, sessionID) => {
+        for (const event of textTurnEvents(sessionID, "Not one event lost.")) s.send(event);
+      },
+    });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink).prompt("hello");
+    expect(result.status).toBe("completed");
+    expect(result.text).toBe("Not one event lost.");
+    // The first probes fell into the dead window; one came back, and only then the prompt went out.
+    const paths = server.requests.map((r) => r.path);
+    expect(paths.filter((p) => p === "/tui/show-toast").length).toBeGreaterThan(1);
+    expect(paths.lastIndexOf("/tui/show-toast")).toBeLessThan(
+      paths.findIndex((p) => p.endsWith("/prompt_async")),
+    );
+  });
+
   it("an abort before the prompt is sent sends nothing and ends aborted", async () => {
     const server = await fake({});
     const controller = new AbortController();

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { readEventHeader } from "../codec.js";
 import { eventSessionId } from "../events.js";
-import { OpenCodeEventStreamError } from "./errors.js";
+import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import type { OpenCodeLogger } from "./logger.js";
 import { errorField } from "./logger.js";
@@ -42,6 +43,12 @@ export interface EventHubOptions {
 // {"directory":"…","project":"…","payload":{…}}; anything else is parsed in full.
 const WRAPPER = /^\{(?:"(?:directory|project|workspace)":"(?:[^"\\]|\\.)*",)*"payload":/;
 const SYNC_PREFIX = '{"type":"sync"';
+/** Publishes a `tui.toast.show` event: the probe that confirms a new subscription is live. */
+const PROBE_PATH = "/tui/show-toast";
+/** How long one probe may take to come back before another is sent. */
+const PROBE_WAIT_MS = 50;
+/** Without a probe endpoint: how long a new subscription is given to become live. */
+const SETTLE_MS = 300;
 
 class LazyEvent implements HubEvent {
   private parsed: unknown;
@@ -93,6 +100,7 @@ export class EventHub {
   private watchdog: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<HubListener>>();
   private readonly silenceLimits = new Map<object, number>();
+  private probe: { readonly token: string; readonly seen: () => void } | undefined;
 
   constructor(
     private readonly http: HttpClient,
@@ -158,22 +166,27 @@ export class EventHub {
         timer = setTimeout(() => {
           const error = new OpenCodeEventStreamError({
             reason: "connect",
-            message: `the event stream did not open (server.connected) within ${timeoutMs} ms`,
+            message: `the event stream did not open (server.connected and a live subscription) within ${timeoutMs} ms`,
           });
           controller.abort(error);
           reject(error);
         }, timeoutMs);
         let connected = false;
+        let opened = false;
         this.http.stream(GLOBAL_EVENT_PATH, controller.signal, timeoutMs).then((response) => {
           const onConnected = (): void => {
+            if (connected) return;
             connected = true;
-            resolve();
+            this.confirmLive(controller.signal).then(() => {
+              opened = true;
+              resolve();
+            }, reject);
           };
           pumpServerSentEvents(response.body, (data) =>
             this.onData(data, generation, onConnected),
           ).then(
-            () => this.onStreamEnd(generation, connected, undefined, reject),
-            (error: unknown) => this.onStreamEnd(generation, connected, error, reject),
+            () => this.onStreamEnd(generation, opened, undefined, reject),
+            (error: unknown) => this.onStreamEnd(generation, opened, error, reject),
           );
         }, reject);
       });
@@ -199,9 +212,60 @@ export class EventHub {
     this.armWatchdog();
   }
 
+  /**
+   * opencode 1.18.33 writes `server.connected` on `/global/event` before its bus
+   * subscription is live: events of the next tens of milliseconds (hundreds under load)
+   * never reach this stream. Measured: 26 of 40 fresh subscriptions opened side by side
+   * missed the `session.created` of a session created right after `server.connected`;
+   * none missed it once a probe event had come back. So the stream counts as open only
+   * when a harmless probe (a TUI toast shown for 1 ms; no TUI, no effect) has come back
+   * on it. The probe is re-sent until then, within the connect timeout.
+   */
+  private async confirmLive(signal: AbortSignal): Promise<void> {
+    const token = `taos-adapter stream check ${randomUUID()}`;
+    let seen!: () => void;
+    const echoed = new Promise<boolean>((resolve) => {
+      seen = () => resolve(true);
+    });
+    this.probe = { token, seen };
+    try {
+      for (;;) {
+        try {
+          await this.http.json("POST", PROBE_PATH, {
+            body: { message: token, variant: "info", duration: 1 },
+            signal,
+          });
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          if (
+            OpenCodeHttpError.isInstance(error) &&
+            error.statusCode !== undefined &&
+            error.statusCode < 500
+          ) {
+            // No probe endpoint on this opencode: give the subscription time to settle instead.
+            this.options.logger.warn(
+              { server: this.http.origin, err: errorField(error) },
+              "cannot confirm the event subscription; waiting for it to settle",
+            );
+            await delay(SETTLE_MS, signal);
+            return;
+          }
+          throw error;
+        }
+        if (await within(echoed, PROBE_WAIT_MS, signal)) return;
+      }
+    } finally {
+      this.probe = undefined;
+    }
+  }
+
   private onData(data: string, generation: number, onConnected: () => void): void {
     if (generation !== this.generation) return;
     this.lastActivity = performance.now();
+    if (this.probe !== undefined && data.includes(this.probe.token)) {
+      this.probe.seen();
+      return;
+    }
     let event: HubEvent | undefined;
     const wrapper = WRAPPER.exec(data);
     if (wrapper !== null && data.endsWith("}}")) {
@@ -257,16 +321,16 @@ export class EventHub {
 
   private onStreamEnd(
     generation: number,
-    connected: boolean,
+    opened: boolean,
     error: unknown,
     rejectConnect: (error: unknown) => void,
   ): void {
     if (generation !== this.generation || this.state === "closed") return;
-    if (!connected) {
+    if (!opened) {
       rejectConnect(
         new OpenCodeEventStreamError({
           reason: "connect",
-          message: "the event stream ended before server.connected",
+          message: "the event stream ended before it was open",
           cause: error,
         }),
       );
@@ -350,6 +414,35 @@ export class EventHub {
     this.options.logger.error({ server: this.http.origin }, failure.message);
     this.notify((listener) => listener.onFailure(failure));
   }
+}
+
+/** Waits `ms`; rejects with the signal's reason when it aborts. The timer is always cleared. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return within(new Promise<boolean>(() => undefined), ms, signal).then(() => undefined);
+}
+
+/** True if `promise` resolves within `ms`, false after `ms`; rejects when the signal aborts. */
+function within(promise: Promise<boolean>, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<boolean>((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve(false);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((value) => {
+      done();
+      resolve(value);
+    });
+  });
 }
 
 /** `promise`, or the signal's reason as soon as it aborts. */
