@@ -288,17 +288,24 @@ describe("failures and abort", () => {
     expect(second.text).toBe("Hello from the stand-in, in six pieces.");
   });
 
-  it("aborts a turn whose bash tool is still running", async () => {
+  it("aborts a turn whose bash tool is still running; its tail does not leak into the next turn", async () => {
     const out = collectingSink();
     const controller = new AbortController();
-    const turn = adapter(out.sink, { permission: "once" }).prompt("run the slow tool", {
-      signal: controller.signal,
-    });
+    const a = adapter(out.sink, { permission: "once" });
+    const turn = a.prompt("run the slow tool", { signal: controller.signal, traceId: "slow" });
     await until(() => out.of("tool_call").length > 0, 30_000, "the tool call");
     controller.abort();
     const result = await turn;
     expect(result.status).toBe("aborted");
     expect(out.of("final")).toHaveLength(0);
+    // opencode finishes the aborted tool part after the turn's end ("User aborted the command").
+    const next = await a.prompt("say hello", { traceId: "next" });
+    expect(next.status).toBe("completed");
+    expect(next.text).toBe("Hello from the stand-in, in six pieces.");
+    const nextReplies = out.replies.filter((r) => r.trace_id === "next");
+    expect(nextReplies.filter((r) => r.kind === "tool_call" || r.kind === "tool_result")).toEqual(
+      [],
+    );
   });
 
   it("a sink that throws or rejects is logged and the turn goes on, replies in order", async () => {

@@ -146,17 +146,32 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
   return fake;
 }
 
-/** The events of a short successful turn: busy, one assistant text in two deltas, idle. */
+let turns = 0;
+
+/**
+ * The events of a short successful turn: the prompt's user message, busy, one assistant
+ * message answering it with its text in two deltas, idle. Ids ascend like opencode's.
+ */
 export function textTurnEvents(sessionID: string, text: string): unknown[] {
-  const messageID = "msg_fake_assistant";
-  const partID = "prt_fake_text";
+  turns++;
+  const userID = `msg_fake${String(turns).padStart(6, "0")}a`;
+  const messageID = `msg_fake${String(turns).padStart(6, "0")}b`;
+  const partID = `prt_fake${String(turns).padStart(6, "0")}`;
   const half = Math.ceil(text.length / 2);
   return [
+    {
+      id: "evt_0",
+      type: "message.updated",
+      properties: { sessionID, info: { id: userID, sessionID, role: "user" } },
+    },
     { id: "evt_1", type: "session.status", properties: { sessionID, status: { type: "busy" } } },
     {
       id: "evt_2",
       type: "message.updated",
-      properties: { sessionID, info: { id: messageID, sessionID, role: "assistant" } },
+      properties: {
+        sessionID,
+        info: { id: messageID, sessionID, role: "assistant", parentID: userID },
+      },
     },
     {
       id: "evt_3",

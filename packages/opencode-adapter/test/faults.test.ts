@@ -239,6 +239,66 @@ describe("a fake server for faults", () => {
     expect(out.of("final")).toEqual([expect.objectContaining({ content: "Fresh answer." })]);
   });
 
+  it("ignores another message's tail: only replies to this prompt's user message count", async () => {
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        const events = textTurnEvents(sessionID, "Only this.");
+        // The user message of this prompt and busy first, then the tail of an older reply.
+        for (const event of events.slice(0, 2)) s.send(event);
+        s.send({
+          id: "evt_old1",
+          type: "message.updated",
+          properties: {
+            sessionID,
+            info: {
+              id: "msg_fake000000z",
+              sessionID,
+              role: "assistant",
+              parentID: "msg_fake000000y",
+            },
+          },
+        });
+        s.send({
+          id: "evt_old2",
+          type: "message.part.updated",
+          properties: {
+            sessionID,
+            part: {
+              id: "prt_old_tool",
+              messageID: "msg_fake000000z",
+              sessionID,
+              type: "tool",
+              tool: "bash",
+              callID: "call_old",
+              state: {
+                status: "completed",
+                input: { command: "sleep 30" },
+                output: "User aborted",
+              },
+            },
+          },
+        });
+        s.send({
+          id: "evt_old3",
+          type: "message.part.delta",
+          properties: {
+            sessionID,
+            messageID: "msg_fake000000z",
+            partID: "prt_old",
+            field: "text",
+            delta: "OLD ",
+          },
+        });
+        for (const event of events.slice(2)) s.send(event);
+      },
+    });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink).prompt("hello");
+    expect(result.status).toBe("completed");
+    expect(result.text).toBe("Only this.");
+    expect(out.replies.map((r) => r.kind)).toEqual(["delta", "delta", "final"]);
+  });
+
   it("answers a permission with the default when the policy throws, and reports it", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {

@@ -55,6 +55,8 @@ export function streamErrorCode(reason: EventStreamFailure): string {
 
 interface OpenCodeMessage {
   readonly info?: {
+    readonly id?: string;
+    readonly parentID?: string;
     readonly role?: string;
     readonly error?: unknown;
     readonly time?: { readonly completed?: number };
@@ -64,6 +66,16 @@ interface OpenCodeMessage {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
+}
+
+// The first messageID of a delta event is its own (`properties.messageID`).
+const MESSAGE_ID = /"messageID":"([^"\\]*)"/;
+
+function messageIdOf(event: unknown): string | undefined {
+  const properties = isRecord(event) ? event.properties : undefined;
+  return isRecord(properties) && typeof properties.messageID === "string"
+    ? properties.messageID
+    : undefined;
 }
 
 const ABORTED: TurnFailure = { error: "Aborted", code: ErrorCode.Aborted, aborted: true };
@@ -103,6 +115,9 @@ export class Turn implements HubListener {
   /** The prompt POST: an abort is sent only after it, or it could overtake the prompt. */
   private posting: Promise<unknown> | undefined;
   private abortTimer: NodeJS.Timeout | undefined;
+  /** Our prompt's user message, and the assistant messages answering it. */
+  private userMessageId: string | undefined;
+  private readonly ours = new Set<string>();
   private readonly answered = new Set<string>();
   private sinkTail: Promise<void> | undefined;
   private readonly onAbort = (): void => this.abort();
@@ -225,16 +240,56 @@ export class Turn implements HubListener {
         // An error left over from the previous turn on this session is not ours.
         if (!this.sawBusy) return;
         break;
-      case "message.part.delta":
+      case "message.updated":
+        if (!this.acceptMessage(event.event())) return;
+        this.map(event.event());
+        return;
+      case "message.part.updated": {
+        const parsed = event.event();
+        const part =
+          isRecord(parsed) && isRecord(parsed.properties) ? parsed.properties.part : undefined;
+        if (!isRecord(part) || !this.ours.has(part.messageID as string)) return;
+        this.map(parsed);
+        return;
+      }
+      case "message.part.delta": {
         if (this.deltasOff) return;
+        const messageId =
+          event.data !== undefined ? MESSAGE_ID.exec(event.data)?.[1] : messageIdOf(event.event());
+        if (messageId === undefined || !this.ours.has(messageId)) return;
         break;
+      }
     }
-    const replies =
-      event.data !== undefined
-        ? mapOpenCodeEventData(event.data, this.state)
-        : mapOpenCodeEvent(event.event(), this.state);
-    this.deliver(replies);
+    if (event.data !== undefined) this.deliver(mapOpenCodeEventData(event.data, this.state));
+    else this.deliver(mapOpenCodeEvent(event.event(), this.state));
     if (this.state.done) this.complete();
+  }
+
+  private map(event: unknown): void {
+    this.deliver(mapOpenCodeEvent(event, this.state));
+    if (this.state.done) this.complete();
+  }
+
+  /**
+   * Whether a `message.updated` belongs to this turn. Our prompt's user message is the
+   * newest user message announced after the prompt was sent (opencode's ids ascend; late
+   * updates of older messages carry smaller ids); this turn's assistant messages are the
+   * replies to it (`parentID`). Anything else (the tail of an aborted turn, another
+   * client's prompt on the session) is not ours.
+   */
+  private acceptMessage(event: unknown): boolean {
+    const info = isRecord(event) && isRecord(event.properties) ? event.properties.info : undefined;
+    if (!isRecord(info) || typeof info.id !== "string") return false;
+    if (info.role === "user") {
+      if (this.promptSent && (this.userMessageId === undefined || info.id > this.userMessageId)) {
+        this.userMessageId = info.id;
+      }
+      return false;
+    }
+    if (info.role !== "assistant" || this.userMessageId === undefined) return false;
+    if (info.parentID !== this.userMessageId) return false;
+    this.ours.add(info.id);
+    return true;
   }
 
   private onIdle(event: unknown): void {
@@ -260,7 +315,9 @@ export class Turn implements HubListener {
     try {
       const messages = await this.messages(1);
       const last = messages?.[messages.length - 1];
-      if (last?.info?.role === "assistant" && isRecord(last.info.error)) {
+      const ofThisTurn =
+        this.userMessageId === undefined || last?.info?.parentID === this.userMessageId;
+      if (last?.info?.role === "assistant" && ofThisTurn && isRecord(last.info.error)) {
         failure = failureOf(last.info.error);
       }
     } catch (error) {
@@ -446,16 +503,22 @@ export class Turn implements HubListener {
     }
   }
 
-  /** Assistant messages after the last user message: this turn's, as far as opencode knows. */
+  /**
+   * This turn's assistant messages in a snapshot: the replies to our user message (the
+   * one seen on the stream, else the last user message of the snapshot).
+   */
   private messagesOfTurn(messages: readonly OpenCodeMessage[]): OpenCodeMessage[] {
-    let start = 0;
-    for (let index = messages.length - 1; index >= 0; index--) {
-      if (messages[index]?.info?.role === "user") {
-        start = index + 1;
-        break;
-      }
+    if (!messages.some((message) => message.info?.id === this.userMessageId)) {
+      const lastUser = messages.findLast((message) => message.info?.role === "user");
+      if (lastUser?.info?.id === undefined) return [];
+      this.userMessageId = lastUser.info.id;
     }
-    return messages.slice(start).filter((message) => message.info?.role === "assistant");
+    const turn = messages.filter(
+      (message) =>
+        message.info?.role === "assistant" && message.info.parentID === this.userMessageId,
+    );
+    for (const message of turn) if (message.info?.id !== undefined) this.ours.add(message.info.id);
+    return turn;
   }
 
   /** Feeds messages to the codec as the events that would have carried them. */
