@@ -1,12 +1,6 @@
 import type { Options } from "tsup";
+import { packageBuild } from "../../tooling/build-config/tsup.js";
 
-const config: Options = {
-  entry: ["src/index.ts"],
-  format: ["esm"],
-  target: "es2022",
-  dts: true,
-  sourcemap: true,
-  clean: true,
-};
+const config: Options = packageBuild();
 
 export default config;

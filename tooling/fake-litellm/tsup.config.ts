@@ -1,12 +1,6 @@
 import type { Options } from "tsup";
+import { packageBuild } from "../../tooling/build-config/tsup.js";
 
-const config: Options = {
-  entry: ["src/index.ts", "src/cli.ts"],
-  format: ["esm"],
-  target: "es2022",
-  dts: true,
-  sourcemap: true,
-  clean: true,
-};
+const config: Options = packageBuild({ entry: ["src/index.ts", "src/cli.ts"] });
 
 export default config;

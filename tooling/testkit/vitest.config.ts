@@ -1,12 +1,6 @@
-import { defineConfig, type ViteUserConfig } from "vitest/config";
+import type { ViteUserConfig } from "vitest/config";
+import { packageTests } from "../../tooling/build-config/vitest.js";
 
-const config: ViteUserConfig = defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    // Real `opencode serve` processes start in 1-2 s, more on a loaded 2-core CI box.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+const config: ViteUserConfig = packageTests();
 
 export default config;
