@@ -392,6 +392,11 @@ describe("sessions", () => {
     const error = await a.ensureSession().catch((e: unknown) => e);
     expect(OpenCodeSessionNotFoundError.isInstance(error)).toBe(true);
     expect((error as OpenCodeSessionNotFoundError).statusCode).toBe(404);
+    expect((error as OpenCodeSessionNotFoundError).isRetryable).toBe(false);
+    expect((error as OpenCodeSessionNotFoundError).url).toBe(
+      `${proxy.url}/session/ses_doesnotexist000000000000`,
+    );
+    expect(String(error)).not.toContain(PASSWORD);
     const result = await a.prompt("hello");
     expect(result.status).toBe("error");
     expect(out.replies).toEqual([
@@ -488,12 +493,7 @@ describe("one event stream for every adapter", () => {
       expect(result.status).toBe("completed");
       // The stand-in echoes the prompt: each session got its own text and nothing else.
       expect(result.text).toBe(texts[i]);
-      expect(
-        sinks[i]
-          ?.of("delta")
-          .map((d) => d.content)
-          .join(""),
-      ).toBe(texts[i]);
+      expect(sinks[i]?.deltaText()).toBe(texts[i]);
       expect(sinks[i]?.of("final")).toHaveLength(1);
     });
     // The odd ones really live elsewhere: /event (server directory) would not carry them.
@@ -546,12 +546,7 @@ describe("one event stream for every adapter", () => {
     const result = await turn;
     expect(result.status).toBe("completed");
     expect(result.text).toBe("Slow words arrive one after another, eight in all.");
-    expect(
-      out
-        .of("delta")
-        .map((d) => d.content)
-        .join(""),
-    ).toBe(result.text);
+    expect(out.deltaText()).toBe(result.text);
     expect(out.of("final")).toHaveLength(1);
     expect(proxy.subscriptions() - before).toBe(1);
     expect(log.text()).toContain("resubscribed; catching up");
@@ -573,12 +568,7 @@ describe("catching up after a resubscribe", () => {
     expect(proxy.cutDone()).toBe(true);
     expect(result.status).toBe("completed");
     expect(result.text).toBe("Every word of this answer must still arrive.");
-    expect(
-      out
-        .of("delta")
-        .map((d) => d.content)
-        .join(""),
-    ).toBe(result.text);
+    expect(out.deltaText()).toBe(result.text);
     expect(out.of("final")).toEqual([expect.objectContaining({ content: result.text })]);
     expect(result.usage?.outputTokens).toBeGreaterThan(0);
   });

@@ -148,6 +148,11 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
 
 let turns = 0;
 
+/** A `session.status` event. */
+export function statusEvent(sessionID: string, type: "busy" | "idle"): unknown {
+  return { id: `evt_${type}`, type: "session.status", properties: { sessionID, status: { type } } };
+}
+
 /**
  * The events of a short successful turn: the prompt's user message, busy, one assistant
  * message answering it with its text in two deltas, idle. Ids ascend like opencode's.

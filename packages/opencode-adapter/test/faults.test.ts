@@ -14,7 +14,12 @@ import {
   type OpenCodeAdapterConfig,
   type Reply,
 } from "../src/index.js";
-import { type FakeOpenCode, startFakeOpenCode, textTurnEvents } from "./fake-opencode.js";
+import {
+  type FakeOpenCode,
+  startFakeOpenCode,
+  statusEvent,
+  textTurnEvents,
+} from "./fake-opencode.js";
 import { collectingSink, memoryLogger, until } from "./support.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -125,12 +130,7 @@ describe("a fake server for faults", () => {
     const baseline = timers();
     const server = await fake({
       ignoreAbort: true,
-      onPrompt: (s, sessionID) =>
-        s.send({
-          id: "evt_b",
-          type: "session.status",
-          properties: { sessionID, status: { type: "busy" } },
-        }),
+      onPrompt: (s, sessionID) => s.send(statusEvent(sessionID, "busy")),
     });
     const out = collectingSink();
     const controller = new AbortController();
@@ -194,16 +194,8 @@ describe("a fake server for faults", () => {
         },
       ],
       onPrompt: (s, sessionID) => {
-        s.send({
-          id: "evt_b",
-          type: "session.status",
-          properties: { sessionID, status: { type: "busy" } },
-        });
-        s.send({
-          id: "evt_i",
-          type: "session.status",
-          properties: { sessionID, status: { type: "idle" } },
-        });
+        s.send(statusEvent(sessionID, "busy"));
+        s.send(statusEvent(sessionID, "idle"));
       },
     });
     const out = collectingSink();
@@ -302,11 +294,7 @@ describe("a fake server for faults", () => {
   it("answers a permission with the default when the policy throws, and reports it", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {
-        s.send({
-          id: "evt_b",
-          type: "session.status",
-          properties: { sessionID, status: { type: "busy" } },
-        });
+        s.send(statusEvent(sessionID, "busy"));
         s.send({
           id: "evt_p",
           type: "permission.asked",

@@ -7,6 +7,8 @@ export function collectingSink(): {
   replies: Reply[];
   sink: (reply: Reply) => void;
   of<K extends Reply["kind"]>(kind: K): Extract<Reply, { kind: K }>[];
+  /** The contents of the delta replies, joined. */
+  deltaText(): string;
 } {
   const replies: Reply[] = [];
   return {
@@ -16,6 +18,7 @@ export function collectingSink(): {
     },
     of: <K extends Reply["kind"]>(kind: K) =>
       replies.filter((reply): reply is Extract<Reply, { kind: K }> => reply.kind === kind),
+    deltaText: () => replies.map((reply) => (reply.kind === "delta" ? reply.content : "")).join(""),
   };
 }
 
