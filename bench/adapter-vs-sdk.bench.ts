@@ -12,7 +12,7 @@ import { OpenCodeAdapter } from "@taos/opencode-adapter";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
 import { makeTempHome, startRawOpenCode } from "@taos/testkit";
 
-const TURNS = 30;
+const TURNS = 60;
 const WARMUP = 3;
 const KEY = "sk-bench-adapter";
 const PASSWORD = "pw-bench-adapter";
