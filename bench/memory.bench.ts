@@ -26,12 +26,15 @@ const stack = await startStreamingStack([1_000, SMALL, LARGE]);
 const small: StreamingFigures[] = [];
 const large: StreamingFigures[] = [];
 let cold: StreamingFigures | undefined;
+let live: StreamingFigures | undefined;
 let left: string[] = [];
 try {
   await stack.runtime.start();
   await measureStreamingTurn(stack.runtime, 1_000);
-  // The first long stream also grows V8's young generation once: shown apart as "cold".
-  cold = await measureStreamingTurn(stack.runtime, SMALL);
+  // The first long stream also sizes V8's heap up once: shown apart as "cold".
+  cold = await measureStreamingTurn(stack.runtime, LARGE);
+  // What the stack holds while streaming, garbage aside (a full GC every 250 ms).
+  live = await measureStreamingTurn(stack.runtime, LARGE, { liveHeap: true });
   for (let round = 0; round < ROUNDS; round++) {
     // Alternating, so that machine load affects both sizes alike.
     for (const [chunks, into] of [
@@ -54,7 +57,8 @@ try {
 if (left.length > 0) throw new Error(`opencode processes left: ${left.join(", ")}`);
 
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-if (cold === undefined) throw new Error("the warm-up turn did not run");
+if (cold === undefined || live === undefined) throw new Error("the warm-up turns did not run");
+const liveMiB = (live.liveHeapGrowth ?? Number.NaN) / 2 ** 20;
 const row = (label: string, list: readonly StreamingFigures[]): string =>
   `| ${label} | ${Math.round(median(list.map((f) => f.ms)))} | ${Math.round(median(list.map((f) => f.cpuMs)))} | ${mib(median(list.map((f) => f.rssGrowth)))} | ${mib(Math.max(...list.map((f) => f.rssGrowth)))} |`;
 
@@ -69,21 +73,26 @@ const out = [
   "One `OpenCodeRuntime` on the real `opencode serve`; the LiteLLM stand-in runs in a child process and",
   "streams the reply (4 characters a chunk) as 25 000 or 100 000 chunks, which opencode turns into as many",
   "`message.part.delta` events. The sink keeps nothing and checks every delta in place. RSS of this process",
-  `is sampled every 10 ms; growth = peak minus the value after a full GC before the turn. ${ROUNDS} rounds, sizes`,
-  "alternating, after warm-up turns. Script: `npx tsx bench/memory.bench.ts`.",
+  "is sampled every 10 ms; growth = peak minus the idle value just before the turn. After a 1 000-delta turn",
+  `(title, module loading) come the process's first 100 000-delta turn (cold), one with a full GC every 250 ms,`,
+  `then ${ROUNDS} rounds of 25 000 and 100 000 alternating. Script: \`npx tsx bench/memory.bench.ts\`.`,
   "",
-  "| deltas | wall ms (median) | CPU ms of this process (median) | RSS growth MiB (median) | RSS growth MiB (max) |",
+  "| turn | wall ms (median) | CPU ms of this process (median) | RSS growth MiB (median) | RSS growth MiB (max) |",
   "| --- | --- | --- | --- | --- |",
-  row("25 000", small),
-  row("100 000", large),
-  `| 25 000, first long turn (cold) | ${cold.ms} | ${cold.cpuMs} | ${mib(cold.rssGrowth)} | ${mib(cold.rssGrowth)} |`,
+  row("25 000 deltas", small),
+  row("100 000 deltas", large),
+  `| 100 000, full GC every 250 ms | ${live.ms} | ${live.cpuMs} | ${mib(live.rssGrowth)} | ${mib(live.rssGrowth)} |`,
+  `| 100 000, the process's first long turn | ${cold.ms} | ${cold.cpuMs} | ${mib(cold.rssGrowth)} | ${mib(cold.rssGrowth)} |`,
   "",
   `Time ratio 100k / 25k: ${wallRatio.toFixed(2)}x wall, ${cpuRatio.toFixed(2)}x CPU of this process (linear: about 4x; quadratic: 16x).`,
-  "The cold row is the process's first long stream: V8 grows its young generation once (about 20 MB here,",
-  "whatever the stream's length), a one-time cost of the process rather than of the turn.",
+  `Heap in use after the forced GCs, at most, minus before the turn (what the stack holds while streaming): ${liveMiB.toFixed(1)} MiB.`,
+  "RSS also follows V8's heap sizing: the first long stream of a process grows the young generation to its",
+  "maximum and old space to a new high-water mark once; later turns vary with when V8 collects old-space",
+  `garbage. Node ${process.version}, V8 flags: ${process.execArgv.filter((arg) => arg.startsWith("--max")).join(" ") || "defaults"}.`,
   "",
-  `Verdict: RSS growth ${worstGrowth.toFixed(1)} MiB at most over the 100k turns (target ${LIMIT_MIB} MB: ${
-    worstGrowth <= LIMIT_MIB ? "met" : "NOT met"
-  }); time ${linear ? "linear (target met)" : "NOT linear"}. The suite's memory test asserts the RSS bound.`,
+  `Verdict: RSS growth of a 100 000-delta turn ${mib(live.rssGrowth)} MiB with periodic GC and ${worstGrowth.toFixed(1)} MiB at most without`,
+  `(target ${LIMIT_MIB} MB: ${Math.max(worstGrowth, live.rssGrowth / 2 ** 20) <= LIMIT_MIB ? "met" : "NOT met"}), ${mib(cold.rssGrowth)} MiB for the process's first long turn`,
+  `(${cold.rssGrowth / 2 ** 20 <= LIMIT_MIB ? "within" : "over"} the target); time ${linear ? "linear (target met)" : "NOT linear"}.`,
+  "The suite's memory test asserts the RSS bound (warmed up, periodic GC) and the live-heap bound.",
 ];
 process.stdout.write(`${out.join("\n")}\n`);

@@ -17,9 +17,19 @@ export interface StreamingFigures {
   readonly status: string;
   /** Every delta matched the stand-in's text at its place, and the final is the whole text. */
   readonly intact: boolean;
+  /**
+   * With `liveHeap`: the highest heap in use right after a full GC (run every 250 ms while
+   * streaming) minus the same before the turn, i.e. what the stack holds, garbage aside.
+   */
+  readonly liveHeapGrowth: number | undefined;
 }
 
-/** `chunks` pieces of 4 characters: "w0 ", "w1 "... padded, so any loss or repeat shows. */
+export interface MeasureOptions {
+  /** Also sample the live heap (a full GC every 250 ms: this slows the turn and changes RSS). */
+  readonly liveHeap?: boolean;
+}
+
+/** `chunks` pieces of 4 characters ("00 .", "01 .", ... base 36, a newline every 7th), so any loss or repeat shows. */
 export function streamingText(chunks: number): string {
   const parts: string[] = new Array(chunks);
   for (let i = 0; i < chunks; i++)
@@ -56,6 +66,7 @@ export function startStreamingStack(sizes: readonly number[]): Promise<IsolatedS
 export async function measureStreamingTurn(
   runtime: OpenCodeRuntime,
   chunks: number,
+  options: MeasureOptions = {},
 ): Promise<StreamingFigures> {
   const text = streamingText(chunks);
   const prompt = promptFor(chunks);
@@ -63,13 +74,24 @@ export async function measureStreamingTurn(
   let deltas = 0;
   let intact = true;
   let finalOk = false;
-  collectGarbage();
+  // RSS is compared with the idle process as it is, without a forced GC: a full GC makes V8
+  // give back young-generation pages that any turn takes again, which is not the turn's cost.
   const rssBefore = process.memoryUsage.rss();
+  if (options.liveHeap) collectGarbage();
+  const heapBefore = process.memoryUsage().heapUsed;
   let rssPeak = rssBefore;
+  let livePeak = heapBefore;
   const sampler = setInterval(() => {
     const rss = process.memoryUsage.rss();
     if (rss > rssPeak) rssPeak = rss;
   }, 10);
+  const liveSampler = options.liveHeap
+    ? setInterval(() => {
+        collectGarbage();
+        const used = process.memoryUsage().heapUsed;
+        if (used > livePeak) livePeak = used;
+      }, 250)
+    : undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const result = await runtime.turn(prompt, {
@@ -87,6 +109,7 @@ export async function measureStreamingTurn(
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   clearInterval(sampler);
+  clearInterval(liveSampler);
   const rss = process.memoryUsage.rss();
   if (rss > rssPeak) rssPeak = rss;
   return {
@@ -100,5 +123,6 @@ export async function measureStreamingTurn(
     rssGrowth: rssPeak - rssBefore,
     status: result.status,
     intact: intact && finalOk && offset === text.length,
+    liveHeapGrowth: options.liveHeap ? livePeak - heapBefore : undefined,
   };
 }

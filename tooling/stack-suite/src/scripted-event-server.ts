@@ -9,6 +9,8 @@ export interface StreamScript {
   readonly body: readonly Uint8Array[];
   /** End the response after the body (the stream "drops"); default false. */
   readonly end?: boolean;
+  /** The line end of events the server adds itself (the echo of a toast); default "\n". */
+  readonly eol?: string;
 }
 
 export interface ScriptedEventServerOptions {
@@ -69,7 +71,15 @@ export async function startScriptedEventServer(
   let prompts = 0;
   let connections = 0;
   const waiting: (() => void)[] = [];
-  const open = new Set<ServerResponse>();
+  /** Open event streams; an added event goes out only between scripted events. */
+  const open = new Map<ServerResponse, { atBoundary: boolean; eol: string; pending: string[] }>();
+  const publish = (payload: unknown): void => {
+    for (const [response, stream] of open) {
+      const event = `data: ${JSON.stringify({ directory: "/home", payload })}${stream.eol}${stream.eol}`;
+      if (stream.atBoundary) response.write(event);
+      else stream.pending.push(event);
+    }
+  };
   const allPrompted = (): Promise<void> =>
     prompts >= options.prompts
       ? Promise.resolve()
@@ -84,20 +94,46 @@ export async function startScriptedEventServer(
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     response.flushHeaders();
     response.socket?.setNoDelay(true);
-    open.add(response);
+    const stream = { atBoundary: false, eol: script.eol ?? "\n", pending: [] as string[] };
+    open.set(response, stream);
     response.on("close", () => open.delete(response));
     await writeChunks(response, script.head);
+    stream.atBoundary = true;
+    for (const event of stream.pending.splice(0)) response.write(event);
     await allPrompted();
+    stream.atBoundary = false;
     await writeChunks(response, script.body);
-    if (script.end === true) response.end();
+    if (script.end === true) {
+      response.end();
+      return;
+    }
+    stream.atBoundary = true;
+    for (const event of stream.pending.splice(0)) response.write(event);
   };
 
-  const route = (request: IncomingMessage, response: ServerResponse): void => {
+  const route = (request: IncomingMessage, response: ServerResponse, body: string): void => {
     const url = new URL(request.url ?? "/", "http://localhost");
     const path = url.pathname;
     const method = request.method ?? "GET";
     if (method === "GET" && path === "/global/event") {
       void onEvents(response);
+      return;
+    }
+    if (method === "POST" && path === "/tui/show-toast") {
+      // What opencode does with a toast: publish it on the event streams (the adapter's
+      // event hub sends one to check that a new subscription is live).
+      let message: unknown;
+      try {
+        message = (JSON.parse(body) as { message?: unknown }).message;
+      } catch {
+        message = undefined;
+      }
+      publish({
+        id: "evt_toast",
+        type: "tui.toast.show",
+        properties: { message, variant: "info", duration: 1 },
+      });
+      json(response, 200, true);
       return;
     }
     if (method === "POST" && path === "/session") {
@@ -120,8 +156,9 @@ export async function startScriptedEventServer(
   };
 
   const server = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => route(request, response));
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => route(request, response, Buffer.concat(chunks).toString("utf8")));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -130,7 +167,7 @@ export async function startScriptedEventServer(
     url: `http://127.0.0.1:${port}`,
     connections: () => connections,
     close(): Promise<void> {
-      for (const response of open) response.destroy();
+      for (const response of open.keys()) response.destroy();
       for (const resolve of waiting.splice(0)) resolve();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));

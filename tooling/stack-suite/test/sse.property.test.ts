@@ -131,7 +131,7 @@ describe("SSE reader and event hub on bytes split at random points", () => {
           prompts: sessions.length,
           stream: (connection) =>
             connection === 0
-              ? { head: [encoder.encode(`data: ${CONNECTED}${eol}${eol}`)], body }
+              ? { head: [encoder.encode(`data: ${CONNECTED}${eol}${eol}`)], body, eol }
               : undefined,
         });
         const recorder = new ReplyRecorder();
