@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { abortable } from "@taos/opencode-config";
 import type { Attachment } from "./client/attachments.js";
 import { toFileParts } from "./client/attachments.js";
 import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";
@@ -13,7 +14,6 @@ import {
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
 } from "./client/errors.js";
-import { abortable } from "./client/event-hub.js";
 import { errorField } from "./client/logger.js";
 import type { OpenCodeTurnResult, SessionRef } from "./client/turn.js";
 import { ErrorCode, streamErrorCode, Turn } from "./client/turn.js";

@@ -1,3 +1,4 @@
+export type { OpenCodeLogger } from "@taos/opencode-config";
 export type { PromptOptions } from "./adapter.js";
 export { OpenCodeAdapter } from "./adapter.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
@@ -26,7 +27,6 @@ export {
   OpenCodeUnauthorizedError,
 } from "./client/errors.js";
 export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
-export type { OpenCodeLogger } from "./client/logger.js";
 export type { OpenCodeTurnResult } from "./client/turn.js";
 export { ErrorCode } from "./client/turn.js";
 export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";

@@ -1,3 +1,4 @@
+export { abortable, delay } from "./async.js";
 export type {
   OpenCodeConfigFile,
   OpenCodeConfigOptions,
@@ -15,5 +16,7 @@ export {
 } from "./config.js";
 export type { TaosOpenCodeErrorOptions } from "./errors.js";
 export { TaosOpenCodeError } from "./errors.js";
+export type { OpenCodeLogger } from "./logger.js";
+export { loggerProblem, silentLogger } from "./logger.js";
 export { ConfigValidationError } from "./validation-error.js";
 export { ensurePrivateDir, writeOpenCodeConfig } from "./write.js";

@@ -106,7 +106,6 @@ export type {
   ExitListener,
   HealthCheckOptions,
   LiteLLMOptions,
-  OpenCodeServerLogger,
   OpenCodeServerOptions,
   ResolveOpenCodeBinaryOptions,
   RestartOptions,

@@ -13,7 +13,6 @@ export {
 export type {
   EnsureRunningOptions,
   LiteLLMOptions,
-  OpenCodeServerLogger,
   OpenCodeServerOptions,
   RestartOptions,
   StopOptions,

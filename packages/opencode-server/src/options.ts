@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
-import { type PermissionConfig, validateOpenCodeConfigOptions } from "@taos/opencode-config";
+import {
+  loggerProblem,
+  type OpenCodeLogger,
+  type PermissionConfig,
+  silentLogger,
+  validateOpenCodeConfigOptions,
+} from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
 
 /** Where opencode reaches its models: the LiteLLM proxy, with the agent's own key. */
@@ -14,14 +20,6 @@ export interface LiteLLMOptions {
   readonly modelIds: readonly string[];
   /** The provider id opencode knows the proxy by. @default "litellm" */
   readonly providerId?: string;
-}
-
-/** A pino-compatible logger (pino itself fits); the server is silent without one. */
-export interface OpenCodeServerLogger {
-  debug(object: Record<string, unknown>, message: string): void;
-  info(object: Record<string, unknown>, message: string): void;
-  warn(object: Record<string, unknown>, message: string): void;
-  error(object: Record<string, unknown>, message: string): void;
 }
 
 export interface OpenCodeServerOptions {
@@ -58,7 +56,7 @@ export interface OpenCodeServerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Where the child's output goes (appended, 0600). @default `<home>/.config/opencode/serve.log` */
   readonly logFile?: string;
-  readonly logger?: OpenCodeServerLogger;
+  readonly logger?: OpenCodeLogger;
   /**
    * Let opencode install `@opencode-ai/plugin` into `<home>/.config/opencode`
    * from the npm registry (it does so in the background for every new home:
@@ -96,7 +94,7 @@ export interface ResolvedOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>> | undefined;
   readonly logFile: string;
-  readonly logger: OpenCodeServerLogger;
+  readonly logger: OpenCodeLogger;
   readonly installPluginDependencies: boolean;
 }
 
@@ -104,13 +102,6 @@ const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Control characters would break the header or the environment variable.
 const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export const SILENT_LOGGER: OpenCodeServerLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};
 
 function fail(field: string, message: string): never {
   throw new InvalidServerOptionError({ field, message });
@@ -229,15 +220,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       ? join(home, ".config", "opencode", "serve.log")
       : absolutePath(o.logFile, "logFile");
 
-  let logger = SILENT_LOGGER;
+  let logger = silentLogger;
   if (o.logger !== undefined) {
-    const candidate = o.logger as Record<string, unknown> | null;
-    if (candidate === null || typeof candidate !== "object")
-      fail("logger", `must be a pino-compatible logger, got ${describe(candidate)}`);
-    for (const level of ["debug", "info", "warn", "error"]) {
-      if (typeof candidate[level] !== "function") fail("logger", `must have a ${level}() method`);
-    }
-    logger = candidate as unknown as OpenCodeServerLogger;
+    const problem = loggerProblem(o.logger);
+    if (problem !== undefined) fail("logger", problem);
+    logger = o.logger as OpenCodeLogger;
   }
 
   if (

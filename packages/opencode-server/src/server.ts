@@ -1,7 +1,12 @@
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { type PermissionConfig, writeOpenCodeConfig } from "@taos/opencode-config";
+import {
+  abortable,
+  delay,
+  type PermissionConfig,
+  writeOpenCodeConfig,
+} from "@taos/opencode-config";
 import { execa } from "execa";
 import { Agent, request } from "undici";
 import { resolveOpenCodeBinary } from "./binary.js";
@@ -31,7 +36,7 @@ import {
 import { probePort } from "./port.js";
 import { Redactor } from "./redact.js";
 import { trackProcessGroup } from "./registry.js";
-import { abortable, backoffDelays, delay, linkedController, settlesWithin } from "./timing.js";
+import { backoffDelays, linkedController, settlesWithin } from "./timing.js";
 
 /** How an opencode process ended. */
 export interface ExitInfo {

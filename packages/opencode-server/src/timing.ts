@@ -1,21 +1,4 @@
-/**
- * Waits `ms`, or rejects with `signal.reason` as soon as the signal aborts.
- * The timer and the abort listener are both removed whichever comes first.
- */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
+import { delay } from "@taos/opencode-config";
 
 /** The readiness poll's waits: starts small (a ready server answers at once), doubles, capped. */
 export interface Backoff {
@@ -33,28 +16,6 @@ export function* backoffDelays(backoff: Backoff = READINESS_BACKOFF): Generator<
     yield next;
     next = Math.min(next * backoff.factor, backoff.maxMs);
   }
-}
-
-/**
- * Resolves or rejects with `promise`, or rejects with `signal.reason` when the
- * signal aborts first; the abort listener is removed either way.
- */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OpenCodeServerLogger } from "../src/index.js";
+import type { OpenCodeLogger } from "@taos/opencode-config";
 
 /** What a fake `opencode` does; see `writeFakeOpenCode`. */
 export interface FakeBehaviour {
@@ -128,7 +128,7 @@ function flood() {
 }
 
 /** A logger that records every call. */
-export function recordingLogger(): OpenCodeServerLogger & {
+export function recordingLogger(): OpenCodeLogger & {
   readonly records: { level: string; message: string; object: Record<string, unknown> }[];
 } {
   const records: { level: string; message: string; object: Record<string, unknown> }[] = [];

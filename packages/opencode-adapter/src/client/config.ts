@@ -1,7 +1,6 @@
 import { isAbsolute } from "node:path";
+import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/opencode-config";
 import { OpenCodeAdapterConfigError } from "./errors.js";
-import type { OpenCodeLogger } from "./logger.js";
-import { silentLogger } from "./logger.js";
 
 /** How opencode may proceed with one tool call that needs permission. */
 export type PermissionReply = "once" | "always" | "reject";
@@ -198,13 +197,8 @@ function parseBaseUrl(value: unknown): URL {
 
 function validateLogger(value: unknown): OpenCodeLogger {
   if (value === undefined) return silentLogger;
-  if (value === null || typeof value !== "object")
-    fail("logger", "must be a pino-compatible logger");
-  for (const level of ["debug", "info", "warn", "error"] as const) {
-    if (typeof (value as Record<string, unknown>)[level] !== "function") {
-      fail("logger", `must have a ${level}(obj, msg) method`);
-    }
-  }
+  const problem = loggerProblem(value);
+  if (problem !== undefined) fail("logger", problem);
   return value as OpenCodeLogger;
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { abortable, delay, type OpenCodeLogger } from "@taos/opencode-config";
 import { readEventHeader } from "../codec.js";
 import { eventSessionId } from "../events.js";
 import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";
 import type { HttpClient } from "./http.js";
-import type { OpenCodeLogger } from "./logger.js";
 import { errorField } from "./logger.js";
 import { pumpServerSentEvents } from "./sse.js";
 
@@ -416,11 +416,6 @@ export class EventHub {
   }
 }
 
-/** Waits `ms`; rejects with the signal's reason when it aborts. The timer is always cleared. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return within(new Promise<boolean>(() => undefined), ms, signal).then(() => undefined);
-}
-
 /** True if `promise` resolves within `ms`, false after `ms`; rejects when the signal aborts. */
 function within(promise: Promise<boolean>, ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -442,25 +437,5 @@ function within(promise: Promise<boolean>, ms: number, signal: AbortSignal): Pro
       done();
       resolve(value);
     });
-  });
-}
-
-/** `promise`, or the signal's reason as soon as it aborts. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
   });
 }

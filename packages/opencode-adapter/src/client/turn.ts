@@ -1,3 +1,4 @@
+import { abortable } from "@taos/opencode-config";
 import type { TurnFailure, TurnState } from "../codec.js";
 import {
   createTurnState,
@@ -16,7 +17,6 @@ import {
 import type { AskDecision, ResolvedAdapterConfig } from "./config.js";
 import type { EventStreamFailure, OpenCodeEventStreamError } from "./errors.js";
 import type { HubEvent, HubListener } from "./event-hub.js";
-import { abortable } from "./event-hub.js";
 import type { HttpClient } from "./http.js";
 import { errorField } from "./logger.js";
 
@@ -694,6 +694,3 @@ export class Turn implements HubListener {
     );
   }
 }
-
-/** Waits for `promise` unless the signal aborts first (re-exported for the adapter). */
-export { abortable };
