@@ -1,4 +1,4 @@
-import type { Rule } from "@taos/fake-litellm";
+import type { Rule, Script } from "@taos/fake-litellm";
 import type { Random } from "./random.js";
 import { uniqueText } from "./scripts.js";
 
@@ -56,7 +56,7 @@ export function drawFault(kind: FaultKind, random: Random): FaultSpec {
         ms: random.next() < 0.5 ? random.int(200, 1500) : FOREVER_MS,
       };
     case "streamCut":
-      return { kind, afterDeltas: random.int(1, 20) };
+      return { kind, afterDeltas: random.int(1, 600) };
   }
 }
 
@@ -84,26 +84,15 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
         deadlineMs: generous,
         expected: "error",
       };
-    case "http500": {
-      let failures = 0;
-      return {
-        spec,
-        prompt,
-        text,
-        rules: [
-          // A function matcher with a count: the first request fails, a retry succeeds when transient.
-          {
-            match: (request) => mine(request) && (!spec.transient || failures++ < 1),
-            reply: { error: { status: 500 } },
-          },
-          { match: mine, reply: { text } },
-        ],
-        deadlineMs: spec.transient ? generous : abortDeadline,
-        expected: spec.transient ? "completed" : "aborted",
-      };
-    }
+    case "http500":
     case "hangUp": {
+      // opencode retries both with back-off. A function matcher with a count: the first
+      // request fails; when transient, the retry gets the text, else every request fails.
       let failures = 0;
+      const failing: Script =
+        spec.kind === "http500"
+          ? { error: { status: 500 } }
+          : { hangUp: { afterChunks: spec.afterChunks, text } };
       return {
         spec,
         prompt,
@@ -111,7 +100,7 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
         rules: [
           {
             match: (request) => mine(request) && (!spec.transient || failures++ < 1),
-            reply: { hangUp: { afterChunks: spec.afterChunks, text } },
+            reply: failing,
           },
           { match: mine, reply: { text } },
         ],
@@ -132,15 +121,18 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
         expected: heals ? "completed" : "aborted",
       };
     }
-    case "streamCut":
+    case "streamCut": {
+      // A dense stream (1 500 chunks, 1 ms apart: 1.5 to 3 s), so the cut lands mid-turn
+      // with events flowing, the case where a resubscribe has most to catch up on.
+      const long = uniqueText(tag, 1_600, random);
       return {
         spec,
         prompt,
-        text,
-        // Slow enough that the cut lands mid-turn: about 1 s of streaming.
-        rules: [{ match: mine, reply: { text, chunks: 40, chunkDelayMs: 25 } }],
+        text: long,
+        rules: [{ match: mine, reply: { text: long, chunks: 1_500, chunkDelayMs: 1 } }],
         deadlineMs: generous,
         expected: "completed",
       };
+    }
   }
 }

@@ -70,3 +70,14 @@ export function summarizeTrace(traceId: string, replies: readonly Reply[]): Trac
   if (finals + errors !== 1) problems.push(`${finals} final and ${errors} error replies`);
   return { deltas: pieces.length, text: pieces.join(""), finals, errors, final, error, problems };
 }
+
+/** Where two texts part: lengths and the first differing character, for a readable failure. */
+export function firstDifference(actual: string | undefined, expected: string): string {
+  if (actual === undefined) return `no text (expected ${expected.length} chars)`;
+  let at = 0;
+  while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
+  if (at === actual.length && at === expected.length) return "same text";
+  const around = (text: string): string =>
+    JSON.stringify(text.slice(Math.max(0, at - 15), at + 25));
+  return `${actual.length} chars, expected ${expected.length}; from char ${at}: got ${around(actual)}, expected ${around(expected)}`;
+}
