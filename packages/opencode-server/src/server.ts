@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import {
   abortable,
   delay,
+  ensurePrivateDir,
   type PermissionConfig,
   writeOpenCodeConfig,
 } from "@taos/opencode-config";
@@ -74,6 +75,8 @@ const MAX_BIND_ATTEMPTS = 3;
 const LISTENING = /listening on https?:\/\/\S+/;
 // What opencode 1.18 prints when it cannot bind ("ServeError"), and the usual wordings.
 const BIND_FAILURE = /ServeError|EADDRINUSE|address already in use|port \d+ is in use/i;
+// The XDG bases the isolation env points at (see env.ts), and `.local` above two of them.
+const PRIVATE_STATE_DIRS = [".config", ".local", ".local/share", ".local/state", ".cache"];
 const NPMRC = "# Written by @taos/opencode-server: no background plugin install.\noffline=true\n";
 
 interface Child {
@@ -438,6 +441,10 @@ export class OpenCodeServer {
       ...(litellm.providerId === undefined ? {} : { providerId: litellm.providerId }),
       ...(permission === undefined ? {} : { permission }),
     });
+    // opencode creates its database, logs and caches with the default umask (0644
+    // files): private parent directories keep them from other users whatever the
+    // home's own mode.
+    await Promise.all(PRIVATE_STATE_DIRS.map((dir) => ensurePrivateDir(join(home, dir))));
     const npmrc = join(dirname(configPath), ".npmrc");
     if (!installPluginDependencies) {
       await writeFile(npmrc, NPMRC, { mode: 0o600 });

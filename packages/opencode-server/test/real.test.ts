@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
@@ -124,6 +124,18 @@ describe("real opencode serve", () => {
     for (const secret of [KEY_A, KEY_B, server.auth!.password]) expect(log).not.toContain(secret);
     expect((await stat(logFile)).mode & 0o777).toBe(0o600);
     expect((await stat(dirname(logFile))).mode & 0o777).toBe(0o700);
+  });
+
+  it("opencode's own state (database, logs, cache) sits in private directories", async () => {
+    // After real turns: opencode wrote opencode.db and its logs with its default umask.
+    const files = await readdir(join(temp.path, ".local", "share", "opencode"));
+    expect(files.some((name) => name.startsWith("opencode.db"))).toBe(true);
+    for (const dir of [".config", ".local", ".local/share", ".local/state", ".cache"]) {
+      expect({ dir, mode: (await stat(join(temp.path, dir))).mode & 0o777 }).toEqual({
+        dir,
+        mode: 0o700,
+      });
+    }
   });
 
   it("stop leaves no process, and is safe twice and before any start", async () => {
