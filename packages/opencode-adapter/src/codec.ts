@@ -9,7 +9,7 @@ import type { Reply, ReplyUsage, TurnUsage } from "./reply.js";
 export interface TurnState {
   readonly sessionId: string;
   readonly traceId: string;
-  /** The assistant text so far: text parts only, in order; equals the concatenated deltas. */
+  /** The assistant text so far: text parts only, in order; the concatenated deltas unless some were lost. */
   text: string;
   status: "running" | "completed" | "error" | "aborted";
   /** True once the turn has ended (idle or session.error); later events add nothing. */
@@ -290,9 +290,20 @@ function onTextPart(part: Record<string, unknown>, state: InternalState): Reply[
   const text = part.text;
   if (typeof text !== "string" || text.length <= track.sent.length) return [];
   // Text that arrived only here (no deltas, or fewer): send what is missing.
-  if (!text.startsWith(track.sent)) return [];
-  const missing = text.slice(track.sent.length);
-  return deltaReply(state, id, missing, reasoning);
+  if (text.startsWith(track.sent))
+    return deltaReply(state, id, text.slice(track.sent.length), reasoning);
+  // What was sent does not lead up to the whole text (deltas were lost): no delta can
+  // mend that, but the turn's text, and so its final, takes the whole part.
+  track.sent = text;
+  if (!reasoning) state.text = textOfParts(book);
+  return [];
+}
+
+/** The turn's text rebuilt from its text parts, in the order they appeared. */
+function textOfParts(book: Book): string {
+  let text = "";
+  for (const track of book.parts.values()) if (track.live && !track.reasoning) text += track.sent;
+  return text;
 }
 
 function onToolPart(part: Record<string, unknown>, state: InternalState): Reply[] {

@@ -25,6 +25,8 @@ import { collectingSink, memoryLogger, startProxy, type TestProxy, until } from 
 const KEY = "sk-agent-adapter-test-7f3a";
 const PASSWORD = "pw-adapter-test-91c2";
 const MARKER = "tool-output-marker-5521";
+/** A long reply streamed fast: a cut stream then drops events while a new one is being confirmed. */
+const DENSE_TEXT = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(" ");
 const BASIC = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString("base64")}`;
 
 let llm: FakeLiteLLM;
@@ -101,6 +103,8 @@ beforeAll(async () => {
         reply: { stall: { ms: 60_000, afterChunks: 1, text: "Stalled reply text" } },
       },
       { match: "describe the file", reply: { text: "I see the file." } },
+      { match: "upstream keeps failing", reply: { error: { status: 500 } } },
+      { match: "dense words", reply: { text: DENSE_TEXT, chunks: 3000, chunkDelayMs: 1 } },
     ],
   });
   home = await makeTempHome("taos-adapter-");
@@ -286,6 +290,28 @@ describe("failures and abort", () => {
     const second = await again.prompt("say hello again");
     expect(second.status).toBe("completed");
     expect(second.text).toBe("Hello from the stand-in, in six pieces.");
+  });
+
+  it("an abort during opencode's retry back-off ends aborted, not completed with an empty final", async () => {
+    const out = collectingSink();
+    const log = memoryLogger();
+    const a = adapter(out.sink, { logger: log.logger });
+    const controller = new AbortController();
+    const turn = a.prompt("upstream keeps failing", { signal: controller.signal });
+    // opencode retries a 500 after a back-off of seconds: abort within it.
+    await until(
+      () => lastRequestWith("upstream keeps failing")?.status === 500,
+      30_000,
+      "the first 500",
+    );
+    await until(() => log.text().includes("opencode is retrying"), 10_000, "a retry status");
+    controller.abort();
+    const result = await turn;
+    expect(result.status).toBe("aborted");
+    expect(out.of("final")).toHaveLength(0);
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: ErrorCode.Aborted }),
+    ]);
   });
 
   it("aborts a turn whose bash tool is still running; its tail does not leak into the next turn", async () => {
@@ -572,6 +598,25 @@ describe("catching up after a resubscribe", () => {
     expect(out.of("final")).toEqual([expect.objectContaining({ content: result.text })]);
     expect(result.usage?.outputTokens).toBeGreaterThan(0);
   });
+
+  it("a stream cut in a dense reply loses no text: completed with every word, or one error", async () => {
+    const out = collectingSink();
+    const a = adapter(out.sink);
+    await a.ensureSession();
+    const turn = a.prompt("dense words");
+    await until(() => out.of("delta").length >= 300, 60_000, "300 deltas");
+    expect(proxy.cutEventStreams()).toBeGreaterThan(0);
+    const result = await turn;
+    if (result.status === "completed") {
+      expect(out.of("final")).toEqual([expect.objectContaining({ content: DENSE_TEXT })]);
+      expect(out.deltaText()).toBe(DENSE_TEXT);
+      expect(result.text).toBe(DENSE_TEXT);
+    } else {
+      expect(result.status).toBe("error");
+      expect(out.of("error")).toHaveLength(1);
+      expect(out.of("final")).toHaveLength(0);
+    }
+  }, 120_000);
 
   it("a permission asked while the stream was down is found in GET /permission and answered", async () => {
     const out = collectingSink();

@@ -47,6 +47,16 @@ describe("text that does not come as deltas", () => {
     expectTurnInvariants(replies, state);
   });
 
+  it("after a lost delta, the final carries the whole part's text (no delta can mend the gap)", () => {
+    let seen = 0;
+    const events = text.events.filter((event) => !isDelta(event) || seen++ !== 1);
+    const { replies, state } = replay({ ...text, events }, "ses_1");
+    const deltas = ofKind(replies, "delta").map((reply) => reply.content);
+    expect(deltas.join("")).not.toBe("Hello from the stand-in model.");
+    expect(ofKind(replies, "final")).toMatchObject([{ content: "Hello from the stand-in model." }]);
+    expect(state.text).toBe("Hello from the stand-in model.");
+  });
+
   it("a part of an unknown message with no deltas is not sent (it may be the user's prompt)", () => {
     const events = text.events.filter(
       (event) => !isDelta(event) && event.type !== "message.updated",

@@ -28,6 +28,11 @@ export interface HubEvent {
 export interface HubListener {
   /** An event of the session this listener was registered for. */
   onEvent(event: HubEvent): void;
+  /**
+   * The stream dropped; a new one is being opened. Its events may reach the listener
+   * before `onResubscribed` (the live check takes a round trip), after a gap.
+   */
+  onDropped(): void;
   /** The stream dropped and a new one is up: events may have been missed. */
   onResubscribed(): void;
   /** The stream failed for good (silence, or a drop the resubscribe could not mend). */
@@ -344,6 +349,7 @@ export class EventHub {
       { server: this.http.origin, ...(error === undefined ? {} : { err: errorField(error) }) },
       "opencode event stream dropped; resubscribing once",
     );
+    this.notify((listener) => listener.onDropped());
     void this.resubscribe(error);
   }
 

@@ -1,4 +1,3 @@
-import { abortable } from "@taos/opencode-config";
 import type { TurnFailure, TurnState } from "../codec.js";
 import {
   createTurnState,
@@ -106,9 +105,12 @@ export class Turn implements HubListener {
   private sawBusy = false;
   /** After a resubscribe, deltas may have gaps: text then comes from whole-part updates only. */
   private deltasOff = false;
-  /** Events held while catching up after a resubscribe, replayed afterwards. */
+  /** Events held from a drop until the catch-up after the resubscribe is done, replayed then. */
   private held: HubEvent[] | undefined;
+  private catchingUp = false;
   private catchUpAgain = false;
+  /** The caller's signal fired after the prompt went out: the turn ends aborted, whatever follows. */
+  private aborting = false;
   /** An async end check (silent failure) is running; later events are moot. */
   private ending = false;
   private promptSent = false;
@@ -186,6 +188,13 @@ export class Turn implements HubListener {
     this.handle(event);
   }
 
+  onDropped(): void {
+    if (this.state.done) return;
+    // The new stream's first events come after a gap: hold them until the catch-up is done.
+    this.deltasOff = true;
+    this.held ??= [];
+  }
+
   onResubscribed(): void {
     if (this.state.done) return;
     this.options.config.logger.warn(
@@ -193,12 +202,15 @@ export class Turn implements HubListener {
       "the event stream dropped and was resubscribed; catching up on missed events",
     );
     this.deltasOff = true;
-    if (this.held !== undefined) {
+    this.held ??= [];
+    if (this.catchingUp) {
       this.catchUpAgain = true;
       return;
     }
-    this.held = [];
-    void this.catchUp();
+    this.catchingUp = true;
+    void this.catchUp().finally(() => {
+      this.catchingUp = false;
+    });
   }
 
   onFailure(error: OpenCodeEventStreamError): void {
@@ -228,6 +240,7 @@ export class Turn implements HubListener {
         const kind = isRecord(status) ? status.type : undefined;
         if (kind === "busy" || kind === "retry") {
           this.sawBusy = true;
+          if (kind === "retry" && isRecord(status)) this.onRetry(status);
           return;
         }
         if (kind === "idle") this.onIdle(parsed);
@@ -239,6 +252,10 @@ export class Turn implements HubListener {
       case "session.error":
         // An error left over from the previous turn on this session is not ours.
         if (!this.sawBusy) return;
+        if (this.aborting) {
+          this.finish(ABORTED);
+          return;
+        }
         break;
       case "message.updated":
         if (!this.acceptMessage(event.event())) return;
@@ -292,12 +309,29 @@ export class Turn implements HubListener {
     return true;
   }
 
+  private onRetry(status: Record<string, unknown>): void {
+    this.options.config.logger.debug(
+      {
+        sessionId: this.state.sessionId,
+        attempt: status.attempt,
+        reason: status.message,
+        next: status.next,
+      },
+      "opencode is retrying the model call",
+    );
+  }
+
   private onIdle(event: unknown): void {
     if (!this.sawBusy) {
       this.options.config.logger.debug(
         { sessionId: this.state.sessionId },
         "ignored an idle event from before this turn",
       );
+      return;
+    }
+    // Aborted during a retry back-off, opencode just goes idle (no session.error).
+    if (this.aborting) {
+      this.finish(ABORTED);
       return;
     }
     if (this.state.text !== "") {
@@ -326,7 +360,8 @@ export class Turn implements HubListener {
         "could not read the last message after an empty turn",
       );
     }
-    if (failure === undefined) this.deliver(mapOpenCodeEvent(idleEvent, this.state));
+    if (this.aborting) failure = ABORTED;
+    else if (failure === undefined) this.deliver(mapOpenCodeEvent(idleEvent, this.state));
     this.finish(failure);
   }
 
@@ -479,7 +514,8 @@ export class Turn implements HubListener {
             : false;
         if (ended && !this.state.done) {
           config.logger.info({ sessionId }, "the turn ended while the event stream was down");
-          this.finish(isRecord(last?.info?.error) ? failureOf(last.info.error) : undefined);
+          if (this.aborting) this.finish(ABORTED);
+          else this.finish(isRecord(last?.info?.error) ? failureOf(last.info.error) : undefined);
           return;
         }
         await this.answerPending();
@@ -579,6 +615,7 @@ export class Turn implements HubListener {
       this.finish(ABORTED);
       return;
     }
+    this.aborting = true;
     // opencode may wait for a running tool before it stops; do not wait for it past the grace.
     this.abortTimer = setTimeout(() => {
       config.logger.warn(
