@@ -107,7 +107,9 @@ describe("codec on interleaved recorded turns", () => {
               (problem) => problem !== "0 final and 0 error replies",
             );
             expect(problems).toEqual([]);
-            expect(summary.text).toBe(state.text);
+            // A dropped delta leaves a gap in the streamed text; the codec then rebuilds the
+            // turn's text from whole parts, so only the final is bound to it.
+            if (!ops.includes("drop")) expect(summary.text).toBe(state.text);
             if (summary.final !== undefined) expect(summary.final).toBe(state.text);
             const calls = replies.flatMap((reply) =>
               reply.kind === "tool_call" ? [reply.call_id] : [],

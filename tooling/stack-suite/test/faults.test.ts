@@ -122,8 +122,15 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         expect(result.status).toBe(plan.expected);
       }
       if (result.status === "completed" && plan.expected === "completed") {
-        expect(summary.final, firstDifference(summary.final, plan.text)).toBe(plan.text);
-        expect(summary.text, firstDifference(summary.text, plan.text)).toBe(plan.text);
+        if (spec.kind === "hangUp" && spec.afterChunks > 0) {
+          // opencode keeps the failed attempt's partial text in the message and retries: the
+          // reply is that partial text, then the whole answer, streamed and final alike.
+          expect(summary.final?.endsWith(plan.text), summary.final).toBe(true);
+          expect(summary.text).toBe(summary.final);
+        } else {
+          expect(summary.final, firstDifference(summary.final, plan.text)).toBe(plan.text);
+          expect(summary.text, firstDifference(summary.text, plan.text)).toBe(plan.text);
+        }
       } else if (result.status !== "completed") {
         expect(summary.errors).toBe(1);
       }
