@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { ConfigValidationError, delay } from "@taos/opencode-config";
+import { ConfigValidationError } from "@taos/opencode-config";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -12,31 +12,10 @@ import { backoffDelays, linkedController, settlesWithin } from "../src/timing.js
 
 const KEY = "sk-unit-key-abcdef0123456789";
 
+// `delay` itself is tested where it lives, in @taos/opencode-config.
 describe("timing helpers (fake timers)", () => {
   afterEach(() => {
     vi.useRealTimers();
-  });
-
-  it("delay resolves after its time, or rejects on abort, and leaves no timer behind", async () => {
-    vi.useFakeTimers();
-    let done = false;
-    const waiting = delay(100).then(() => {
-      done = true;
-    });
-    await vi.advanceTimersByTimeAsync(99);
-    expect(done).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    await waiting;
-    expect(done).toBe(true);
-    expect(vi.getTimerCount()).toBe(0);
-
-    const controller = new AbortController();
-    const aborted = delay(10_000, controller.signal);
-    expect(vi.getTimerCount()).toBe(1);
-    const reason = new Error("stop waiting");
-    controller.abort(reason);
-    await expect(aborted).rejects.toBe(reason);
-    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("the readiness backoff starts at 10 ms or less, doubles, and is capped", () => {
