@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { abortable } from "@taos/opencode-config";
+import { abortable } from "@taos/internal";
 import type { Attachment } from "./client/attachments.js";
 import { toFileParts } from "./client/attachments.js";
 import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";

@@ -1,4 +1,4 @@
-export type { OpenCodeLogger } from "@taos/opencode-config";
+export type { OpenCodeLogger } from "@taos/internal";
 export type { PromptOptions } from "./adapter.js";
 export { OpenCodeAdapter } from "./adapter.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";

@@ -1,4 +1,5 @@
 import { isAbsolute, join } from "node:path";
+import { describeValue, type Fail, fieldFailer } from "@taos/internal";
 import { ConfigValidationError } from "./validation-error.js";
 
 export const OPENCODE_CONFIG_SCHEMA = "https://opencode.ai/config.json";
@@ -54,20 +55,12 @@ const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // Whitespace or control characters would corrupt the Authorization header.
 const BAD_KEY_CHAR = /[\s\u0000-\u001f\u007f]/;
 
-function fail(field: string, message: string): never {
-  throw new ConfigValidationError({ field, message });
-}
+const fail: Fail = fieldFailer((field, message) => new ConfigValidationError({ field, message }));
 
 function requireString(value: unknown, field: string): string {
-  if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
+  if (typeof value !== "string") fail(field, `must be a string, got ${describeValue(value)}`);
   if (value.trim() === "") fail(field, "must not be empty");
   return value;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
 }
 
 function validatePermission(value: unknown): void {
@@ -75,7 +68,7 @@ function validatePermission(value: unknown): void {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     fail(
       "permission",
-      `must be "allow", "ask", "deny" or an object of them, got ${describe(value)}`,
+      `must be "allow", "ask", "deny" or an object of them, got ${describeValue(value)}`,
     );
   }
   for (const [tool, action] of Object.entries(value)) {
@@ -100,7 +93,7 @@ export function validateOpenCodeConfigOptions(
   options: unknown,
 ): asserts options is OpenCodeConfigOptions {
   if (options === null || typeof options !== "object") {
-    fail("options", `must be an object, got ${describe(options)}`);
+    fail("options", `must be an object, got ${describeValue(options)}`);
   }
   const o = options as Record<string, unknown>;
 
@@ -117,12 +110,14 @@ export function validateOpenCodeConfigOptions(
   if (url.username || url.password) fail("baseURL", "must not carry credentials");
 
   // The key's value never reaches a message: only what is wrong with it.
-  if (typeof o.apiKey !== "string") fail("apiKey", `must be a string, got ${describe(o.apiKey)}`);
+  if (typeof o.apiKey !== "string")
+    fail("apiKey", `must be a string, got ${describeValue(o.apiKey)}`);
   if (o.apiKey === "") fail("apiKey", "must not be empty");
   if (BAD_KEY_CHAR.test(o.apiKey))
     fail("apiKey", "must not contain whitespace or control characters");
 
-  if (!Array.isArray(o.modelIds)) fail("modelIds", `must be an array, got ${describe(o.modelIds)}`);
+  if (!Array.isArray(o.modelIds))
+    fail("modelIds", `must be an array, got ${describeValue(o.modelIds)}`);
   if (o.modelIds.length === 0) fail("modelIds", "must name at least one model");
   const seen = new Set<string>();
   o.modelIds.forEach((id: unknown, index: number) => {
@@ -147,7 +142,7 @@ export function validateOpenCodeConfigOptions(
     o.extra !== undefined &&
     (o.extra === null || typeof o.extra !== "object" || Array.isArray(o.extra))
   ) {
-    fail("extra", `must be an object, got ${describe(o.extra)}`);
+    fail("extra", `must be an object, got ${describeValue(o.extra)}`);
   }
 }
 

@@ -1,26 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "@taos/internal";
 import {
   buildOpenCodeConfig,
   type OpenCodeConfigOptions,
   opencodeConfigPath,
   requireHome,
 } from "./config.js";
-
-const PRIVATE_DIR = 0o700;
-const PRIVATE_FILE = 0o600;
-
-/**
- * Makes `dir` (and missing parents) and leaves it 0700 whatever the umask:
- * `mkdir`'s mode is masked by the umask, and an existing directory keeps its mode,
- * so both are tightened explicitly.
- */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
-  const { mode } = await stat(dir);
-  if ((mode & 0o777) !== PRIVATE_DIR) await chmod(dir, PRIVATE_DIR);
-}
 
 /**
  * Writes `<home>/.config/opencode/opencode.json` and returns its path.
@@ -42,9 +29,9 @@ export async function writeOpenCodeConfig(
   const dir = dirname(target);
   await ensurePrivateDir(dir);
   const temp = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  const handle = await open(temp, "wx", PRIVATE_FILE);
+  const handle = await open(temp, "wx", PRIVATE_FILE_MODE);
   try {
-    await handle.chmod(PRIVATE_FILE);
+    await handle.chmod(PRIVATE_FILE_MODE);
     await handle.writeFile(body, "utf8");
     await handle.sync();
   } catch (error) {

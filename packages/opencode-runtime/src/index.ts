@@ -90,10 +90,8 @@ export type {
 export {
   buildOpenCodeConfig,
   ConfigValidationError,
-  ensurePrivateDir,
   OPENCODE_CONFIG_SCHEMA,
   opencodeConfigPath,
-  requireHome,
   TaosOpenCodeError,
   toConfigEnv,
   validateOpenCodeConfigOptions,

@@ -1,8 +1,8 @@
 import { mkdir, open } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { ensurePrivateDir } from "@taos/opencode-config";
-import type { Redactor } from "./redact.js";
+import type { Redactor } from "@taos/internal";
+import { ensurePrivateDir } from "@taos/internal";
 
 const TAIL_LINES = 20;
 const TAIL_LINE_CHARS = 500;

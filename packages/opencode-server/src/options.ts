@@ -1,13 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
-import {
-  loggerProblem,
-  type OpenCodeLogger,
-  type PermissionConfig,
-  silentLogger,
-  validateOpenCodeConfigOptions,
-} from "@taos/opencode-config";
+import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
+import { type PermissionConfig, validateOpenCodeConfigOptions } from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
 
 /** Where opencode reaches its models: the LiteLLM proxy, with the agent's own key. */

@@ -1,13 +1,8 @@
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import {
-  abortable,
-  delay,
-  ensurePrivateDir,
-  type PermissionConfig,
-  writeOpenCodeConfig,
-} from "@taos/opencode-config";
+import { abortable, delay, ensurePrivateDir, Redactor } from "@taos/internal";
+import { type PermissionConfig, writeOpenCodeConfig } from "@taos/opencode-config";
 import { execa } from "execa";
 import { Agent, request } from "undici";
 import { resolveOpenCodeBinary } from "./binary.js";
@@ -35,7 +30,6 @@ import {
   validateSignal,
 } from "./options.js";
 import { probePort } from "./port.js";
-import { Redactor } from "./redact.js";
 import { trackProcessGroup } from "./registry.js";
 import { backoffDelays, linkedController, settlesWithin } from "./timing.js";
 

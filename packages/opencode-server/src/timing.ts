@@ -1,4 +1,4 @@
-import { delay } from "@taos/opencode-config";
+import { delay } from "@taos/internal";
 
 /** The readiness poll's waits: starts small (a ready server answers at once), doubles, capped. */
 export interface Backoff {

@@ -1,13 +1,13 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { Redactor } from "@taos/internal";
 import { ConfigValidationError } from "@taos/opencode-config";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { InvalidServerOptionError, OpenCodeServer, resolveOpenCodeBinary } from "../src/index.js";
 import { LogSink } from "../src/log-sink.js";
-import { Redactor } from "../src/redact.js";
 import { backoffDelays, linkedController, settlesWithin } from "../src/timing.js";
 
 const KEY = "sk-unit-key-abcdef0123456789";

@@ -1,5 +1,5 @@
 import { isAbsolute } from "node:path";
-import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/opencode-config";
+import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
 import { OpenCodeAdapterConfigError } from "./errors.js";
 
 /** How opencode may proceed with one tool call that needs permission. */

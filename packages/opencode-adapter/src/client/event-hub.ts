@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { abortable, delay, type OpenCodeLogger } from "@taos/opencode-config";
+import { abortable, delay, type OpenCodeLogger } from "@taos/internal";
 import { readEventHeader } from "../codec.js";
 import { eventSessionId } from "../events.js";
 import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";

@@ -1,3 +1,4 @@
+/** The one placeholder every package puts where a secret was. */
 export const REDACTED = "[REDACTED]";
 
 /**
@@ -29,4 +30,19 @@ export class Redactor {
     }
     return out;
   }
+}
+
+/** `text` with every one of `secrets` replaced by `[REDACTED]`. */
+export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  return new Redactor(secrets).redact(text);
+}
+
+// Keys an upstream might echo back in an error text, when the key itself is not known here.
+const KEY_LIKE = /\b(sk-[A-Za-z0-9_-]{6,}|Bearer\s+[A-Za-z0-9._~+/=-]{6,})/g;
+
+/** Hides API keys and Bearer tokens that an upstream error text might quote. */
+export function redactKeyLike(text: string): string {
+  return text.replace(KEY_LIKE, (match) =>
+    match.startsWith("Bearer") ? `Bearer ${REDACTED}` : `sk-${REDACTED}`,
+  );
 }
