@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import { describeValue, type Fail, fieldFailer } from "@taos/internal";
+import { describeValue, type Fail, fieldFailer, isRecord } from "@taos/internal";
 import { ConfigValidationError } from "./validation-error.js";
 
 export const OPENCODE_CONFIG_SCHEMA = "https://opencode.ai/config.json";
@@ -15,13 +15,34 @@ export type PermissionConfig =
   | PermissionAction
   | Readonly<Record<string, PermissionAction | Readonly<Record<string, PermissionAction>>>>;
 
+/** opencode's per-model settings; what a host declares about each model behind the proxy. */
+export interface OpenCodeModelSettings {
+  /** The model id the proxy knows, e.g. a LiteLLM model name. */
+  readonly id: string;
+  /** Display name. */
+  readonly name?: string;
+  /**
+   * Token limits. opencode compacts a session when it nears `context`, so give the real
+   * window of the model behind the proxy.
+   */
+  readonly limit?: { readonly context: number; readonly output: number };
+  /** Provider options of this model (e.g. `reasoningEffort`), passed to opencode as they are. */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** A plain model id, or a model with its settings. */
+export type OpenCodeModel = string | OpenCodeModelSettings;
+
 export interface OpenCodeConfigOptions {
   /** The LiteLLM proxy's OpenAI-compatible base URL, e.g. `http://litellm:4000/v1`. */
   readonly baseURL: string;
   /** The agent's own LiteLLM virtual key. Never logged, never put in an error message. */
   readonly apiKey: string;
-  /** Model ids the agent may use, in order; opencode lists them under the provider. */
-  readonly modelIds: readonly string[];
+  /**
+   * The models the agent may use, in order: plain ids, or `{ id, name?, limit?, options? }`
+   * with opencode's per-model settings. The first is the default model of the layers above.
+   */
+  readonly modelIds: readonly OpenCodeModel[];
   /** The provider id opencode knows the proxy by. @default "litellm" */
   readonly providerId?: string;
   /** The provider's display name. @default "LiteLLM" */
@@ -39,7 +60,8 @@ export interface OpenCodeProviderConfig {
   readonly npm: "@ai-sdk/openai-compatible";
   readonly name: string;
   readonly options: { readonly baseURL: string; readonly apiKey: string };
-  readonly models: Readonly<Record<string, Readonly<Record<string, never>>>>;
+  /** One entry per model id: `{}` for a plain id, else its settings without the id. */
+  readonly models: Readonly<Record<string, Readonly<Omit<OpenCodeModelSettings, "id">>>>;
 }
 
 /** The `opencode.json` we write. */
@@ -51,6 +73,8 @@ export interface OpenCodeConfigFile {
 }
 
 const PERMISSION_ACTIONS = new Set<unknown>(["allow", "ask", "deny"]);
+const MODEL_KEYS = new Set(["id", "name", "limit", "options"]);
+const PROVIDER_ONLY_KEYS = new Set(["baseurl", "apikey", "headers", "fetch"]);
 const PROVIDER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // Whitespace or control characters would corrupt the Authorization header.
 const BAD_KEY_CHAR = /[\s\u0000-\u001f\u007f]/;
@@ -83,6 +107,53 @@ function validatePermission(value: unknown): void {
     }
     fail(`permission.${tool}`, 'must be "allow", "ask", "deny" or an object of them');
   }
+}
+
+function positiveInteger(value: unknown, field: string): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    fail(field, `must be a positive integer, got ${describeValue(value)}`);
+  }
+}
+
+/** Checks one `{ id, name?, limit?, options? }` entry and returns its id. */
+function validateModel(model: unknown, field: string): string {
+  if (!isRecord(model)) {
+    fail(
+      field,
+      `must be a model id or { id, name?, limit?, options? }, got ${describeValue(model)}`,
+    );
+  }
+  const id = requireString(model.id, `${field}.id`);
+  for (const key of Object.keys(model)) {
+    if (!MODEL_KEYS.has(key))
+      fail(`${field}.${key}`, "is not a model setting (id, name, limit, options)");
+  }
+  if (model.name !== undefined) requireString(model.name, `${field}.name`);
+  if (model.limit !== undefined) {
+    if (!isRecord(model.limit)) fail(`${field}.limit`, "must be { context, output }");
+    positiveInteger(model.limit.context, `${field}.limit.context`);
+    positiveInteger(model.limit.output, `${field}.limit.output`);
+  }
+  if (model.options !== undefined) {
+    if (!isRecord(model.options)) {
+      fail(`${field}.options`, `must be an object, got ${describeValue(model.options)}`);
+    }
+    // Model options reach the provider's calls: they must not redirect the proxy or the key.
+    for (const key of Object.keys(model.options)) {
+      if (PROVIDER_ONLY_KEYS.has(key.toLowerCase())) {
+        fail(
+          `${field}.options.${key}`,
+          "is set by the provider (baseURL, apiKey) and cannot be overridden per model",
+        );
+      }
+    }
+  }
+  return id;
+}
+
+/** The id of a model entry: the string itself, or its `id`. */
+export function modelIdOf(model: OpenCodeModel): string {
+  return typeof model === "string" ? model : model.id;
 }
 
 /**
@@ -120,11 +191,12 @@ export function validateOpenCodeConfigOptions(
     fail("modelIds", `must be an array, got ${describeValue(o.modelIds)}`);
   if (o.modelIds.length === 0) fail("modelIds", "must name at least one model");
   const seen = new Set<string>();
-  o.modelIds.forEach((id: unknown, index: number) => {
+  o.modelIds.forEach((model: unknown, index: number) => {
     const field = `modelIds[${index}]`;
-    requireString(id, field);
-    if (seen.has(id as string)) fail(field, `duplicate model id "${id as string}"`);
-    seen.add(id as string);
+    const id =
+      typeof model === "string" ? requireString(model, field) : validateModel(model, field);
+    if (seen.has(id)) fail(field, `duplicate model id "${id}"`);
+    seen.add(id);
   });
 
   if (o.providerId !== undefined) {
@@ -146,12 +218,25 @@ export function validateOpenCodeConfigOptions(
   }
 }
 
+function modelEntry(model: OpenCodeModel): [string, Omit<OpenCodeModelSettings, "id">] {
+  if (typeof model === "string") return [model, {}];
+  const { id, name, limit, options } = model;
+  return [
+    id,
+    {
+      ...(name === undefined ? {} : { name }),
+      ...(limit === undefined ? {} : { limit: { context: limit.context, output: limit.output } }),
+      ...(options === undefined ? {} : { options: { ...options } }),
+    },
+  ];
+}
+
 /** Builds opencode's config for a LiteLLM provider. Pure; validates first. */
 export function buildOpenCodeConfig(options: OpenCodeConfigOptions): OpenCodeConfigFile {
   validateOpenCodeConfigOptions(options);
   const providerId = options.providerId ?? "litellm";
   // fromEntries defines own keys, so even an id like "__proto__" stays a model.
-  const models = Object.fromEntries(options.modelIds.map((id) => [id, {}]));
+  const models = Object.fromEntries(options.modelIds.map(modelEntry));
   const provider: OpenCodeProviderConfig = {
     npm: "@ai-sdk/openai-compatible",
     name: options.providerName ?? "LiteLLM",

@@ -1,12 +1,15 @@
 export type {
   OpenCodeConfigFile,
   OpenCodeConfigOptions,
+  OpenCodeModel,
+  OpenCodeModelSettings,
   OpenCodeProviderConfig,
   PermissionAction,
   PermissionConfig,
 } from "./config.js";
 export {
   buildOpenCodeConfig,
+  modelIdOf,
   OPENCODE_CONFIG_SCHEMA,
   opencodeConfigPath,
   toConfigEnv,

@@ -3,6 +3,7 @@ import * as dist from "../dist/index.js";
 import {
   buildOpenCodeConfig,
   ConfigValidationError,
+  modelIdOf,
   type OpenCodeConfigOptions,
   opencodeConfigPath,
   TaosOpenCodeError,
@@ -160,4 +161,60 @@ describe("errors", () => {
     const cause = new Error("inner");
     expect(new TaosOpenCodeError({ message: "outer", cause }).cause).toBe(cause);
   });
+});
+
+describe("per-model settings", () => {
+  it("writes a model's name, limit and options under its id, plain ids as {}", () => {
+    const config = buildOpenCodeConfig({
+      ...base,
+      modelIds: [
+        "gpt-4o",
+        {
+          id: "small",
+          name: "Small model",
+          limit: { context: 2000, output: 500 },
+          options: { reasoningEffort: "low" },
+        },
+      ],
+    });
+    expect(config.provider.litellm?.models).toEqual({
+      "gpt-4o": {},
+      small: {
+        name: "Small model",
+        limit: { context: 2000, output: 500 },
+        options: { reasoningEffort: "low" },
+      },
+    });
+    expect(modelIdOf({ id: "small" })).toBe("small");
+    expect(modelIdOf("gpt-4o")).toBe("gpt-4o");
+  });
+
+  it.each([
+    [{ id: "" }, "modelIds[0].id"],
+    [{ name: "no id" }, "modelIds[0].id"],
+    [{ id: "m", limit: { context: 0, output: 500 } }, "modelIds[0].limit.context"],
+    [{ id: "m", limit: { context: 2000, output: 1.5 } }, "modelIds[0].limit.output"],
+    [{ id: "m", limit: 2000 }, "modelIds[0].limit"],
+    [{ id: "m", options: [] }, "modelIds[0].options"],
+    [{ id: "m", context: 2000 }, "modelIds[0].context"],
+    [7, "modelIds[0]"],
+  ])("refuses the bad model %j naming %s", (model, field) => {
+    expect(validationError({ ...base, modelIds: [model] }).field).toBe(field);
+  });
+
+  it("refuses a duplicate id across plain and detailed entries", () => {
+    expect(validationError({ ...base, modelIds: ["m", { id: "m" }] }).field).toBe("modelIds[1]");
+  });
+
+  it.each(["baseURL", "apiKey", "headers", "baseUrl"])(
+    "refuses model options that would redirect the provider or the key (%s)",
+    (key) => {
+      const error = validationError({
+        ...base,
+        modelIds: [{ id: "m", options: { [key]: "http://elsewhere.example/v1" } }],
+      });
+      expect(error.field).toBe(`modelIds[0].options.${key}`);
+      expect(error.message).not.toContain("elsewhere");
+    },
+  );
 });

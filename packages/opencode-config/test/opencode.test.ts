@@ -36,6 +36,21 @@ describe("the real opencode binary", () => {
     expect(Object.keys(litellm?.models ?? {})).toEqual(["model-a", "model-b"]);
   });
 
+  it("takes a model's context window and name from per-model settings", async () => {
+    home = await makeTempHome();
+    await writeOpenCodeConfig(home.path, {
+      ...options,
+      modelIds: ["model-a", { id: "small", name: "Small", limit: { context: 2000, output: 500 } }],
+    });
+    server = await startRawOpenCode({ home: home.path });
+    const litellm = (await providers(server)).find((p) => p.id === "litellm");
+    const small = litellm?.models.small as
+      | { name?: string; limit?: { context?: number; output?: number } }
+      | undefined;
+    expect(small?.name).toBe("Small");
+    expect(small?.limit).toMatchObject({ context: 2000, output: 500 });
+  });
+
   it("accepts the same config through OPENCODE_CONFIG_CONTENT", async () => {
     home = await makeTempHome();
     server = await startRawOpenCode({ home: home.path, env: toConfigEnv(options) });
