@@ -4,10 +4,11 @@
  * under a header naming the machine, the command and the date.
  *
  *   pnpm bench                 # all of them
- *   pnpm bench -- codec        # those whose file name contains "codec"
+ *   pnpm bench -- codec        # those whose file name contains "codec": their sections of
+ *                              # BENCHMARKS.md are replaced, each stamped with its own run
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,18 +33,49 @@ for (const file of files) {
 }
 
 const cpu = cpus()[0]?.model ?? "unknown CPU";
+const date = new Date().toISOString().slice(0, 10);
+const machine = `${cpus().length} x ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}-${process.arch}, Node ${process.version}`;
+const command = `pnpm bench${filter.length ? ` -- ${filter.join(" ")}` : ""}`;
 const header = [
   "# Benchmarks",
   "",
-  `- Date: ${new Date().toISOString().slice(0, 10)}`,
-  `- Machine: ${cpus().length} x ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform}-${process.arch}, Node ${process.version}`,
-  `- Command: \`pnpm bench${filter.length ? ` -- ${filter.join(" ")}` : ""}\``,
+  `- Date: ${date}`,
+  `- Machine: ${machine}`,
+  `- Command: \`${command}\``,
   "",
   "Ratios compare runs made side by side in the same process run, alternating, so",
   "machine load affects both sides alike. Absolute times are for this machine only.",
+  "Sections re-run on their own say so under their heading.",
   "",
 ].join("\n");
 
-const body = `${header}\n${sections.join("\n\n")}\n`;
-if (filter.length === 0) writeFileSync(join(here, "..", "BENCHMARKS.md"), body);
-process.stdout.write(body);
+const target = join(here, "..", "BENCHMARKS.md");
+
+/** `## ` sections of a Markdown text, keyed by their heading line. */
+function splitSections(text: string): { head: string; sections: Map<string, string> } {
+  const parts = text.split(/^(?=## )/m);
+  const sections = new Map<string, string>();
+  for (const part of parts.slice(1)) sections.set(part.split("\n", 1)[0] ?? "", part.trim());
+  return { head: parts[0] ?? "", sections };
+}
+
+/** A section re-run alone, stamped so a reader knows it is newer than the file's header. */
+function stamped(section: string): string {
+  const [heading, ...rest] = section.split("\n");
+  return [heading, "", `_Re-run alone: ${date}, ${machine}, \`${command}\`._`, ...rest].join("\n");
+}
+
+let body: string;
+if (filter.length === 0 || !existsSync(target)) {
+  body = `${header}\n${sections.join("\n\n")}\n`;
+} else {
+  const current = splitSections(readFileSync(target, "utf8"));
+  for (const section of sections) {
+    for (const [heading, text] of splitSections(`\n${section}`).sections) {
+      current.sections.set(heading, stamped(text));
+    }
+  }
+  body = `${current.head.trimEnd()}\n\n${[...current.sections.values()].join("\n\n")}\n`;
+}
+writeFileSync(target, body);
+process.stdout.write(`${sections.join("\n\n")}\n`);
