@@ -23,7 +23,7 @@ const SCHEMA = {
   required: ["city", "population", "districts"],
   additionalProperties: false,
 };
-const ajv = new Ajv2020({ strict: false });
+const ajv = new Ajv2020({ strict: false, validateFormats: false, logger: false });
 
 let llm: FakeLiteLLM;
 let home: TempHome;
