@@ -17,6 +17,8 @@ export type {
   RestartOptions,
   StopOptions,
 } from "./options.js";
+export type { SandboxMode } from "./sandbox.js";
+export { findBwrap } from "./sandbox.js";
 export type {
   ConfigUpdate,
   ExitInfo,
