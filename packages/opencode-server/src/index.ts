@@ -27,3 +27,15 @@ export type {
   ServerAuth,
 } from "./server.js";
 export { OpenCodeServer } from "./server.js";
+export type { CheckOpenCodeVersionOptions } from "./version.js";
+export {
+  assertVersionRange,
+  checkOpenCodeVersion,
+  isSupportedOpenCodeVersion,
+  OPENCODE_INSTALL_HINT,
+  parseOpenCodeVersion,
+  readBinaryVersion,
+  SUPPORTED_OPENCODE_VERSIONS,
+  UnsupportedOpenCodeVersionError,
+  VERSION_TIMEOUT_MS,
+} from "./version.js";
