@@ -17,6 +17,10 @@ export interface FakeBehaviour {
   readonly ignoreTerm?: boolean;
   /** Fails its first start the way opencode fails to bind a port ("ServeError", exit 1). */
   readonly bindFailOnce?: boolean;
+  /** The version its health check reports; null: the answer has no version. @default "1.18.33" */
+  readonly version?: string | null;
+  /** What `opencode --version` prints. @default "1.18.33" */
+  readonly cliVersion?: string;
   /** After listening, writes this many bytes to stdout with blocking writes, then creates `<spawnLog>.flooded`. */
   readonly flood?: number;
 }
@@ -48,6 +52,10 @@ const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
 const args = process.argv.slice(2);
+if (args[0] === "--version") {
+  console.log(cfg.cliVersion ?? "1.18.33");
+  process.exit(0);
+}
 const port = Number(args[args.indexOf("--port") + 1]);
 const host = args[args.indexOf("--hostname") + 1];
 fs.appendFileSync(cfg.spawnLog, process.pid + "\\n");
@@ -78,7 +86,8 @@ http
       polls <= (cfg.unhealthyPolls || 0) ||
       fs.existsSync(cfg.spawnLog + ".unhealthy-" + process.pid);
     res.writeHead(unhealthy ? 503 : 200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ healthy: !unhealthy, version: "0.0.0-fake" }));
+    const version = cfg.version === undefined ? "1.18.33" : cfg.version;
+    res.end(JSON.stringify(version === null ? { healthy: !unhealthy } : { healthy: !unhealthy, version }));
   })
   .listen(port, host, () => {
     console.log("opencode server listening on http://" + host + ":" + port);
