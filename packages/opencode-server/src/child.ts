@@ -44,6 +44,8 @@ export interface SpawnChildOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly sandboxed: boolean;
+  /** The OS user and group to run as (the host runs as root). */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
   readonly port: number;
   readonly baseUrl: string;
   readonly home: string;
@@ -173,6 +175,7 @@ export async function spawnChild(options: SpawnChildOptions): Promise<OpenCodeCh
     buffer: false,
     reject: false,
     cleanup: false,
+    ...(options.user ?? {}),
   });
   const { pid } = subprocess;
   if (pid === undefined) {

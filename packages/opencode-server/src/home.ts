@@ -1,4 +1,4 @@
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chown, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ensurePrivateDir } from "@taos/internal";
 import { type PermissionConfig, writeOpenCodeConfig } from "@taos/opencode-config";
@@ -15,6 +15,8 @@ export interface HomeOptions {
   readonly litellm: LiteLLMOptions;
   readonly permission: PermissionConfig | undefined;
   readonly installPluginDependencies: boolean;
+  /** The OS user the server runs as: what is written here is given to it. */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 /**
@@ -46,7 +48,24 @@ export async function prepareHome(options: HomeOptions): Promise<void> {
   // files): private parent directories keep them from other users whatever the
   // home's own mode.
   await Promise.all(PRIVATE_STATE_DIRS.map((dir) => ensurePrivateDir(join(home, dir))));
-  await writeNpmrc(join(dirname(configPath), ".npmrc"), options.installPluginDependencies);
+  const npmrc = join(dirname(configPath), ".npmrc");
+  await writeNpmrc(npmrc, options.installPluginDependencies);
+  if (options.user) {
+    const ours = [home, ...PRIVATE_STATE_DIRS.map((dir) => join(home, dir)), dirname(configPath)];
+    await giveTo(options.user, [...ours, configPath, npmrc]);
+  }
+}
+
+/** Hands what was written to the server's own user (the rest of the home is its own already). */
+async function giveTo(
+  user: { readonly uid: number; readonly gid: number },
+  paths: readonly string[],
+): Promise<void> {
+  for (const path of paths) {
+    await chown(path, user.uid, user.gid).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
 }
 
 /** Writes the offline `.npmrc`, or removes ours (never someone else's) when the install is wanted. */

@@ -103,6 +103,7 @@ async function spawnOn(ctx: LaunchContext, port: number): Promise<OpenCodeChild>
     cwd,
     env: buildServerEnv({ home, env, username, password }),
     sandboxed: options.bwrap !== undefined,
+    user: options.user,
     port,
     baseUrl: `http://${formatHost(hostname)}:${port}`,
     home,

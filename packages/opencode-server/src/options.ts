@@ -38,6 +38,8 @@ export interface ResolvedOptions {
   readonly bwrap: string | undefined;
   readonly sandboxHide: readonly string[];
   readonly allowUnsupportedVersion: boolean;
+  /** The OS user and group to run as, both or neither. */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 const HOSTNAME =
@@ -194,6 +196,25 @@ function validateSandbox(o: Record<string, unknown>): {
   return { bwrap, sandboxHide };
 }
 
+function validateId(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xfffffffe) {
+    fail(field, `must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function validateUser(o: Record<string, unknown>): ResolvedOptions["user"] {
+  if (o.uid === undefined && o.gid === undefined) return undefined;
+  if (o.uid === undefined) fail("uid", "must be given with gid");
+  if (o.gid === undefined) fail("gid", "must be given with uid");
+  const uid = validateId(o.uid, "uid");
+  const gid = validateId(o.gid, "gid");
+  if (process.getuid?.() !== 0) {
+    fail("uid", "running the server as another user needs the host to run as root");
+  }
+  return { uid, gid };
+}
+
 /** Validates every option and fills in defaults; throws `InvalidServerOptionError` naming the first bad one. */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isRecord(options)) fail("options", `must be an object, got ${describeValue(options)}`);
@@ -220,5 +241,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     ...validateSandbox(o),
     allowUnsupportedVersion: optionalBoolean(o.allowUnsupportedVersion, "allowUnsupportedVersion"),
+    user: validateUser(o),
   };
 }

@@ -20,7 +20,6 @@ export const HEALTH_TIMEOUT_MS = 2_000;
 interface HealthBody {
   readonly healthy?: unknown;
   readonly version?: unknown;
-  readonly info?: { readonly version?: unknown };
 }
 
 function unhealthy(
@@ -36,20 +35,22 @@ function unhealthy(
   };
 }
 
-/** Parses a 200 answer: `/global/health` must say healthy; `/doc` carries the version in `info`. */
+/**
+ * Parses a 200 answer. `/global/health` must say healthy and carries opencode's
+ * version. `/doc` only proves the server answers: its `info.version` is the
+ * API document's own version ("1.0.0" on 1.18.33), not opencode's, so no
+ * version comes from it.
+ */
 function healthOf(target: HealthTarget, url: string, text: string): Health {
+  if (target.healthPath === "/doc") return { ok: true, version: undefined };
   let body: HealthBody;
   try {
     body = JSON.parse(text) as HealthBody;
   } catch (error) {
     return unhealthy(url, 200, "the answer is not JSON", error);
   }
-  const fromDoc = target.healthPath === "/doc";
-  if (!fromDoc && body.healthy !== true) {
-    return unhealthy(url, 200, "the server reports itself unhealthy");
-  }
-  const version = fromDoc ? body.info?.version : body.version;
-  return { ok: true, version: typeof version === "string" ? version : undefined };
+  if (body.healthy !== true) return unhealthy(url, 200, "the server reports itself unhealthy");
+  return { ok: true, version: typeof body.version === "string" ? body.version : undefined };
 }
 
 /** Health requests to one server, with its Basic auth, over one keep-alive agent. */

@@ -74,6 +74,15 @@ export interface OpenCodeServerOptions {
   /** More absolute directories a sandboxed server must not see (each covered by an empty tmpfs). */
   readonly sandboxHide?: readonly string[];
   /**
+   * Run the server as this OS user (with `gid`, both required together). The
+   * host must run as root; the home, its state directories and the config
+   * are given to that user before every start. One user per agent keeps
+   * agents apart through the kernel's own permissions.
+   */
+  readonly uid?: number;
+  /** The group to run the server as; required with `uid`. */
+  readonly gid?: number;
+  /**
    * Run an opencode whose version is outside the supported range (with a
    * warning) instead of refusing it with `UnsupportedOpenCodeVersionError`.
    * @default false

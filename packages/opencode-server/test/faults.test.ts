@@ -264,6 +264,18 @@ describe("faults (tiny fake opencode scripts)", () => {
       expect(warnings.some((message) => message.includes("2.0.0"))).toBe(true);
     });
 
+    it("a server without /global/health: ready through /doc, and `opencode --version` decides (not the API version in /doc)", async () => {
+      const refused = await setup({ noGlobalHealth: true, cliVersion: "opencode 2.1.0" });
+      const error = await refused.server.ensureRunning().catch((e: unknown) => e);
+      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
+      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.1.0");
+
+      const accepted = await setup({ noGlobalHealth: true, cliVersion: "1.4.0" });
+      await accepted.server.ensureRunning();
+      expect(accepted.server.version).toBe("1.4.0");
+      expect(await accepted.server.healthCheck()).toBe(true);
+    });
+
     it("a health answer without a version: `opencode --version` decides", async () => {
       const refused = await setup({ version: null, cliVersion: "opencode 2.1.0" });
       const error = await refused.server.ensureRunning().catch((e: unknown) => e);

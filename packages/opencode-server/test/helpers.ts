@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OpenCodeLogger } from "@taos/opencode-config";
+import type { OpenCodeLogger } from "@taos/internal";
 
 /** What a fake `opencode` does; see `writeFakeOpenCode`. */
 export interface FakeBehaviour {
@@ -19,6 +19,8 @@ export interface FakeBehaviour {
   readonly bindFailOnce?: boolean;
   /** The version its health check reports; null: the answer has no version. @default "1.18.33" */
   readonly version?: string | null;
+  /** An older server: 404 for `/global/health`, the OpenAPI document on `/doc` (its `info.version` is the API's, "1.0.0"). */
+  readonly noGlobalHealth?: boolean;
   /** What `opencode --version` prints. @default "1.18.33" */
   readonly cliVersion?: string;
   /** After listening, writes this many bytes to stdout with blocking writes, then creates `<spawnLog>.flooded`. */
@@ -80,6 +82,16 @@ if (cfg.bindFailOnce && spawnCount === 1) {
 let polls = 0;
 http
   .createServer((req, res) => {
+    if (cfg.noGlobalHealth && req.url === "/global/health") {
+      res.writeHead(404);
+      res.end("Not Found");
+      return;
+    }
+    if (req.url === "/doc") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ openapi: "3.1.1", info: { title: "opencode", version: "1.0.0" } }));
+      return;
+    }
     polls += 1;
     const unhealthy =
       cfg.neverHealthy ||

@@ -12,7 +12,7 @@ import { backoffDelays, settlesWithin } from "../src/timing.js";
 
 const KEY = "sk-unit-key-abcdef0123456789";
 
-// `delay` itself is tested where it lives, in @taos/opencode-config.
+// `delay` itself is tested where it lives, in @taos/internal.
 describe("timing helpers (fake timers)", () => {
   afterEach(() => {
     vi.useRealTimers();
