@@ -11,8 +11,8 @@ export {
   OpenCodeStoppedError,
   PortInUseError,
 } from "./errors.js";
+export { findBwrap } from "./find-bwrap.js";
 export type { SandboxMode } from "./sandbox.js";
-export { findBwrap } from "./sandbox.js";
 export { OpenCodeServer } from "./server.js";
 export type {
   ConfigUpdate,

@@ -16,7 +16,7 @@ import {
   validateOpenCodeConfigOptions,
 } from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
-import { findBwrap, isExecutableFile } from "./sandbox.js";
+import { findBwrap, isExecutableFile } from "./find-bwrap.js";
 import type { LiteLLMOptions } from "./types.js";
 
 /** The options after validation and defaults. */
