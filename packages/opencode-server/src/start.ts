@@ -62,6 +62,7 @@ export async function runStart(plan: StartPlan, flightSignal: AbortSignal): Prom
   const signal = AbortSignal.any([flightSignal, deadline]);
   let lastHealthError: OpenCodeHealthError | undefined;
   try {
+    signal.throwIfAborted();
     if (plan.stopping) await abortable(plan.stopping, signal);
     const kept = await keepCurrent(plan, signal);
     if (kept) return kept;
