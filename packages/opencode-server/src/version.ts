@@ -5,11 +5,13 @@ import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
 
 /**
- * The opencode releases this package is tested with: the oldest 1.x on which
- * the real-binary server and adapter tests pass, up to (not including) 2.0,
- * whose server API is a different one (routes under `/api/*`, no `/global/*`).
+ * The opencode releases this package is tested with: from 1.3.0, the oldest
+ * release on which the real-binary server and adapter tests pass (before it,
+ * the first session on a fresh home waits for a plugin download, and 1.1 has
+ * no Basic auth and no `format` on prompts), up to (not including) 2.0, whose
+ * server API is a different one (routes under `/api/*`, no `/global/*`).
  */
-export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.0.0 <2";
+export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.3.0 <2";
 
 /** How a supported one is installed; named in every refusal. */
 export const OPENCODE_INSTALL_HINT: string = "npm i opencode-ai@1";
