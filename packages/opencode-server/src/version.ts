@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import type { OpenCodeLogger } from "@taos/internal";
 import { TaosOpenCodeError } from "@taos/opencode-config";
 import semver from "semver";
@@ -118,8 +118,19 @@ export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void
   );
 }
 
-/** How long `opencode --version` may take. */
-export const VERSION_TIMEOUT_MS = 10_000;
+/** How long `opencode --version` may take (it takes 1 to 5 s on a busy host). */
+export const VERSION_TIMEOUT_MS = 15_000;
+
+function versionRunOptions(timeoutMs: number) {
+  return {
+    timeout: timeoutMs,
+    killSignal: "SIGKILL" as const,
+    maxBuffer: 64 * 1024,
+    windowsHide: true,
+    // Asking a version must not reach the network (models catalogue, self-update).
+    env: { ...process.env, OPENCODE_DISABLE_MODELS_FETCH: "1", OPENCODE_DISABLE_AUTOUPDATE: "1" },
+  };
+}
 
 /**
  * Runs `<binary> --version` and returns the version it prints, or undefined
@@ -136,13 +147,7 @@ export function readBinaryVersion(
     execFile(
       binary,
       ["--version"],
-      {
-        timeout: timeoutMs,
-        killSignal: "SIGKILL",
-        maxBuffer: 64 * 1024,
-        windowsHide: true,
-        ...(signal === undefined ? {} : { signal }),
-      },
+      { ...versionRunOptions(timeoutMs), ...(signal === undefined ? {} : { signal }) },
       (error, stdout) => {
         if (signal?.aborted) reject(signal.reason);
         else if (error) resolve(undefined);
@@ -150,4 +155,21 @@ export function readBinaryVersion(
       },
     );
   });
+}
+
+/** `readBinaryVersion` that blocks until the binary answered (for synchronous callers). */
+export function readBinaryVersionSync(
+  binary: string,
+  timeoutMs: number = VERSION_TIMEOUT_MS,
+): string | undefined {
+  try {
+    const stdout = execFileSync(binary, ["--version"], {
+      ...versionRunOptions(timeoutMs),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return parseOpenCodeVersion(stdout);
+  } catch {
+    return undefined;
+  }
 }
