@@ -1,5 +1,5 @@
 import type { OpenCodeLogger } from "@taos/internal";
-import type { PermissionConfig } from "@taos/opencode-config";
+import type { OpenCodeModel, PermissionConfig } from "@taos/opencode-config";
 import type { ExitInfo } from "./child.js";
 import type { SandboxMode } from "./sandbox.js";
 
@@ -9,8 +9,11 @@ export interface LiteLLMOptions {
   readonly baseURL: string;
   /** The agent's LiteLLM virtual key. Redacted from the log and from every error. */
   readonly apiKey: string;
-  /** The model ids the agent may use. */
-  readonly modelIds: readonly string[];
+  /**
+   * The models the agent may use: plain ids, or `{ id, name?, limit?, options? }` with
+   * opencode's per-model settings (see `@taos/opencode-config`). The first is the default.
+   */
+  readonly modelIds: readonly OpenCodeModel[];
   /** The provider id opencode knows the proxy by. @default "litellm" */
   readonly providerId?: string;
 }
