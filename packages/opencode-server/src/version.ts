@@ -8,7 +8,7 @@ import { InvalidServerOptionError } from "./errors.js";
  * The opencode releases this package is tested with: from 1.3.0, the oldest
  * release on which the real-binary server and adapter tests pass (1.2 makes
  * the first session of a fresh home wait for a plugin download; older ones lack
- * the SQLite state, `format` on prompts, Basic auth or `/global/*`), up to (not
+ * the SQLite state, `format` on prompts, the server password or `/global/*`), up to (not
  * including) 2.0, whose server API is a different one (`/api/*` routes).
  */
 export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.3.0 <2";
