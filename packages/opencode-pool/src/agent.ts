@@ -14,7 +14,10 @@ export class AgentRecord {
   configVersion = 0;
   launchedVersion = -1;
   runningTurns = 0;
+  /** When its last turn ended or its server became ready (ms since the epoch). */
   lastUsedAt = 0;
+  /** The pool's use counter at that moment: orders agents for LRU eviction (a clock can tie). */
+  lastUseSeq = 0;
   turns = 0;
   starts = 0;
   unexpectedExits = 0;

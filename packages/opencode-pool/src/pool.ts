@@ -48,6 +48,7 @@ export class OpenCodePool {
   #pumping = false;
   #pumpAgain = false;
   #evictions = 0;
+  #useSeq = 0;
 
   /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
   constructor(options: OpenCodePoolOptions) {
@@ -223,7 +224,7 @@ export class OpenCodePool {
   #release(record: AgentRecord, server: LaunchedServer): void {
     record.runningTurns -= 1;
     record.turns += 1;
-    record.lastUsedAt = Date.now();
+    this.#touch(record);
     if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
       if (record.launchedVersion !== record.configVersion) void this.#stopServer(record, "updated");
       else this.#armIdleStop(record);
@@ -272,7 +273,7 @@ export class OpenCodePool {
     });
     record.launchedVersion = version;
     record.starts += 1;
-    record.lastUsedAt = Date.now();
+    this.#touch(record);
     record.transition("ready");
     this.#armIdleStop(record);
     const startMs = performance.now() - began;
@@ -326,6 +327,12 @@ export class OpenCodePool {
     while (record.phase === "starting" || record.phase === "stopping") await record.changed();
   }
 
+  #touch(record: AgentRecord): void {
+    this.#useSeq += 1;
+    record.lastUseSeq = this.#useSeq;
+    record.lastUsedAt = Date.now();
+  }
+
   #armIdleStop(record: AgentRecord): void {
     clearTimeout(record.idleTimer);
     record.idleTimer = setTimeout(() => {
@@ -343,6 +350,8 @@ export class OpenCodePool {
     this.#pumping = true;
     void this.#drain().finally(() => {
       this.#pumping = false;
+      // A change that came after the last pass but before this callback.
+      if (this.#pumpAgain) this.#pump();
     });
   }
 
@@ -364,7 +373,7 @@ export class OpenCodePool {
           .map((record) => ({
             agentId: record.agentId,
             phase: record.phase,
-            lastUsedAt: record.lastUsedAt,
+            lastUsed: record.lastUseSeq,
             ...(record.server?.pid !== undefined && rss.has(record.server.pid)
               ? { rssMiB: rss.get(record.server.pid) as number }
               : {}),

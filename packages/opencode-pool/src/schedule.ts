@@ -5,8 +5,8 @@ export interface SlotView {
   readonly agentId: string;
   /** Only `idle` servers may be stopped to make room. */
   readonly phase: string;
-  /** When its last turn ended (or it became ready); the smallest is the least recently used. */
-  readonly lastUsedAt: number;
+  /** Rises with each use (a turn ended, it became ready): the smallest is the least recently used. */
+  readonly lastUsed: number;
   /** Its process tree's RSS in MiB, when known. */
   readonly rssMiB?: number;
 }
@@ -30,7 +30,7 @@ export function chooseEviction(slots: readonly SlotView[]): string | undefined {
   let victim: SlotView | undefined;
   for (const slot of slots) {
     if (slot.phase !== "idle") continue;
-    if (victim === undefined || slot.lastUsedAt < victim.lastUsedAt) victim = slot;
+    if (victim === undefined || slot.lastUsed < victim.lastUsed) victim = slot;
   }
   return victim?.agentId;
 }

@@ -10,10 +10,10 @@ import {
   staleDirectories,
 } from "../src/index.js";
 
-const slot = (agentId: string, phase: string, lastUsedAt: number, rssMiB?: number) => ({
+const slot = (agentId: string, phase: string, lastUsed: number, rssMiB?: number) => ({
   agentId,
   phase,
-  lastUsedAt,
+  lastUsed,
   ...(rssMiB === undefined ? {} : { rssMiB }),
 });
 
