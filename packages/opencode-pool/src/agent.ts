@@ -28,10 +28,10 @@ export class AgentRecord {
   retryAt = 0;
   idleTimer: NodeJS.Timeout | undefined;
   /** Directories other than cwd that turns used: running turns and when the last one ended. */
-  readonly directories = new Map<string, { active: number; lastUsed: number }>();
+  readonly directories: Map<string, { active: number; lastUsed: number }> = new Map();
   directoryTimer: NodeJS.Timeout | undefined;
   /** Aborted by `unregister` and `close`: ends this agent's starts and turns. */
-  readonly abort = new AbortController();
+  readonly abort: AbortController = new AbortController();
   #changed: Promise<void>;
   #notify: () => void = () => undefined;
 

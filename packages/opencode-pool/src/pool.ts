@@ -161,7 +161,7 @@ export class OpenCodePool {
       options,
       secrets,
       shutdown: this.#shutdown.signal,
-      acquire: (signal) => this.#acquire(record, traceId, signal),
+      acquire: (signal, queueTimeoutMs) => this.#acquire(record, traceId, signal, queueTimeoutMs),
       release: (server) => this.#release(record, server),
       refuse,
       onDirectoryIdle: (idle) =>
@@ -173,6 +173,7 @@ export class OpenCodePool {
     record: AgentRecord,
     traceId: string,
     signal: AbortSignal,
+    queueTimeoutMs: number,
   ): Promise<LaunchedServer | TurnRefusal> {
     for (;;) {
       if (signal.aborted) return { code: "aborted", message: "turn aborted" };
@@ -203,7 +204,7 @@ export class OpenCodePool {
       const outcome = await this.#queue.wait(
         record.agentId,
         traceId,
-        this.#options.queueTimeoutMs,
+        queueTimeoutMs,
         signal,
         (position) => {
           this.#emitter.emit("queue", { agentId: record.agentId, traceId, position });
@@ -213,7 +214,7 @@ export class OpenCodePool {
       if (outcome === "timeout") {
         return {
           code: "pool_busy",
-          message: `no opencode server was free within ${this.#options.queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
+          message: `no opencode server was free within ${queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
         };
       }
       if (outcome === "closed") return { code: "pool_closed", message: "the opencode pool is closed" };

@@ -22,6 +22,8 @@ export type PoolTurnOptions = Omit<
    * instance is freed once the directory has been unused for `idleStopMs`.
    */
   readonly directory?: string;
+  /** How long this turn may wait for a server slot. @default the pool's `queueTimeoutMs` */
+  readonly queueTimeoutMs?: number;
 };
 
 /** Why the pool ended a turn without running it. */
@@ -79,7 +81,7 @@ export interface RunTurnContext {
   readonly options: PoolTurnOptions;
   readonly secrets: Redactor;
   readonly shutdown: AbortSignal;
-  acquire(signal: AbortSignal): Promise<LaunchedServer | TurnRefusal>;
+  acquire(signal: AbortSignal, queueTimeoutMs: number): Promise<LaunchedServer | TurnRefusal>;
   release(server: LaunchedServer): void;
   refuse(refusal: TurnRefusal): Promise<TurnResult>;
   onDirectoryIdle(record: AgentRecord): void;
@@ -91,16 +93,19 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
   const directory = options.directory;
   if (directory !== undefined && (typeof directory !== "string" || !isAbsolute(directory)))
     return context.refuse({ code: ErrorCode.InvalidInput, message: "directory must be an absolute path" });
+  const queueTimeoutMs = options.queueTimeoutMs ?? pool.queueTimeoutMs;
+  if (typeof queueTimeoutMs !== "number" || !(queueTimeoutMs > 0))
+    return context.refuse({ code: ErrorCode.InvalidInput, message: "queueTimeoutMs must be a number > 0" });
   const link = linkSignals([options.signal, context.shutdown, record.abort.signal]);
   try {
-    const acquired = await context.acquire(link.signal);
+    const acquired = await context.acquire(link.signal, queueTimeoutMs);
     if (!("baseUrl" in acquired)) return await context.refuse(acquired);
     const server = acquired;
     const cwd = record.settings.cwd ?? record.home;
     const ownDirectory = directory !== undefined && directory !== cwd ? directory : undefined;
     const untrack = ownDirectory === undefined ? undefined : trackDirectory(record, ownDirectory);
     try {
-      const { directory: _directory, modelId, adapterFactory, ...passThrough } = options;
+      const { directory: _d, queueTimeoutMs: _q, modelId, adapterFactory, ...passThrough } = options;
       return await driveTurn(context.text, context.traceId, context.sink, {
         ...(pool.permissionPolicy === undefined ? {} : { permission: pool.permissionPolicy }),
         ...(pool.questionPolicy === undefined ? {} : { question: pool.questionPolicy }),
