@@ -1,3 +1,4 @@
+export type { Reply, Sink, TurnResult } from "@taos/opencode-adapter";
 export {
   AgentExistsError,
   InvalidPoolOptionError,

@@ -81,11 +81,13 @@ describe("agents cannot read each other's homes", () => {
         interval: 200,
       })
       .toEqual(["idle"]);
-    // The stop event comes as the stop begins; the process goes a moment later.
+    // The stop event comes as the stop begins; the phase says when it is over.
     await expect
-      .poll(() => homesWithProcesses(temp.path).has(join(temp.path, "agent-a")), { timeout: 10_000 })
-      .toBe(false);
-    expect((await pool.stats()).agents.find((agent) => agent.agentId === "agent-a")?.state).toBe("stopped");
+      .poll(async () => (await pool.stats()).agents.find((agent) => agent.agentId === "agent-a")?.state, {
+        timeout: 15_000,
+      })
+      .toBe("stopped");
+    expect(homesWithProcesses(temp.path).has(join(temp.path, "agent-a"))).toBe(false);
   });
 
   it('sandbox "none": the same turn reads B\'s key and lists its database (the sandbox is what stops it)', async () => {
