@@ -16,7 +16,11 @@ export function trackDirectory(record: AgentRecord, directory: string): () => vo
 }
 
 /** Runs `sweep` once the oldest unused directory has been idle for `idleMs` (one timer per agent). */
-export function scheduleDirectorySweep(record: AgentRecord, idleMs: number, sweep: () => void): void {
+export function scheduleDirectorySweep(
+  record: AgentRecord,
+  idleMs: number,
+  sweep: () => void,
+): void {
   if (record.directoryTimer !== undefined || record.directories.size === 0) return;
   let oldest = Number.POSITIVE_INFINITY;
   for (const entry of record.directories.values())
@@ -53,11 +57,18 @@ export async function disposeStaleDirectories(
         const headers: Record<string, string> = {};
         if (server.auth)
           headers.authorization = `Basic ${Buffer.from(`${server.auth.username}:${server.auth.password}`).toString("base64")}`;
-        const response = await fetch(url, { method: "POST", headers, signal: AbortSignal.timeout(10_000) });
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          signal: AbortSignal.timeout(10_000),
+        });
         ok = response.ok;
         await response.body?.cancel();
       } catch (error) {
-        logger.warn({ agentId: record.agentId, directory, err: describeError(error) }, "instance dispose failed");
+        logger.warn(
+          { agentId: record.agentId, directory, err: describeError(error) },
+          "instance dispose failed",
+        );
       }
       emitter.emit("dispose", { agentId: record.agentId, directory, ok });
     }

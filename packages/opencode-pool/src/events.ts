@@ -3,7 +3,11 @@ import type { StopReason } from "./schedule.js";
 /** The events of a pool, by name. */
 export interface PoolEvents {
   /** A server is ready. */
-  readonly start: { readonly agentId: string; readonly pid: number | undefined; readonly startMs: number };
+  readonly start: {
+    readonly agentId: string;
+    readonly pid: number | undefined;
+    readonly startMs: number;
+  };
   /** A server was stopped by the pool, and why. */
   readonly stop: { readonly agentId: string; readonly reason: StopReason };
   /** A server exited (or failed to start) without being asked; `failing` when the policy gave up. */

@@ -54,12 +54,13 @@ export interface LocalLauncherOptions {
 export function localLauncher(options: LocalLauncherOptions = {}): Launcher {
   return {
     async launch(agent: AgentLaunch): Promise<LaunchedServer> {
-      const serverOptions: { -readonly [K in keyof OpenCodeServerOptions]: OpenCodeServerOptions[K] } =
-        {
-          home: agent.home,
-          cwd: agent.cwd,
-          litellm: agent.litellm,
-        };
+      const serverOptions: {
+        -readonly [K in keyof OpenCodeServerOptions]: OpenCodeServerOptions[K];
+      } = {
+        home: agent.home,
+        cwd: agent.cwd,
+        litellm: agent.litellm,
+      };
       if (agent.permission !== undefined) serverOptions.permission = agent.permission;
       if (options.binary !== undefined) serverOptions.binary = options.binary;
       if (options.logger !== undefined) serverOptions.logger = options.logger;

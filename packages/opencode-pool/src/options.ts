@@ -152,7 +152,10 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     fail("sandbox", `must be "bwrap" or "none", got ${JSON.stringify(o.sandbox)}`);
   if (o.binary !== undefined && (typeof o.binary !== "string" || o.binary === ""))
     fail("binary", "must be a non-empty string");
-  if (o.launcher !== undefined && !(isRecord(o.launcher) && typeof o.launcher.launch === "function"))
+  if (
+    o.launcher !== undefined &&
+    !(isRecord(o.launcher) && typeof o.launcher.launch === "function")
+  )
     fail("launcher", "must be an object with a launch(agent) method");
   for (const name of ["permissionPolicy", "questionPolicy"] as const) {
     const policy = o[name];

@@ -1,13 +1,13 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
 import type { Sink, TurnResult } from "@taos/opencode-adapter";
 import { AgentRecord } from "./agent.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
 import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
-import { type Launcher, type LaunchedServer, localLauncher } from "./launcher.js";
+import { type LaunchedServer, localLauncher } from "./launcher.js";
+import { ServerLifecycle } from "./lifecycle.js";
 import {
   type AgentSettings,
   type OpenCodePoolOptions,
@@ -16,10 +16,7 @@ import {
   validateAgentId,
   validateAgentSettings,
 } from "./options.js";
-import { holdsSlot } from "./phase.js";
 import { WaitQueue } from "./queue.js";
-import { treeRssMiB } from "./rss.js";
-import { decideAdmission, decideRestart, pickNext, type StopReason } from "./schedule.js";
 import { resolveSandbox } from "./sandbox.js";
 import { collectStats, type PoolStats } from "./stats.js";
 import { type PoolTurnOptions, refuseTurn, runTurn, type TurnRefusal } from "./turn.js";
@@ -38,17 +35,13 @@ export interface CloseOptions {
  */
 export class OpenCodePool {
   readonly #options: ResolvedPoolOptions;
-  readonly #launcher: Launcher;
   readonly #agents = new Map<string, AgentRecord>();
   readonly #queue = new WaitQueue();
   readonly #emitter: PoolEmitter;
   readonly #turns = new Set<Promise<unknown>>();
   readonly #shutdown = new AbortController();
   #state: PoolState = "open";
-  #pumping = false;
-  #pumpAgain = false;
-  #evictions = 0;
-  #useSeq = 0;
+  readonly #servers: ServerLifecycle;
 
   /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
   constructor(options: OpenCodePoolOptions) {
@@ -57,13 +50,20 @@ export class OpenCodePool {
     this.#emitter = new PoolEmitter((name, error) =>
       logger.error({ event: name, err: describeError(error) }, "a pool event listener threw"),
     );
-    this.#launcher =
+    const launcher =
       this.#options.launcher ??
       localLauncher({
         sandbox: resolveSandbox(this.#options.sandbox, logger),
         logger,
         ...(this.#options.binary === undefined ? {} : { binary: this.#options.binary }),
       });
+    this.#servers = new ServerLifecycle(
+      this.#options,
+      launcher,
+      this.#agents,
+      this.#queue,
+      this.#emitter,
+    );
   }
 
   /** Adds an agent and creates its home `<root>/<agentId>` (0700). Starts nothing. */
@@ -96,18 +96,21 @@ export class OpenCodePool {
     );
     record.settings = { ...merged };
     record.configVersion += 1;
-    if (record.phase === "idle") await this.#stopServer(record, "updated");
+    if (record.phase === "idle") await this.#servers.stop(record, "updated");
   }
 
   /** Removes an agent: its queued and running turns end, its server stops; `deleteHome` removes its home. */
-  async unregister(agentId: string, options: { readonly deleteHome?: boolean } = {}): Promise<void> {
+  async unregister(
+    agentId: string,
+    options: { readonly deleteHome?: boolean } = {},
+  ): Promise<void> {
     const record = this.#record(agentId, "unregister");
     this.#agents.delete(agentId);
     this.#queue.settleAll("retry", agentId);
     record.abort.abort(new Error(`agent ${agentId} was unregistered`));
-    await this.#stopAndSettle(record, "unregistered");
+    await this.#servers.stopAndSettle(record, "unregistered");
     if (options.deleteHome === true) await rm(record.home, { recursive: true, force: true });
-    this.#pump();
+    this.#servers.pump();
   }
 
   /** Lets a `failing` agent start again (its exit history is forgotten). */
@@ -151,7 +154,10 @@ export class OpenCodePool {
     if (this.#state !== "open")
       return refuse({ code: "pool_closed", message: "the opencode pool is closed" });
     if (record === undefined)
-      return refuse({ code: "unknown_agent", message: `no agent ${JSON.stringify(String(agentId))} is registered` });
+      return refuse({
+        code: "unknown_agent",
+        message: `no agent ${JSON.stringify(String(agentId))} is registered`,
+      });
     return runTurn({
       pool: this.#options,
       record,
@@ -165,7 +171,12 @@ export class OpenCodePool {
       release: (server) => this.#release(record, server),
       refuse,
       onDirectoryIdle: (idle) =>
-        void disposeStaleDirectories([idle], this.#options.idleStopMs, this.#emitter, this.#options.logger),
+        void disposeStaleDirectories(
+          [idle],
+          this.#options.idleStopMs,
+          this.#emitter,
+          this.#options.logger,
+        ),
     });
   }
 
@@ -208,7 +219,7 @@ export class OpenCodePool {
         signal,
         (position) => {
           this.#emitter.emit("queue", { agentId: record.agentId, traceId, position });
-          this.#pump();
+          this.#servers.pump();
         },
       );
       if (outcome === "timeout") {
@@ -217,197 +228,29 @@ export class OpenCodePool {
           message: `no opencode server was free within ${queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
         };
       }
-      if (outcome === "closed") return { code: "pool_closed", message: "the opencode pool is closed" };
-      if (outcome === "launch") await this.#launch(record);
+      if (outcome === "closed")
+        return { code: "pool_closed", message: "the opencode pool is closed" };
+      if (outcome === "launch") await this.#servers.launch(record);
     }
   }
 
   #release(record: AgentRecord, server: LaunchedServer): void {
     record.runningTurns -= 1;
     record.turns += 1;
-    this.#touch(record);
+    this.#servers.touch(record);
     if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
-      if (record.launchedVersion !== record.configVersion) void this.#stopServer(record, "updated");
-      else this.#armIdleStop(record);
+      if (record.launchedVersion !== record.configVersion)
+        void this.#servers.stop(record, "updated");
+      else this.#servers.armIdleStop(record);
     }
-    this.#pump();
-  }
-
-  /** Starts the agent's server; the phase is `starting` and a slot is held. Never throws. */
-  async #launch(record: AgentRecord): Promise<void> {
-    const version = record.configVersion;
-    const { settings } = record;
-    const began = performance.now();
-    let server: LaunchedServer;
-    try {
-      server = await this.#launcher.launch({
-        agentId: record.agentId,
-        home: record.home,
-        cwd: settings.cwd ?? record.home,
-        litellm: {
-          baseURL: this.#options.baseURL,
-          providerId: this.#options.providerId,
-          apiKey: settings.apiKey,
-          modelIds: settings.modelIds,
-        },
-        permission: settings.permission ?? this.#options.permission,
-        signal: record.abort.signal,
-      });
-    } catch (error) {
-      if (record.abort.signal.aborted) record.transition("stopped");
-      else this.#recordExit(record, `start failed: ${describeError(error, [settings.apiKey])}`);
-      this.#pump();
-      return;
-    }
-    if (record.phase !== "starting") {
-      // Unregistered or shut down while it started.
-      await server.stop().catch(() => undefined);
-      record.transition("stopped");
-      this.#pump();
-      return;
-    }
-    record.attach(server, (description) => {
-      if (record.server !== server) return;
-      record.detach();
-      this.#recordExit(record, description);
-      this.#pump();
-    });
-    record.launchedVersion = version;
-    record.starts += 1;
-    this.#touch(record);
-    record.transition("ready");
-    this.#armIdleStop(record);
-    const startMs = performance.now() - began;
-    this.#emitter.emit("start", { agentId: record.agentId, pid: server.pid, startMs });
-    this.#options.logger.info({ agentId: record.agentId, pid: server.pid, startMs }, "agent server started");
-  }
-
-  /** An unexpected exit or a failed start: back off, or give up once the policy says so. */
-  #recordExit(record: AgentRecord, description: string): void {
-    const now = Date.now();
-    const message = new Redactor([record.settings.apiKey]).redact(description);
-    record.exitTimes.push(now);
-    record.exitTimes = record.exitTimes.filter((at) => now - at < this.#options.restart.windowMs);
-    record.unexpectedExits += 1;
-    record.lastExit = message;
-    record.transition("exited");
-    const decision = decideRestart(record.exitTimes, now, this.#options.restart);
-    const failing = decision.kind === "failing";
-    if (failing) {
-      record.transition("giveUp");
-    } else {
-      record.retryAt = now + decision.delayMs;
-      record.transition("launchFailed");
-    }
-    const retryInMs = failing ? 0 : decision.delayMs;
-    this.#emitter.emit("exit", { agentId: record.agentId, description: message, failing, retryInMs });
-    this.#options.logger.warn({ agentId: record.agentId, exit: message, failing, retryInMs }, "agent server exited unexpectedly");
-  }
-
-  async #stopServer(record: AgentRecord, reason: StopReason): Promise<void> {
-    const wasStarting = record.phase === "starting";
-    if (!record.transition("stop")) return;
-    const server = record.detach();
-    if (reason === "evicted" || reason === "budget") this.#evictions += 1;
-    this.#emitter.emit("stop", { agentId: record.agentId, reason });
-    this.#options.logger.info({ agentId: record.agentId, reason }, "agent server stopping");
-    // A start in progress ends in #launch, which sees the phase and finishes the stop.
-    if (wasStarting) return;
-    try {
-      await server?.stop();
-    } catch (error) {
-      this.#options.logger.warn({ agentId: record.agentId, err: describeError(error) }, "agent server stop failed");
-    }
-    record.transition("stopped");
-    this.#pump();
-  }
-
-  /** Stops the agent's server whatever its phase and waits until no process is left. */
-  async #stopAndSettle(record: AgentRecord, reason: StopReason): Promise<void> {
-    await this.#stopServer(record, reason);
-    while (record.phase === "starting" || record.phase === "stopping") await record.changed();
-  }
-
-  #touch(record: AgentRecord): void {
-    this.#useSeq += 1;
-    record.lastUseSeq = this.#useSeq;
-    record.lastUsedAt = Date.now();
-  }
-
-  #armIdleStop(record: AgentRecord): void {
-    clearTimeout(record.idleTimer);
-    record.idleTimer = setTimeout(() => {
-      if (record.phase === "idle") void this.#stopServer(record, "idle");
-    }, this.#options.idleStopMs);
-    record.idleTimer.unref();
-  }
-
-  /** Serves the queue: frees waiters whose agent changed, starts or evicts for the head. */
-  #pump(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    void this.#drain().finally(() => {
-      this.#pumping = false;
-      // A change that came after the last pass but before this callback.
-      if (this.#pumpAgain) this.#pump();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    do {
-      this.#pumpAgain = false;
-      while (this.#queue.length > 0) {
-        const rss = await this.#slotRss();
-        const waiters = this.#queue.list();
-        const next = pickNext(waiters, (id) => this.#agents.get(id)?.phase !== "stopped");
-        const waiter = next === undefined ? undefined : waiters[next.index];
-        if (next === undefined || waiter === undefined) break;
-        if (!next.needsSlot) {
-          waiter.settle("retry");
-          continue;
-        }
-        const slots = [...this.#agents.values()]
-          .filter((record) => holdsSlot(record.phase))
-          .map((record) => ({
-            agentId: record.agentId,
-            phase: record.phase,
-            lastUsed: record.lastUseSeq,
-            ...(record.server?.pid !== undefined && rss.has(record.server.pid)
-              ? { rssMiB: rss.get(record.server.pid) as number }
-              : {}),
-          }));
-        const decision = decideAdmission(slots, {
-          maxServers: this.#options.maxServers,
-          startEstimateMiB: this.#options.serverEstimateMiB,
-          ...(this.#options.memoryBudgetMiB === undefined ? {} : { memoryBudgetMiB: this.#options.memoryBudgetMiB }),
-        });
-        if (decision.kind === "wait") break;
-        if (decision.kind === "evict") {
-          const victim = this.#agents.get(decision.agentId);
-          if (victim) void this.#stopServer(victim, decision.reason);
-          break;
-        }
-        this.#agents.get(waiter.agentId)?.transition("launch");
-        waiter.settle("launch");
-      }
-    } while (this.#pumpAgain);
-  }
-
-  async #slotRss(): Promise<Map<number, number>> {
-    if (this.#options.memoryBudgetMiB === undefined) return new Map();
-    const pids: number[] = [];
-    for (const record of this.#agents.values()) if (record.server?.pid !== undefined) pids.push(record.server.pid);
-    return treeRssMiB(pids);
+    this.#servers.pump();
   }
 
   /** Per agent (phase, pid, RSS, turns, starts, exits) and totals. RSS only on Linux. */
   stats(): Promise<PoolStats> {
     return collectStats([...this.#agents.values()], {
       queued: this.#queue.length,
-      evictions: this.#evictions,
+      evictions: this.#servers.evictions,
     });
   }
 
@@ -418,7 +261,12 @@ export class OpenCodePool {
 
   /** Frees the opencode instances of directories unused for `idleStopMs`. */
   disposeIdleDirectories(): Promise<void> {
-    return disposeStaleDirectories([...this.#agents.values()], this.#options.idleStopMs, this.#emitter, this.#options.logger);
+    return disposeStaleDirectories(
+      [...this.#agents.values()],
+      this.#options.idleStopMs,
+      this.#emitter,
+      this.#options.logger,
+    );
   }
 
   /**
@@ -438,9 +286,12 @@ export class OpenCodePool {
     await Promise.race([running, delay(graceMs, timer.signal).catch(() => undefined)]);
     timer.abort();
     this.#shutdown.abort(new PoolClosedError("a running turn"));
-    for (const record of this.#agents.values()) record.abort.abort(new PoolClosedError("a server start"));
+    for (const record of this.#agents.values())
+      record.abort.abort(new PoolClosedError("a server start"));
     await running;
-    await Promise.all([...this.#agents.values()].map((record) => this.#stopAndSettle(record, "shutdown")));
+    await Promise.all(
+      [...this.#agents.values()].map((record) => this.#servers.stopAndSettle(record, "shutdown")),
+    );
     for (const record of this.#agents.values()) record.clearTimers();
     this.#state = "closed";
   }

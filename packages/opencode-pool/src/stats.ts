@@ -37,7 +37,9 @@ export async function collectStats(
   records: readonly AgentRecord[],
   totals: { readonly queued: number; readonly evictions: number },
 ): Promise<PoolStats> {
-  const pids = records.flatMap((record) => (record.server?.pid === undefined ? [] : [record.server.pid]));
+  const pids = records.flatMap((record) =>
+    record.server?.pid === undefined ? [] : [record.server.pid],
+  );
   const rss = process.platform === "linux" ? await treeRssMiB(pids) : new Map<number, number>();
   const agents = records.map((record): AgentStats => {
     const pid = record.server?.pid;

@@ -49,7 +49,12 @@ export async function refuseTurn(
   } catch (sinkError) {
     logger.warn({ traceId, err: secrets.redact(String(sinkError)) }, "sink failed");
   }
-  return { sessionId: options.sessionId ?? "", status: aborted ? "aborted" : "error", text: "", error };
+  return {
+    sessionId: options.sessionId ?? "",
+    status: aborted ? "aborted" : "error",
+    text: "",
+    error,
+  };
 }
 
 /** One signal aborted by any of `signals`; `dispose` removes the listeners. */
@@ -69,7 +74,12 @@ function linkSignals(signals: readonly (AbortSignal | undefined)[]): {
     signal.addEventListener("abort", onAbort, { once: true });
     cleanups.push(() => signal.removeEventListener("abort", onAbort));
   }
-  return { signal: controller.signal, dispose: () => cleanups.forEach((cleanup) => cleanup()) };
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const cleanup of cleanups) cleanup();
+    },
+  };
 }
 
 export interface RunTurnContext {
@@ -92,10 +102,16 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
   const { record, options, pool } = context;
   const directory = options.directory;
   if (directory !== undefined && (typeof directory !== "string" || !isAbsolute(directory)))
-    return context.refuse({ code: ErrorCode.InvalidInput, message: "directory must be an absolute path" });
+    return context.refuse({
+      code: ErrorCode.InvalidInput,
+      message: "directory must be an absolute path",
+    });
   const queueTimeoutMs = options.queueTimeoutMs ?? pool.queueTimeoutMs;
   if (typeof queueTimeoutMs !== "number" || !(queueTimeoutMs > 0))
-    return context.refuse({ code: ErrorCode.InvalidInput, message: "queueTimeoutMs must be a number > 0" });
+    return context.refuse({
+      code: ErrorCode.InvalidInput,
+      message: "queueTimeoutMs must be a number > 0",
+    });
   const link = linkSignals([options.signal, context.shutdown, record.abort.signal]);
   try {
     const acquired = await context.acquire(link.signal, queueTimeoutMs);
@@ -105,7 +121,13 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
     const ownDirectory = directory !== undefined && directory !== cwd ? directory : undefined;
     const untrack = ownDirectory === undefined ? undefined : trackDirectory(record, ownDirectory);
     try {
-      const { directory: _d, queueTimeoutMs: _q, modelId, adapterFactory, ...passThrough } = options;
+      const {
+        directory: _d,
+        queueTimeoutMs: _q,
+        modelId,
+        adapterFactory,
+        ...passThrough
+      } = options;
       return await driveTurn(context.text, context.traceId, context.sink, {
         ...(pool.permissionPolicy === undefined ? {} : { permission: pool.permissionPolicy }),
         ...(pool.questionPolicy === undefined ? {} : { question: pool.questionPolicy }),

@@ -17,7 +17,10 @@ beforeAll(async () => {
   outside = await makeTempHome("taos-pool-outside-");
   root = await makeTempHome("taos-pool-attached-");
   // Run by "someone else": the pool only gets its URL and credentials.
-  server = new OpenCodeServer({ home: outside.path, litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["m"] } });
+  server = new OpenCodeServer({
+    home: outside.path,
+    litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["m"] },
+  });
   await server.ensureRunning();
 });
 
@@ -40,7 +43,11 @@ describe("attachedLauncher", () => {
     await pool.register("remote", { apiKey: "sk-not-sent-anywhere", modelIds: ["m"] });
     const result = await pool.turn("remote", "over there", "t-remote", () => undefined);
     expect(result).toMatchObject({ status: "completed", text: "over there" });
-    expect(llm.requests.filter((r) => !r.isTitleRequest && r.lastUserText === "over there").map((r) => r.key)).toEqual([KEY]);
+    expect(
+      llm.requests
+        .filter((r) => !r.isTitleRequest && r.lastUserText === "over there")
+        .map((r) => r.key),
+    ).toEqual([KEY]);
     expect(pidsUnder(root.path)).toEqual([]);
 
     const unknown = await new OpenCodePool({
@@ -52,7 +59,12 @@ describe("attachedLauncher", () => {
     await unknown.register("nowhere", { apiKey: "sk-x-123456", modelIds: ["m"] });
     const replies: unknown[] = [];
     await unknown.turn("nowhere", "hi", "t-none", (reply) => void replies.push(reply));
-    expect(replies).toEqual([expect.objectContaining({ code: "agent_failing", error: expect.stringContaining("no attached server") })]);
+    expect(replies).toEqual([
+      expect.objectContaining({
+        code: "agent_failing",
+        error: expect.stringContaining("no attached server"),
+      }),
+    ]);
     await unknown.close();
 
     await pool.close();

@@ -13,7 +13,9 @@ export interface FakeLauncher extends Launcher {
   crash(agentId: string): void;
 }
 
-export function fakeLauncher(behaviour: { readonly failStart?: (agentId: string) => boolean } = {}): FakeLauncher {
+export function fakeLauncher(
+  behaviour: { readonly failStart?: (agentId: string) => boolean } = {},
+): FakeLauncher {
   const exits = new Map<string, (description: string) => void>();
   const launcher: FakeLauncher = {
     launches: [],
@@ -22,8 +24,10 @@ export function fakeLauncher(behaviour: { readonly failStart?: (agentId: string)
     async launch(agent): Promise<LaunchedServer> {
       launcher.launches.push(agent);
       await Promise.resolve();
-      if (behaviour.failStart?.(agent.agentId)) throw new Error(`fake opencode exited with code 1 (${agent.agentId})`);
-      if (launcher.running.has(agent.agentId)) throw new Error(`second server for ${agent.agentId}`);
+      if (behaviour.failStart?.(agent.agentId))
+        throw new Error(`fake opencode exited with code 1 (${agent.agentId})`);
+      if (launcher.running.has(agent.agentId))
+        throw new Error(`second server for ${agent.agentId}`);
       launcher.running.add(agent.agentId);
       launcher.peak = Math.max(launcher.peak, launcher.running.size);
       return {
@@ -77,7 +81,8 @@ export function fakeTurns(mode: "complete" | "hold"): FakeTurns {
             options.signal?.addEventListener("abort", done, { once: true });
           });
         }
-        if (options.signal?.aborted) return { sessionId: "ses_fake", status: "aborted", text: "", error: "aborted" };
+        if (options.signal?.aborted)
+          return { sessionId: "ses_fake", status: "aborted", text: "", error: "aborted" };
         return { sessionId: config.sessionId ?? "ses_fake", status: "completed", text };
       },
       close: () => undefined,

@@ -54,7 +54,12 @@ function newPool(sandbox: "bwrap" | "none", idleStopMs: number): OpenCodePool {
 
 async function readNeighbour(pool: OpenCodePool): Promise<string> {
   const replies: Reply[] = [];
-  const result = await pool.turn("agent-a", "read the neighbour", "t-read", (reply) => void replies.push(reply));
+  const result = await pool.turn(
+    "agent-a",
+    "read the neighbour",
+    "t-read",
+    (reply) => void replies.push(reply),
+  );
   expect(result.status).toBe("completed");
   const output = replies.flatMap((reply) => (reply.kind === "tool_result" ? [reply.result] : []));
   expect(output).toHaveLength(1);
@@ -83,9 +88,12 @@ describe("agents cannot read each other's homes", () => {
       .toEqual(["idle"]);
     // The stop event comes as the stop begins; the phase says when it is over.
     await expect
-      .poll(async () => (await pool.stats()).agents.find((agent) => agent.agentId === "agent-a")?.state, {
-        timeout: 15_000,
-      })
+      .poll(
+        async () => (await pool.stats()).agents.find((agent) => agent.agentId === "agent-a")?.state,
+        {
+          timeout: 15_000,
+        },
+      )
       .toBe("stopped");
     expect(homesWithProcesses(temp.path).has(join(temp.path, "agent-a"))).toBe(false);
   });

@@ -55,20 +55,35 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     const launcher = fakeLauncher();
     const p = newPool({ launcher });
     for (const bad of ["..", "a/b", "", ".hidden", "-x", "a..b", "x".repeat(129)]) {
-      const error = await p.register(bad, { apiKey: "sk-k", modelIds: ["m"] }).catch((e: unknown) => e);
+      const error = await p
+        .register(bad, { apiKey: "sk-k", modelIds: ["m"] })
+        .catch((e: unknown) => e);
       expect(InvalidPoolOptionError.isInstance(error) && error.field).toBe("register.agentId");
     }
     await p.register("alpha", { apiKey: "sk-alpha-secret", modelIds: ["m"] });
     expect((await stat(join(root, "alpha"))).mode & 0o777).toBe(0o700);
-    await expect(p.register("alpha", { apiKey: "sk-k", modelIds: ["m"] })).rejects.toSatisfy(AgentExistsError.isInstance);
-    await expect(p.update("beta", { apiKey: "sk-k" })).rejects.toSatisfy(UnknownAgentError.isInstance);
-    const badKey = await p.register("gamma", { apiKey: "", modelIds: ["m"] }).catch((e: unknown) => e);
+    await expect(p.register("alpha", { apiKey: "sk-k", modelIds: ["m"] })).rejects.toSatisfy(
+      AgentExistsError.isInstance,
+    );
+    await expect(p.update("beta", { apiKey: "sk-k" })).rejects.toSatisfy(
+      UnknownAgentError.isInstance,
+    );
+    const badKey = await p
+      .register("gamma", { apiKey: "", modelIds: ["m"] })
+      .catch((e: unknown) => e);
     expect(badKey).toBeInstanceOf(Error);
 
     const unknown = collect();
     const result = await p.turn("beta", "hi", "t-1", unknown.sink);
     expect(result.status).toBe("error");
-    expect(unknown.replies).toEqual([{ kind: "error", trace_id: "t-1", error: expect.stringContaining("beta"), code: "unknown_agent" }]);
+    expect(unknown.replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t-1",
+        error: expect.stringContaining("beta"),
+        code: "unknown_agent",
+      },
+    ]);
     const badDir = collect();
     await p.turn("alpha", "hi", "t-2", badDir.sink, { directory: "relative/dir" });
     expect(badDir.replies.map((r) => r.kind === "error" && r.code)).toEqual(["invalid_input"]);
@@ -76,8 +91,12 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     await p.close();
     const closed = collect();
     await p.turn("alpha", "hi", "t-3", closed.sink);
-    expect(closed.replies).toEqual([{ kind: "error", trace_id: "t-3", error: expect.any(String), code: "pool_closed" }]);
-    await expect(p.register("delta", { apiKey: "sk-k", modelIds: ["m"] })).rejects.toSatisfy(PoolClosedError.isInstance);
+    expect(closed.replies).toEqual([
+      { kind: "error", trace_id: "t-3", error: expect.any(String), code: "pool_closed" },
+    ]);
+    await expect(p.register("delta", { apiKey: "sk-k", modelIds: ["m"] })).rejects.toSatisfy(
+      PoolClosedError.isInstance,
+    );
     expect(launcher.launches).toHaveLength(0);
   });
 
@@ -110,7 +129,9 @@ describe("scheduling with a fake launcher", () => {
     await registerAll(p, ["a", "b", "c"]);
     const stops = record(p, "stop");
     for (const id of ["a", "b", "a", "c"]) {
-      const result = await p.turn(id, `hello ${id}`, `t-${id}`, () => undefined, { adapterFactory: turns.factory });
+      const result = await p.turn(id, `hello ${id}`, `t-${id}`, () => undefined, {
+        adapterFactory: turns.factory,
+      });
       expect(result).toMatchObject({ status: "completed", text: `hello ${id}` });
     }
     expect(stops).toEqual([{ agentId: "b", reason: "evicted" }]);
@@ -133,13 +154,26 @@ describe("scheduling with a fake launcher", () => {
     const first = p.turn("a", "long", "t-a", () => undefined, { adapterFactory: held.factory });
     await vi.waitFor(() => expect(held.held()).toBe(1));
     const busy = collect();
-    const timedOut = await p.turn("d", "never", "t-d", busy.sink, { adapterFactory: quick.factory });
+    const timedOut = await p.turn("d", "never", "t-d", busy.sink, {
+      adapterFactory: quick.factory,
+    });
     expect(timedOut.status).toBe("error");
-    expect(busy.replies).toEqual([{ kind: "error", trace_id: "t-d", error: expect.stringContaining("200 ms"), code: "pool_busy" }]);
+    expect(busy.replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t-d",
+        error: expect.stringContaining("200 ms"),
+        code: "pool_busy",
+      },
+    ]);
 
     const order: string[] = [];
-    const b = p.turn("b", "b", "t-b", () => undefined, { adapterFactory: quick.factory }).then((r) => order.push("b") && r);
-    const c = p.turn("c", "c", "t-c", () => undefined, { adapterFactory: quick.factory }).then((r) => order.push("c") && r);
+    const b = p
+      .turn("b", "b", "t-b", () => undefined, { adapterFactory: quick.factory })
+      .then((r) => order.push("b") && r);
+    const c = p
+      .turn("c", "c", "t-c", () => undefined, { adapterFactory: quick.factory })
+      .then((r) => order.push("c") && r);
     await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
     held.releaseAll();
     expect(await first).toMatchObject({ status: "completed" });
@@ -152,7 +186,11 @@ describe("scheduling with a fake launcher", () => {
   it("marks a crash-looping agent failing with an error reply naming the last exit, without blocking others", async () => {
     const launcher = fakeLauncher({ failStart: (id) => id === "broken" });
     const turns = fakeTurns("complete");
-    const p = newPool({ launcher, maxServers: 1, restart: { maxExits: 3, initialDelayMs: 10, maxDelayMs: 20 } });
+    const p = newPool({
+      launcher,
+      maxServers: 1,
+      restart: { maxExits: 3, initialDelayMs: 10, maxDelayMs: 20 },
+    });
     await registerAll(p, ["broken", "fine"]);
     const exits = record(p, "exit");
     const broken = collect();
@@ -166,14 +204,19 @@ describe("scheduling with a fake launcher", () => {
       {
         kind: "error",
         trace_id: "t-x",
-        error: expect.stringMatching(/broken is failing \(last exit: start failed: fake opencode exited with code 1/),
+        error: expect.stringMatching(
+          /broken is failing \(last exit: start failed: fake opencode exited with code 1/,
+        ),
         code: "agent_failing",
       },
     ]);
     expect(exits.map((e) => e.failing)).toEqual([false, false, true]);
     expect(launcher.launches.filter((l) => l.agentId === "broken")).toHaveLength(3);
     const stats = await p.stats();
-    expect(stats.agents.find((a) => a.agentId === "broken")).toMatchObject({ state: "failing", unexpectedExits: 3 });
+    expect(stats.agents.find((a) => a.agentId === "broken")).toMatchObject({
+      state: "failing",
+      unexpectedExits: 3,
+    });
     // Failing: refused at once, nothing launched, until reset().
     const again = collect();
     await p.turn("broken", "hi", "t-y", again.sink, { adapterFactory: turns.factory });
@@ -191,8 +234,15 @@ describe("scheduling with a fake launcher", () => {
     await registerAll(p, ["a"]);
     await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
     launcher.crash("a");
-    expect((await p.stats()).agents[0]).toMatchObject({ state: "stopped", unexpectedExits: 1, lastExit: "killed by SIGKILL" });
-    const second = await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory, sessionId: "ses_keep" });
+    expect((await p.stats()).agents[0]).toMatchObject({
+      state: "stopped",
+      unexpectedExits: 1,
+      lastExit: "killed by SIGKILL",
+    });
+    const second = await p.turn("a", "two", "t-2", () => undefined, {
+      adapterFactory: turns.factory,
+      sessionId: "ses_keep",
+    });
     expect(second).toMatchObject({ status: "completed", sessionId: "ses_keep" });
     expect(launcher.launches).toHaveLength(2);
   });
@@ -207,7 +257,10 @@ describe("scheduling with a fake launcher", () => {
     await p.update("a", { apiKey: "sk-a-rotated-0002" });
     expect(stops).toEqual([{ agentId: "a", reason: "updated" }]);
     await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory });
-    expect(launcher.launches.map((l) => l.litellm.apiKey)).toEqual(["sk-a-key-0001", "sk-a-rotated-0002"]);
+    expect(launcher.launches.map((l) => l.litellm.apiKey)).toEqual([
+      "sk-a-key-0001",
+      "sk-a-rotated-0002",
+    ]);
   });
 
   it("stops a server idle for idleStopMs (fake timers) and leaves no timer after close", async () => {

@@ -52,4 +52,3 @@ export function sampleMax(read: () => number, everyMs = 50): { stop(): number } 
     },
   };
 }
-

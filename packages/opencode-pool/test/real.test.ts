@@ -73,10 +73,13 @@ describe("OpenCodePool with the real opencode", () => {
     const stats = await pool.stats();
     expect(stats.servers).toBeLessThanOrEqual(2);
     expect(stats.evictions).toBe(stops.length);
-  });
+    // Three rounds of two cold starts, each with its first turn: slow on a loaded 2-core host.
+  }, 240_000);
 
   it("an evicted agent continues its conversation: the model sees the earlier exchange", async () => {
-    expect((await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.state).toBe("stopped");
+    expect((await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.state).toBe(
+      "stopped",
+    );
     const { sink, replies } = collect();
     const result = await pool.turn("a1", "do you remember?", "t-again", sink, {
       sessionId: sessions.get("a1") ?? "",
@@ -104,7 +107,10 @@ describe("OpenCodePool with the real opencode", () => {
     process.kill(pid, "SIGKILL");
     expect(await waitForProcessExit(pid)).toBe(true);
     await expect
-      .poll(async () => (await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.unexpectedExits)
+      .poll(
+        async () =>
+          (await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.unexpectedExits,
+      )
       .toBe(1);
     const result = await pool.turn("a1", "after the kill", "t-kill", () => undefined);
     expect(result.status).toBe("completed");
@@ -130,7 +136,12 @@ describe("OpenCodePool with the real opencode", () => {
       const refused = await pool.turn(idle, "no room", "t-busy", sink, { queueTimeoutMs: 1_000 });
       expect(refused.status).toBe("error");
       expect(replies).toEqual([
-        { kind: "error", trace_id: "t-busy", error: expect.stringContaining("1000 ms"), code: "pool_busy" },
+        {
+          kind: "error",
+          trace_id: "t-busy",
+          error: expect.stringContaining("1000 ms"),
+          code: "pool_busy",
+        },
       ]);
       abort.abort();
       const ended = await Promise.all(stalled);

@@ -20,7 +20,12 @@ const slot = (agentId: string, phase: string, lastUsed: number, rssMiB?: number)
 describe("chooseEviction", () => {
   it("takes the least recently used idle server and never a busy or starting one", () => {
     expect(
-      chooseEviction([slot("a", "busy", 1), slot("b", "idle", 5), slot("c", "idle", 3), slot("d", "starting", 0)]),
+      chooseEviction([
+        slot("a", "busy", 1),
+        slot("b", "idle", 5),
+        slot("c", "idle", 3),
+        slot("d", "starting", 0),
+      ]),
     ).toBe("c");
     expect(chooseEviction([slot("a", "busy", 1), slot("b", "stopping", 0)])).toBeUndefined();
   });
@@ -37,10 +42,14 @@ describe("decideAdmission", () => {
       agentId: "b",
       reason: "evicted",
     });
-    expect(decideAdmission([slot("a", "busy", 9), slot("b", "busy", 2)], limits)).toEqual({ kind: "wait" });
+    expect(decideAdmission([slot("a", "busy", 9), slot("b", "busy", 2)], limits)).toEqual({
+      kind: "wait",
+    });
   });
   it("waits while a server is stopping rather than evicting a second one", () => {
-    expect(decideAdmission([slot("a", "stopping", 1), slot("b", "idle", 2)], limits)).toEqual({ kind: "wait" });
+    expect(decideAdmission([slot("a", "stopping", 1), slot("b", "idle", 2)], limits)).toEqual({
+      kind: "wait",
+    });
   });
   it("evicts for the memory budget with the measured RSS, and always lets a first server start", () => {
     const budget = { maxServers: 10, startEstimateMiB: 500, memoryBudgetMiB: 1200 };
@@ -64,7 +73,13 @@ describe("pickNext", () => {
 });
 
 describe("decideRestart", () => {
-  const policy = { ...DEFAULT_RESTART_POLICY, maxExits: 3, windowMs: 1_000, initialDelayMs: 100, maxDelayMs: 150 };
+  const policy = {
+    ...DEFAULT_RESTART_POLICY,
+    maxExits: 3,
+    windowMs: 1_000,
+    initialDelayMs: 100,
+    maxDelayMs: 150,
+  };
   it("backs off exponentially up to maxDelayMs, then gives up at maxExits within the window", () => {
     expect(decideRestart([1_000], 1_000, policy)).toEqual({ kind: "retry", delayMs: 100 });
     expect(decideRestart([900, 1_000], 1_000, policy)).toEqual({ kind: "retry", delayMs: 150 });
