@@ -1,5 +1,6 @@
 export type { ResolveOpenCodeBinaryOptions } from "./binary.js";
 export { platformPackageNames, resolveOpenCodeBinary } from "./binary.js";
+export type { ExitInfo } from "./child.js";
 export { DEFAULT_SERVER_ENV } from "./env.js";
 export {
   InvalidServerOptionError,
@@ -10,23 +11,20 @@ export {
   OpenCodeStoppedError,
   PortInUseError,
 } from "./errors.js";
+export { findBwrap } from "./find-bwrap.js";
+export type { SandboxMode } from "./sandbox.js";
+export { OpenCodeServer } from "./server.js";
 export type {
+  ConfigUpdate,
   EnsureRunningOptions,
+  ExitListener,
+  HealthCheckOptions,
   LiteLLMOptions,
   OpenCodeServerOptions,
   RestartOptions,
-  StopOptions,
-} from "./options.js";
-export type { SandboxMode } from "./sandbox.js";
-export { findBwrap } from "./sandbox.js";
-export type {
-  ConfigUpdate,
-  ExitInfo,
-  ExitListener,
-  HealthCheckOptions,
   ServerAuth,
-} from "./server.js";
-export { OpenCodeServer } from "./server.js";
+  StopOptions,
+} from "./types.js";
 export type { CheckOpenCodeVersionOptions } from "./version.js";
 export {
   assertVersionRange,

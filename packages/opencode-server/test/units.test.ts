@@ -8,11 +8,11 @@ import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { InvalidServerOptionError, OpenCodeServer, resolveOpenCodeBinary } from "../src/index.js";
 import { LogSink } from "../src/log-sink.js";
-import { backoffDelays, linkedController, settlesWithin } from "../src/timing.js";
+import { backoffDelays, settlesWithin } from "../src/timing.js";
 
 const KEY = "sk-unit-key-abcdef0123456789";
 
-// `delay` itself is tested where it lives, in @taos/opencode-config.
+// `delay` itself is tested where it lives, in @taos/internal.
 describe("timing helpers (fake timers)", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -26,21 +26,13 @@ describe("timing helpers (fake timers)", () => {
     expect(first.at(-1)).toBe(250);
   });
 
-  it("settlesWithin and linkedController clear their timers", async () => {
+  it("settlesWithin clears its timer", async () => {
     vi.useFakeTimers();
     expect(await settlesWithin(Promise.resolve(), 1_000)).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
     const slow = settlesWithin(new Promise(() => {}), 1_000);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await slow).toBe(false);
-    expect(vi.getTimerCount()).toBe(0);
-
-    const parent = new AbortController();
-    const link = linkedController([parent.signal], { ms: 5_000, reason: () => new Error("late") });
-    expect(vi.getTimerCount()).toBe(1);
-    parent.abort(new Error("parent"));
-    expect(link.controller.signal.aborted).toBe(true);
-    link.dispose();
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -106,6 +98,9 @@ describe("options are checked before anything is written or spawned", () => {
     ["logFile", { logFile: "serve.log" }],
     ["logger", { logger: { info() {} } }],
     ["installPluginDependencies", { installPluginDependencies: "yes" }],
+    ["allowUnsupportedVersion", { allowUnsupportedVersion: 1 }],
+    ["litellm", { litellm: null }],
+    ["permission", { permission: "sometimes" }],
   ])("%s", (field, patch) => {
     const error = (() => {
       try {
@@ -120,12 +115,13 @@ describe("options are checked before anything is written or spawned", () => {
     expect((error as Error).message).toContain(field);
   });
 
-  it("the LiteLLM part goes through the config package, and the key never shows", async () => {
+  it("a bad litellm part names its field under litellm, and the key never shows", async () => {
     const badKey = `${KEY} with spaces`;
     const cases = [
-      [{ litellm: { ...valid.litellm, baseURL: "ftp://x" } }, "baseURL"],
-      [{ litellm: { ...valid.litellm, apiKey: badKey } }, "apiKey"],
-      [{ litellm: { ...valid.litellm, modelIds: [] } }, "modelIds"],
+      [{ litellm: { ...valid.litellm, baseURL: "ftp://x" } }, "litellm.baseURL"],
+      [{ litellm: { ...valid.litellm, apiKey: badKey } }, "litellm.apiKey"],
+      [{ litellm: { ...valid.litellm, modelIds: [] } }, "litellm.modelIds"],
+      [{ litellm: { ...valid.litellm, providerId: "" } }, "litellm.providerId"],
     ] as const;
     for (const [patch, field] of cases) {
       let error: unknown;
@@ -134,8 +130,12 @@ describe("options are checked before anything is written or spawned", () => {
       } catch (e) {
         error = e;
       }
-      expect(ConfigValidationError.isInstance(error)).toBe(true);
-      expect((error as ConfigValidationError).field).toBe(field);
+      expect({ field, ok: InvalidServerOptionError.isInstance(error) }).toEqual({
+        field,
+        ok: true,
+      });
+      expect((error as InvalidServerOptionError).field).toBe(field);
+      expect((error as Error).message).toContain(`"${field}"`);
       expect((error as Error).message).not.toContain(KEY);
     }
     const server = new OpenCodeServer(valid);
@@ -145,6 +145,24 @@ describe("options are checked before anything is written or spawned", () => {
     await expect(
       readFile(join(valid.home, ".config", "opencode", "opencode.json")),
     ).rejects.toThrow();
+  });
+
+  it("updateConfig checks its input like the constructor: null, a bad key", () => {
+    const server = new OpenCodeServer(valid);
+    for (const bad of [null, undefined, "litellm", []]) {
+      expect(() => server.updateConfig(bad as never)).toThrow(
+        expect.objectContaining({ field: "updateConfig" }),
+      );
+    }
+    let error: unknown;
+    try {
+      server.updateConfig({ litellm: { ...valid.litellm, apiKey: `${KEY} x` } });
+    } catch (e) {
+      error = e;
+    }
+    expect(InvalidServerOptionError.isInstance(error)).toBe(true);
+    expect((error as InvalidServerOptionError).field).toBe("litellm.apiKey");
+    expect(ConfigValidationError.isInstance(error)).toBe(false);
   });
 });
 
