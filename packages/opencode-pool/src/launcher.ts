@@ -17,6 +17,8 @@ export interface AgentLaunch {
     readonly modelIds: readonly string[];
   };
   readonly permission: PermissionConfig | undefined;
+  /** The OS user to run the server as, when the agent has one. */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
   /** Aborted when the pool no longer needs this start (shutdown, unregister). */
   readonly signal: AbortSignal;
 }
@@ -65,6 +67,10 @@ export function localLauncher(options: LocalLauncherOptions = {}): Launcher {
       if (options.binary !== undefined) serverOptions.binary = options.binary;
       if (options.logger !== undefined) serverOptions.logger = options.logger;
       if (options.sandbox !== undefined) serverOptions.sandbox = options.sandbox;
+      if (agent.user !== undefined) {
+        serverOptions.uid = agent.user.uid;
+        serverOptions.gid = agent.user.gid;
+      }
       const server = new OpenCodeServer(serverOptions);
       try {
         await server.ensureRunning({ signal: agent.signal });

@@ -61,6 +61,7 @@ export class ServerLifecycle {
           modelIds: settings.modelIds,
         },
         permission: settings.permission ?? this.#options.permission,
+        user: settings.user,
         signal: record.abort.signal,
       });
     } catch (error) {

@@ -60,6 +60,11 @@ export interface AgentSettings {
   readonly cwd?: string;
   /** opencode's `permission` block for this agent; default the pool's. */
   readonly permission?: PermissionConfig;
+  /**
+   * Run this agent's local server as its own OS user (the host must run as
+   * root): its home is handed to that user before every start.
+   */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface ResolvedPoolOptions {
@@ -189,6 +194,18 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   };
 }
 
+function validateUser(user: unknown, field: string): void {
+  if (user === undefined) return;
+  if (!isRecord(user)) fail(field, `must be { uid, gid }, got ${describeValue(user)}`);
+  for (const id of ["uid", "gid"] as const) {
+    const value = user[id];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      fail(`${field}.${id}`, `must be an integer >= 0, got ${describeValue(value)}`);
+  }
+  if (process.getuid?.() !== 0)
+    fail(field, "running an agent as another user needs the host to run as root");
+}
+
 /** Validates an agent's settings (the key and models through the config package). */
 export function validateAgentSettings(
   settings: unknown,
@@ -205,5 +222,6 @@ export function validateAgentSettings(
     permission: permission ?? pool.permission,
   });
   if (cwd !== undefined) absolute(cwd, `${field}.cwd`);
+  validateUser(settings.user, `${field}.user`);
   return settings as unknown as AgentSettings;
 }

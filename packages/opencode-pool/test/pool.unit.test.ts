@@ -68,6 +68,12 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     await expect(p.update("beta", { apiKey: "sk-k" })).rejects.toSatisfy(
       UnknownAgentError.isInstance,
     );
+    const asUser = await p
+      .register("gamma", { apiKey: "sk-k", modelIds: ["m"], user: { uid: -1, gid: 0 } })
+      .catch((e: unknown) => e);
+    expect(InvalidPoolOptionError.isInstance(asUser) && asUser.field).toBe(
+      "register.settings.user.uid",
+    );
     const badKey = await p
       .register("gamma", { apiKey: "", modelIds: ["m"] })
       .catch((e: unknown) => e);
