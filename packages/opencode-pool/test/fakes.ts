@@ -14,7 +14,7 @@ export interface FakeLauncher extends Launcher {
 }
 
 export function fakeLauncher(
-  behaviour: { readonly failStart?: (agentId: string) => boolean } = {},
+  behaviour: { readonly failStart?: (agentId: string) => boolean; readonly baseUrl?: string } = {},
 ): FakeLauncher {
   const exits = new Map<string, (description: string) => void>();
   const launcher: FakeLauncher = {
@@ -31,7 +31,7 @@ export function fakeLauncher(
       launcher.running.add(agent.agentId);
       launcher.peak = Math.max(launcher.peak, launcher.running.size);
       return {
-        baseUrl: `http://fake.invalid/${agent.agentId}`,
+        baseUrl: behaviour.baseUrl ?? `http://fake.invalid/${agent.agentId}`,
         auth: { username: "opencode", password: `pw-${agent.agentId}` },
         stop: async () => {
           launcher.running.delete(agent.agentId);

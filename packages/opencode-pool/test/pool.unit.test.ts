@@ -1,4 +1,6 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Reply } from "@taos/opencode-adapter";
@@ -13,7 +15,7 @@ import {
   UnknownAgentError,
   UnsupportedPlatformError,
 } from "../src/index.js";
-import { assertRssReadable } from "../src/rss.js";
+import { assertRssReadable, treeRssMiB } from "../src/rss.js";
 import { fakeLauncher, fakeTurns } from "./fakes.js";
 
 let root: string;
@@ -315,5 +317,51 @@ describe("scheduling with a fake launcher", () => {
     const gone = collect();
     await p.turn("a", "two", "t-2", gone.sink);
     expect(gone.replies.map((r) => r.kind === "error" && r.code)).toEqual(["unknown_agent"]);
+  });
+});
+
+describe("directories and memory readings", () => {
+  it("frees the opencode instance of a directory unused for idleStopMs, with the server's credentials", async () => {
+    const seen: { method?: string; url?: string; auth?: string }[] = [];
+    const http = createServer((request: IncomingMessage, response) => {
+      seen.push({ method: request.method, url: request.url, auth: request.headers.authorization });
+      response.end("true");
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const launcher = fakeLauncher({ baseUrl: `http://127.0.0.1:${port}` });
+      const turns = fakeTurns("complete");
+      const p = newPool({ launcher, idleStopMs: 300 });
+      await registerAll(p, ["a"]);
+      const disposed = record(p, "dispose");
+      const other = join(root, "elsewhere");
+      await p.turn("a", "there", "t-1", () => undefined, {
+        adapterFactory: turns.factory,
+        directory: other,
+      });
+      await p.turn("a", "here", "t-2", () => undefined, { adapterFactory: turns.factory });
+      await vi.waitFor(
+        () => expect(disposed).toEqual([{ agentId: "a", directory: other, ok: true }]),
+        {
+          timeout: 5_000,
+        },
+      );
+      expect(seen).toEqual([
+        {
+          method: "POST",
+          url: `/instance/dispose?directory=${encodeURIComponent(other)}`,
+          auth: `Basic ${Buffer.from("opencode:pw-a").toString("base64")}`,
+        },
+      ]);
+    } finally {
+      http.close();
+    }
+  });
+
+  it("reads the RSS of a process tree from /proc", async () => {
+    const rss = await treeRssMiB([process.pid, 999_999_999]);
+    expect(rss.get(process.pid)).toBeGreaterThan(10);
+    expect(rss.get(999_999_999)).toBe(0);
   });
 });
