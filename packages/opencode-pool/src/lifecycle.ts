@@ -65,7 +65,9 @@ export class ServerLifecycle {
         signal: record.abort.signal,
       });
     } catch (error) {
-      if (record.abort.signal.aborted) record.transition("stopped");
+      // Aborted by unregister/close: `stopping` when a stop asked first, else still `starting`.
+      if (record.abort.signal.aborted)
+        record.transition("stopped") || record.transition("launchFailed");
       else this.#recordExit(record, `start failed: ${describeError(error, [settings.apiKey])}`);
       this.pump();
       return;

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
+import { abortable, delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
 import type { Sink, TurnResult } from "@taos/opencode-adapter";
 import { AgentRecord } from "./agent.js";
 import { disposeStaleDirectories } from "./directories.js";
@@ -41,6 +41,7 @@ export class OpenCodePool {
   readonly #turns = new Set<Promise<unknown>>();
   readonly #shutdown = new AbortController();
   #state: PoolState = "open";
+  #closing: Promise<void> | undefined;
   readonly #servers: ServerLifecycle;
 
   /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
@@ -204,7 +205,7 @@ export class OpenCodePool {
         };
       }
       if (phase !== "stopped") {
-        await record.changed();
+        await abortable(record.changed(), signal).catch(() => undefined);
         continue;
       }
       const backoff = record.retryAt - Date.now();
@@ -273,11 +274,12 @@ export class OpenCodePool {
    * No new turns; running turns get `graceMs` to end, then are aborted; every
    * server stops. Safe to call twice.
    */
-  async close(options: CloseOptions = {}): Promise<void> {
-    if (this.#state !== "open") {
-      while (this.#state !== "closed") await delay(10);
-      return;
-    }
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: CloseOptions): Promise<void> {
     this.#state = "closing";
     this.#queue.settleAll("closed");
     const running = Promise.allSettled([...this.#turns]);

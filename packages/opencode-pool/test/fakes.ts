@@ -14,7 +14,12 @@ export interface FakeLauncher extends Launcher {
 }
 
 export function fakeLauncher(
-  behaviour: { readonly failStart?: (agentId: string) => boolean; readonly baseUrl?: string } = {},
+  behaviour: {
+    readonly failStart?: (agentId: string) => boolean;
+    readonly baseUrl?: string;
+    /** Starts take until the launch's signal aborts (a start that hangs). */
+    readonly hangStart?: boolean;
+  } = {},
 ): FakeLauncher {
   const exits = new Map<string, (description: string) => void>();
   const launcher: FakeLauncher = {
@@ -24,6 +29,11 @@ export function fakeLauncher(
     async launch(agent): Promise<LaunchedServer> {
       launcher.launches.push(agent);
       await Promise.resolve();
+      if (behaviour.hangStart) {
+        await new Promise((_, reject) =>
+          agent.signal.addEventListener("abort", () => reject(agent.signal.reason), { once: true }),
+        );
+      }
       if (behaviour.failStart?.(agent.agentId))
         throw new Error(`fake opencode exited with code 1 (${agent.agentId})`);
       if (launcher.running.has(agent.agentId))

@@ -305,6 +305,19 @@ describe("scheduling with a fake launcher", () => {
     expect(launcher.running.size).toBe(0);
   });
 
+  it("close() during a server start ends the start and the turn, and returns", async () => {
+    const launcher = fakeLauncher({ hangStart: true });
+    const p = newPool({ launcher });
+    await registerAll(p, ["a"]);
+    const { sink, replies } = collect();
+    const turn = p.turn("a", "hi", "t-a", sink);
+    await vi.waitFor(() => expect(launcher.launches).toHaveLength(1));
+    await p.close({ graceMs: 0 });
+    expect((await turn).status).not.toBe("completed");
+    expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+    expect((await p.stats()).agents[0]?.state).toBe("stopped");
+  });
+
   it("unregister() stops the agent's server and deletes its home when asked", async () => {
     const launcher = fakeLauncher();
     const turns = fakeTurns("complete");
