@@ -45,6 +45,8 @@ export interface OpenCodePoolOptions {
    * when `bwrap` is installed, else `"none"` with one warning.
    */
   readonly sandbox?: "bwrap" | "none";
+  /** How long a local server's stop waits after SIGTERM before SIGKILL. @default 5000 */
+  readonly stopGraceMs?: number;
   /** The `opencode` executable for local servers. Omitted: resolved like `OpenCodeServer` does. */
   readonly binary?: string;
   /** Starts the agents' servers. @default local `OpenCodeServer`s (see `localLauncher`) */
@@ -83,6 +85,7 @@ export interface ResolvedPoolOptions {
   readonly logger: OpenCodeLogger;
   readonly sandbox: "bwrap" | "none" | undefined;
   readonly binary: string | undefined;
+  readonly stopGraceMs: number;
   readonly launcher: Launcher | undefined;
 }
 
@@ -190,6 +193,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     logger: (o.logger as OpenCodeLogger | undefined) ?? silentLogger,
     sandbox: o.sandbox as "bwrap" | "none" | undefined,
     binary: o.binary as string | undefined,
+    stopGraceMs: ms(o.stopGraceMs, "stopGraceMs", 5_000, 0),
     launcher: o.launcher as Launcher | undefined,
   };
 }

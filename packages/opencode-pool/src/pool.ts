@@ -56,6 +56,7 @@ export class OpenCodePool {
       localLauncher({
         sandbox: resolveSandbox(this.#options.sandbox, logger),
         logger,
+        stopGraceMs: this.#options.stopGraceMs,
         ...(this.#options.binary === undefined ? {} : { binary: this.#options.binary }),
       });
     this.#servers = new ServerLifecycle(
