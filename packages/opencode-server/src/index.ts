@@ -1,7 +1,14 @@
-export type { ResolveOpenCodeBinaryOptions } from "./binary.js";
-export { platformPackageNames, resolveOpenCodeBinary } from "./binary.js";
+export type {
+  FindOpenCodeBinaryOptions,
+  FoundOpenCodeBinary,
+  ResolveOpenCodeBinaryOptions,
+} from "./binary.js";
+export { findOpenCodeBinary, resolveOpenCodeBinary } from "./binary.js";
+export type { HostTraits } from "./binary-platform.js";
+export { platformPackageNames, platformTraits } from "./binary-platform.js";
 export type { ExitInfo } from "./child.js";
 export { DEFAULT_SERVER_ENV } from "./env.js";
+export type { SkippedOpenCodeBinary } from "./errors.js";
 export {
   InvalidServerOptionError,
   OpenCodeBinaryNotFoundError,
@@ -33,6 +40,7 @@ export {
   OPENCODE_INSTALL_HINT,
   parseOpenCodeVersion,
   readBinaryVersion,
+  readBinaryVersionSync,
   SUPPORTED_OPENCODE_VERSIONS,
   UnsupportedOpenCodeVersionError,
   VERSION_TIMEOUT_MS,

@@ -1,6 +1,5 @@
 import { isRecord } from "@taos/internal";
 import type { PermissionConfig } from "@taos/opencode-config";
-import { resolveOpenCodeBinary } from "./binary.js";
 import type { ExitInfo, OpenCodeChild } from "./child.js";
 import { InvalidServerOptionError, OpenCodeStoppedError } from "./errors.js";
 import { Flight } from "./flight.js";
@@ -13,7 +12,7 @@ import {
   validateSignal,
 } from "./options.js";
 import { HEALTH_TIMEOUT_MS, HealthClient } from "./readiness.js";
-import { runStart, type StartPlan, type StartState } from "./start.js";
+import { findServerBinary, runStart, type StartPlan, type StartState } from "./start.js";
 import type {
   ConfigUpdate,
   EnsureRunningOptions,
@@ -222,10 +221,8 @@ export class OpenCodeServer {
       state,
       deadlineMs,
       stopping,
-      binary: () => {
-        this.#binary ??= resolveOpenCodeBinary(
-          options.binary === undefined ? {} : { binary: options.binary },
-        );
+      binary: async (signal) => {
+        this.#binary ??= await findServerBinary(options, signal);
         return this.#binary;
       },
       onVersion: (version) => {

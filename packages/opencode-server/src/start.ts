@@ -1,11 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { abortable } from "@taos/internal";
+import { findOpenCodeBinary } from "./binary.js";
 import type { ExitInfo, OpenCodeChild } from "./child.js";
 import type { OpenCodeHealthError } from "./errors.js";
 import { prepareHome } from "./home.js";
 import { launch, noteReady, REPLACE_GRACE_MS, startTimeoutError } from "./launch.js";
 import type { ResolvedOptions } from "./options.js";
 import { HEALTH_TIMEOUT_MS, type HealthClient } from "./readiness.js";
+import { SUPPORTED_OPENCODE_VERSIONS } from "./version.js";
 
 /** What a start shares with the phase it runs in: the child serving before it, and its own attempt. */
 export interface StartState {
@@ -22,9 +24,27 @@ export interface StartPlan {
   /** A stop still in progress: waited for first. */
   readonly stopping: Promise<void> | undefined;
   /** The opencode executable (found once, on the first start). */
-  readonly binary: () => string;
+  readonly binary: (signal: AbortSignal) => Promise<string>;
   readonly onVersion: (version: string) => void;
   readonly onUnexpectedExit: (child: OpenCodeChild, info: ExitInfo) => void;
+}
+
+/**
+ * The opencode executable for this server: the `binary` option, or the first
+ * supported one found (unless unsupported versions are allowed: a 2.x first
+ * on PATH must not hide a 1.x installed from npm).
+ */
+export async function findServerBinary(
+  options: ResolvedOptions,
+  signal: AbortSignal,
+): Promise<string> {
+  const versionRange = options.allowUnsupportedVersion ? undefined : SUPPORTED_OPENCODE_VERSIONS;
+  const found = await findOpenCodeBinary({
+    ...(options.binary === undefined ? {} : { binary: options.binary }),
+    ...(versionRange === undefined ? {} : { versionRange }),
+    signal,
+  });
+  return found.binary;
 }
 
 /** The running child when it answers its health check; a live but unhealthy one is killed. */
@@ -62,10 +82,11 @@ export async function runStart(plan: StartPlan, flightSignal: AbortSignal): Prom
   const signal = AbortSignal.any([flightSignal, deadline]);
   let lastHealthError: OpenCodeHealthError | undefined;
   try {
+    signal.throwIfAborted();
     if (plan.stopping) await abortable(plan.stopping, signal);
     const kept = await keepCurrent(plan, signal);
     if (kept) return kept;
-    const binary = plan.binary();
+    const binary = await plan.binary(signal);
     await prepareHome(plan.options);
     const context = {
       options: plan.options,

@@ -1,12 +1,11 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Redactor } from "@taos/internal";
 import { ConfigValidationError } from "@taos/opencode-config";
-import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
-import { execa } from "execa";
+import { makeTempHome, type TempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { InvalidServerOptionError, OpenCodeServer, resolveOpenCodeBinary } from "../src/index.js";
+import { InvalidServerOptionError, OpenCodeServer } from "../src/index.js";
 import { LogSink } from "../src/log-sink.js";
 import { backoffDelays, settlesWithin } from "../src/timing.js";
 
@@ -163,75 +162,5 @@ describe("options are checked before anything is written or spawned", () => {
     expect(InvalidServerOptionError.isInstance(error)).toBe(true);
     expect((error as InvalidServerOptionError).field).toBe("litellm.apiKey");
     expect(ConfigValidationError.isInstance(error)).toBe(false);
-  });
-});
-
-describe("resolveOpenCodeBinary", () => {
-  let temp: TempHome;
-
-  beforeAll(async () => {
-    temp = await makeTempHome("taos-oc-resolve-");
-  });
-
-  afterAll(async () => {
-    await temp.cleanup();
-  });
-
-  async function executable(path: string): Promise<string> {
-    await mkdir(join(path, ".."), { recursive: true });
-    await writeFile(path, "#!/bin/sh\n");
-    await chmod(path, 0o755);
-    return path;
-  }
-
-  it("tries the option, OPENCODE_BIN, PATH (not node_modules/.bin), ~/.opencode/bin, then opencode-ai", async () => {
-    const explicit = await executable(join(temp.path, "explicit", "opencode"));
-    const fromEnv = await executable(join(temp.path, "env", "opencode"));
-    const shim = await executable(join(temp.path, "proj", "node_modules", ".bin", "opencode"));
-    const onPath = await executable(join(temp.path, "path", "opencode"));
-    const installed = await executable(join(temp.path, "home", ".opencode", "bin", "opencode"));
-    const empty = join(temp.path, "empty");
-    await mkdir(empty, { recursive: true });
-    const base = { homeDir: join(temp.path, "home"), packageRoots: [empty] };
-    const PATH = [join(shim, ".."), join(onPath, "..")].join(":");
-
-    expect(
-      resolveOpenCodeBinary({ ...base, binary: explicit, env: { OPENCODE_BIN: fromEnv, PATH } }),
-    ).toBe(explicit);
-    expect(resolveOpenCodeBinary({ ...base, env: { OPENCODE_BIN: fromEnv, PATH } })).toBe(fromEnv);
-    expect(resolveOpenCodeBinary({ ...base, env: { PATH } })).toBe(onPath);
-    expect(resolveOpenCodeBinary({ ...base, env: { PATH: join(shim, "..") } })).toBe(installed);
-    // The workspace's opencode-ai, through its platform package.
-    expect(resolveOpenCodeBinary({ homeDir: empty, env: {} })).toBe(opencodeBinaryPath());
-  });
-
-  it("names every place it looked when nothing is found", async () => {
-    const empty = join(temp.path, "nothing");
-    await mkdir(empty, { recursive: true });
-    // In a clean process: the NODE_PATH that pnpm gives the test runner would let require find opencode-ai.
-    const dist = new URL("../dist/index.js", import.meta.url).href;
-    const { stdout } = await execa(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `import { resolveOpenCodeBinary, OpenCodeBinaryNotFoundError } from ${JSON.stringify(dist)};
-        try { console.log(resolveOpenCodeBinary({ packageRoots: [process.cwd()] })); }
-        catch (e) { console.log(JSON.stringify({ ok: OpenCodeBinaryNotFoundError.isInstance(e), searched: e.searched, message: e.message })); }`,
-      ],
-      { cwd: empty, env: { PATH: empty, HOME: empty }, extendEnv: false },
-    );
-    const { ok, searched, message } = JSON.parse(stdout) as {
-      ok: boolean;
-      searched: string[];
-      message: string;
-    };
-    expect(ok).toBe(true);
-    expect(searched).toHaveLength(4);
-    expect(message).toContain("OPENCODE_BIN");
-    expect(message).toContain("PATH");
-    expect(message).toContain(join(empty, ".opencode", "bin", "opencode"));
-    expect(message).toContain("opencode-ai");
-    expect(message).toContain("npm install opencode-ai");
   });
 });
