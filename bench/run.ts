@@ -6,6 +6,10 @@
  *   pnpm bench                 # all of them
  *   pnpm bench -- codec        # those whose file name contains "codec": their sections of
  *                              # BENCHMARKS.md are replaced, each stamped with its own run
+ *
+ * Sizes come from the environment where a bench has them, e.g. pool.bench.ts:
+ * POOL_AGENTS (24), POOL_SERVERS (6), POOL_TURNS (200), POOL_CONCURRENCY (4);
+ * its full size keeps 24 servers running at once (about 12 GiB) for the comparison.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";

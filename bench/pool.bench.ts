@@ -1,0 +1,265 @@
+/**
+ * A host with many agents: N agents, at most S servers (@taos/opencode-pool), a
+ * mixed workload of T turns (a few hot agents, a long tail of cold ones), C turns
+ * at a time. Then the naive alternative in the same run: one OpenCodeRuntime per
+ * agent, all started and kept running, the same workload. Reports turns/s, latency
+ * of warm turns and of turns that paid a start, peak opencode processes, peak RSS
+ * of the servers, evictions and this process's CPU per turn. The LiteLLM stand-in
+ * runs in a child process so its CPU is not counted.
+ *
+ *   node --import tsx bench/pool.bench.ts            (from the repo root, after a build)
+ *   POOL_AGENTS=24 POOL_SERVERS=6 POOL_TURNS=200 POOL_CONCURRENCY=4   (the defaults)
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { OpenCodePool } from "@taos/opencode-pool";
+import { OpenCodeRuntime } from "@taos/opencode-runtime";
+import { makeTempHome } from "@taos/testkit";
+import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
+
+const AGENTS = sizeFromEnv("POOL_AGENTS", 24);
+const SERVERS = sizeFromEnv("POOL_SERVERS", 6);
+const TURNS = sizeFromEnv("POOL_TURNS", 200);
+const CONCURRENCY = sizeFromEnv("POOL_CONCURRENCY", 4);
+const HOT = Math.max(1, Math.round(AGENTS / 8));
+const log = (line: string): void => void process.stderr.write(`pool.bench: ${line}\n`);
+const ids = Array.from({ length: AGENTS }, (_, i) => `agent-${String(i).padStart(2, "0")}`);
+const keyOf = (id: string): string => `sk-bench-pool-${id}`;
+
+// The workload: 60% of turns on the HOT agents, the rest spread over the tail. Seeded.
+let seed = 0x5eed;
+const random = (): number => {
+  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+  return seed / 0x80000000;
+};
+const workload = Array.from({ length: TURNS }, () =>
+  random() < 0.6
+    ? (ids[Math.floor(random() * HOT)] as string)
+    : (ids[HOT + Math.floor(random() * (AGENTS - HOT))] ?? (ids[0] as string)),
+);
+
+const require = createRequire(import.meta.url);
+const cli = join(dirname(require.resolve("@taos/fake-litellm")), "cli.js");
+const llm = spawn(process.execPath, [cli, ...ids.flatMap((id) => ["--key", keyOf(id)])], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const llmUrl = await new Promise<string>((resolve, reject) => {
+  let out = "";
+  llm.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    const line = out.split("\n")[0];
+    if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
+  });
+  llm.once("exit", (code) => reject(new Error(`fake-litellm exited ${code}`)));
+});
+
+/** Live processes whose HOME is under `root`, and their summed VmRSS (MiB). */
+function sampleProcesses(root: string): { opencode: number; rssMiB: number } {
+  let opencode = 0;
+  let kib = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
+      if (!environ.includes(`\0HOME=${root}/`) && !environ.startsWith(`HOME=${root}/`)) continue;
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (/^Name:\s+opencode/m.test(status)) opencode += 1;
+      kib += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return { opencode, rssMiB: kib / 1024 };
+}
+
+interface Figures {
+  readonly wallMs: number;
+  readonly warm: number[];
+  readonly cold: number[];
+  readonly failed: number;
+  readonly peakOpencode: number;
+  readonly peakRssMiB: number;
+  readonly cpuMsPerTurn: number;
+  readonly evictions: number;
+  readonly setupMs: number;
+}
+
+type RunTurn = (
+  id: string,
+  text: string,
+  sessionId: string | undefined,
+) => Promise<{ status: string; sessionId: string }>;
+
+async function runWorkload(
+  root: string,
+  run: RunTurn,
+  isWarm: (id: string) => boolean,
+): Promise<Omit<Figures, "evictions" | "setupMs">> {
+  const warm: number[] = [];
+  const cold: number[] = [];
+  const sessions = new Map<string, string>();
+  let failed = 0;
+  let peakOpencode = 0;
+  let peakRssMiB = 0;
+  // The sampler's own CPU (it reads /proc) is not the pool's: it is taken out below.
+  let samplerMicros = 0;
+  const sampler = setInterval(() => {
+    const before = process.cpuUsage();
+    const sample = sampleProcesses(root);
+    peakOpencode = Math.max(peakOpencode, sample.opencode);
+    peakRssMiB = Math.max(peakRssMiB, sample.rssMiB);
+    const spent = process.cpuUsage(before);
+    samplerMicros += spent.user + spent.system;
+  }, 250);
+  const cpu = process.cpuUsage();
+  const began = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < workload.length) {
+      const index = next++;
+      const id = workload[index] as string;
+      const wasWarm = isWarm(id);
+      const start = performance.now();
+      const result = await run(id, `turn ${index} for ${id}`, sessions.get(id));
+      (wasWarm ? warm : cold).push(performance.now() - start);
+      if (result.status !== "completed") failed += 1;
+      else sessions.set(id, result.sessionId);
+      if (index % 20 === 0) log(`  turn ${index}/${workload.length}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const wallMs = performance.now() - began;
+  const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
+  return {
+    wallMs,
+    warm,
+    cold,
+    failed,
+    peakOpencode,
+    peakRssMiB,
+    cpuMsPerTurn: (used.user + used.system - samplerMicros) / 1000 / TURNS,
+  };
+}
+
+async function poolRun(): Promise<Figures> {
+  const home = await makeTempHome("taos-bench-pool-");
+  const pool = new OpenCodePool({
+    root: home.path,
+    litellm: { baseURL: llmUrl },
+    maxServers: SERVERS,
+    queueTimeoutMs: 600_000,
+  });
+  try {
+    for (const id of ids) await pool.register(id, { apiKey: keyOf(id), modelIds: ["fake-model"] });
+    const running = new Set<string>();
+    pool.on("start", ({ agentId }) => running.add(agentId));
+    pool.on("stop", ({ agentId }) => running.delete(agentId));
+    const figures = await runWorkload(
+      home.path,
+      (id, text, sessionId) =>
+        pool.turn(id, text, `b-${text}`, () => undefined, sessionId ? { sessionId } : {}),
+      (id) => running.has(id),
+    );
+    return { ...figures, evictions: (await pool.stats()).evictions, setupMs: 0 };
+  } finally {
+    await pool.close({ graceMs: 1_000 });
+    await home.cleanup();
+  }
+}
+
+async function naiveRun(): Promise<Figures> {
+  const home = await makeTempHome("taos-bench-naive-");
+  const runtimes = new Map(
+    ids.map((id) => [
+      id,
+      new OpenCodeRuntime({
+        home: join(home.path, id),
+        litellm: { baseURL: llmUrl, apiKey: keyOf(id), modelIds: ["fake-model"] },
+      }),
+    ]),
+  );
+  try {
+    const began = performance.now();
+    // All kept running: started up front, a few at a time (this host has few cores).
+    const queue = [...runtimes.values()];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let runtime = queue.shift(); runtime; runtime = queue.shift()) await runtime.start();
+      }),
+    );
+    const setupMs = performance.now() - began;
+    const warmed = new Set<string>();
+    const figures = await runWorkload(
+      home.path,
+      async (id, text, sessionId) => {
+        const result = await (runtimes.get(id) as OpenCodeRuntime).turn(text, {
+          traceId: `n-${text}`,
+          sink: () => undefined,
+          ...(sessionId ? { sessionId } : {}),
+        });
+        warmed.add(id);
+        return result;
+      },
+      // A running server's first turn still pays opencode's lazy instance set-up: count it apart.
+      (id) => warmed.has(id),
+    );
+    return { ...figures, evictions: 0, setupMs };
+  } finally {
+    await Promise.all([...runtimes.values()].map((runtime) => runtime.stop()));
+    await home.cleanup();
+  }
+}
+
+const pct = (values: readonly number[], p: number): string => {
+  if (values.length === 0) return "-";
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0
+  ).toFixed(0);
+};
+
+try {
+  log(
+    `${AGENTS} agents, ${SERVERS} servers, ${TURNS} turns, ${CONCURRENCY} at a time (${HOT} hot agents)`,
+  );
+  log("pool run");
+  const pooled = await poolRun();
+  log("naive run (one runtime per agent, all running)");
+  const naive = await naiveRun();
+  const row = (name: string, f: Figures): string =>
+    `| ${name} | ${(TURNS / (f.wallMs / 1000)).toFixed(2)} | ${pct(f.warm, 50)} / ${pct(f.warm, 95)} / ${pct(f.warm, 99)} (${f.warm.length}) | ${pct(f.cold, 50)} / ${pct(f.cold, 95)} / ${pct(f.cold, 99)} (${f.cold.length}) | ${f.peakOpencode} | ${f.peakRssMiB.toFixed(0)} | ${f.evictions} | ${f.cpuMsPerTurn.toFixed(1)} | ${f.failed} |`;
+  const perServer = naive.peakRssMiB / AGENTS;
+  const rssTarget = SERVERS * perServer * 1.1;
+  const warmRatio = Number(pct(pooled.warm, 50)) / Number(pct(naive.warm, 50));
+  const out = [
+    "## Many agents on one host: @taos/opencode-pool against one runtime per agent",
+    "",
+    `${AGENTS} agents, \`maxServers: ${SERVERS}\`, ${TURNS} text turns, ${CONCURRENCY} at a time; ${HOT} hot agents take 60% of the turns,`,
+    `the other ${AGENTS - HOT} share the rest. Each agent continues its own session. Real \`opencode serve\` 1.18.33 (the pool's`,
+    'servers under its default sandbox), the LiteLLM stand-in in a child process (echo replies). "Paid a start": the agent had',
+    "no server when its turn was issued (pool), or it was the server's first turn (naive: opencode sets up a directory lazily).",
+    "Processes and RSS: every process with an agent's HOME, sampled every 250 ms. CPU: this process, per turn, the sampler's own CPU taken out.",
+    "",
+    "| setup | turns/s | warm p50 / p95 / p99 ms (n) | paid a start p50 / p95 / p99 ms (n) | peak opencode processes | peak RSS MiB | evictions | CPU ms/turn | failed |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    row("pool", pooled),
+    row(
+      `naive (${AGENTS} runtimes, started in ${(naive.setupMs / 1000).toFixed(1)} s first)`,
+      naive,
+    ),
+    "",
+    `Per server (naive peak RSS / ${AGENTS}): ${perServer.toFixed(0)} MiB. Target peak RSS of the pool <= ${SERVERS} x that + 10% = ${rssTarget.toFixed(0)} MiB:`,
+    `${pooled.peakRssMiB <= rssTarget ? "met" : "missed"} (${pooled.peakRssMiB.toFixed(0)} MiB). Warm p50, pool / naive: ${warmRatio.toFixed(2)} (target <= 1.10: ${warmRatio <= 1.1 ? "met" : "missed"}).`,
+    `Failed turns: ${pooled.failed + naive.failed} (target 0).`,
+  ];
+  process.stdout.write(`${out.join("\n")}\n`);
+} catch (error) {
+  process.exitCode = 1;
+  log(`failed: ${error instanceof Error ? error.stack : String(error)}`);
+} finally {
+  llm.kill("SIGTERM");
+}

@@ -1,0 +1,93 @@
+import type { LaunchedServer } from "./launcher.js";
+import type { AgentSettings } from "./options.js";
+import { type AgentPhase, nextPhase, type PhaseEvent } from "./phase.js";
+
+/** One registered agent: its settings, its phase and its server. */
+export class AgentRecord {
+  readonly agentId: string;
+  readonly home: string;
+  settings: AgentSettings;
+  #phase: AgentPhase = "stopped";
+  server: LaunchedServer | undefined;
+  #unsubscribeExit: (() => void) | undefined;
+  /** Bumped by `update`; a server launched with an older version is replaced once idle. */
+  configVersion = 0;
+  launchedVersion = -1;
+  runningTurns = 0;
+  /** When its last turn ended or its server became ready (ms since the epoch). */
+  lastUsedAt = 0;
+  /** The pool's use counter at that moment: orders agents for LRU eviction (a clock can tie). */
+  lastUseSeq = 0;
+  turns = 0;
+  starts = 0;
+  unexpectedExits = 0;
+  lastExit: string | undefined;
+  /** Unexpected exits and failed starts, for the restart policy. */
+  exitTimes: number[] = [];
+  /** No start before this time (the restart back-off). */
+  retryAt = 0;
+  idleTimer: NodeJS.Timeout | undefined;
+  /** Directories other than cwd that turns used: running turns and when the last one ended. */
+  readonly directories: Map<string, { active: number; lastUsed: number }> = new Map();
+  directoryTimer: NodeJS.Timeout | undefined;
+  /** Aborted by `unregister` and `close`: ends this agent's starts and turns. */
+  readonly abort: AbortController = new AbortController();
+  #changed: Promise<void>;
+  #notify: () => void = () => undefined;
+
+  constructor(agentId: string, home: string, settings: AgentSettings) {
+    this.agentId = agentId;
+    this.home = home;
+    this.settings = settings;
+    this.#changed = this.#nextChange();
+  }
+
+  get phase(): AgentPhase {
+    return this.#phase;
+  }
+
+  /** Applies a named transition; false (nothing changed) when it cannot happen in this phase. */
+  transition(event: PhaseEvent): boolean {
+    const to = nextPhase(this.#phase, event);
+    if (to === undefined) return false;
+    this.#phase = to;
+    const notify = this.#notify;
+    this.#changed = this.#nextChange();
+    notify();
+    return true;
+  }
+
+  /** Resolves at the next phase change. */
+  changed(): Promise<void> {
+    return this.#changed;
+  }
+
+  attach(server: LaunchedServer, onExit: (description: string) => void): void {
+    this.server = server;
+    this.#unsubscribeExit = server.onExit?.(onExit);
+  }
+
+  /** Forgets the server (it stopped or died); returns it for stopping. */
+  detach(): LaunchedServer | undefined {
+    const server = this.server;
+    this.#unsubscribeExit?.();
+    this.#unsubscribeExit = undefined;
+    this.server = undefined;
+    this.directories.clear();
+    this.clearTimers();
+    return server;
+  }
+
+  clearTimers(): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.directoryTimer);
+    this.idleTimer = undefined;
+    this.directoryTimer = undefined;
+  }
+
+  #nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#notify = resolve;
+    });
+  }
+}

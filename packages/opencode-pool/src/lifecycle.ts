@@ -1,0 +1,235 @@
+import { performance } from "node:perf_hooks";
+import { describeError, Redactor } from "@taos/internal";
+import type { AgentRecord } from "./agent.js";
+import type { PoolEmitter } from "./events.js";
+import type { LaunchedServer, Launcher } from "./launcher.js";
+import type { ResolvedPoolOptions } from "./options.js";
+import { holdsSlot } from "./phase.js";
+import type { WaitQueue } from "./queue.js";
+import { treeRssMiB } from "./rss.js";
+import { decideAdmission, decideRestart, pickNext, type StopReason } from "./schedule.js";
+
+/**
+ * The servers' side of the pool: launches, unexpected exits, stops, idle
+ * timers, and the queue pump that hands out slots (evicting when the rules say).
+ */
+export class ServerLifecycle {
+  readonly #options: ResolvedPoolOptions;
+  readonly #launcher: Launcher;
+  readonly #agents: ReadonlyMap<string, AgentRecord>;
+  readonly #queue: WaitQueue;
+  readonly #emitter: PoolEmitter;
+  #pumping = false;
+  #pumpAgain = false;
+  #evictions = 0;
+  #useSeq = 0;
+
+  constructor(
+    options: ResolvedPoolOptions,
+    launcher: Launcher,
+    agents: ReadonlyMap<string, AgentRecord>,
+    queue: WaitQueue,
+    emitter: PoolEmitter,
+  ) {
+    this.#options = options;
+    this.#launcher = launcher;
+    this.#agents = agents;
+    this.#queue = queue;
+    this.#emitter = emitter;
+  }
+
+  /** Idle servers stopped to make room (for the count or the memory budget). */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** Starts the agent's server; the phase is `starting` and a slot is held. Never throws. */
+  async launch(record: AgentRecord): Promise<void> {
+    const version = record.configVersion;
+    const { settings } = record;
+    const began = performance.now();
+    let server: LaunchedServer;
+    try {
+      server = await this.#launcher.launch({
+        agentId: record.agentId,
+        home: record.home,
+        cwd: settings.cwd ?? record.home,
+        litellm: {
+          baseURL: this.#options.baseURL,
+          providerId: this.#options.providerId,
+          apiKey: settings.apiKey,
+          modelIds: settings.modelIds,
+        },
+        permission: settings.permission ?? this.#options.permission,
+        user: settings.user,
+        signal: record.abort.signal,
+      });
+    } catch (error) {
+      // Aborted by unregister/close: `stopping` when a stop asked first, else still `starting`.
+      if (record.abort.signal.aborted)
+        record.transition("stopped") || record.transition("launchFailed");
+      else this.#recordExit(record, `start failed: ${describeError(error, [settings.apiKey])}`);
+      this.pump();
+      return;
+    }
+    if (record.phase !== "starting") {
+      // Unregistered or shut down while it started.
+      await server.stop().catch(() => undefined);
+      record.transition("stopped");
+      this.pump();
+      return;
+    }
+    record.attach(server, (description) => {
+      if (record.server !== server) return;
+      record.detach();
+      this.#recordExit(record, description);
+      this.pump();
+    });
+    record.launchedVersion = version;
+    record.starts += 1;
+    this.touch(record);
+    record.transition("ready");
+    this.armIdleStop(record);
+    const startMs = performance.now() - began;
+    this.#emitter.emit("start", { agentId: record.agentId, pid: server.pid, startMs });
+    this.#options.logger.info(
+      { agentId: record.agentId, pid: server.pid, startMs },
+      "agent server started",
+    );
+  }
+
+  /** An unexpected exit or a failed start: back off, or give up once the policy says so. */
+  #recordExit(record: AgentRecord, description: string): void {
+    const now = Date.now();
+    const message = new Redactor([record.settings.apiKey]).redact(description);
+    record.exitTimes.push(now);
+    record.exitTimes = record.exitTimes.filter((at) => now - at < this.#options.restart.windowMs);
+    record.unexpectedExits += 1;
+    record.lastExit = message;
+    record.transition("exited");
+    const decision = decideRestart(record.exitTimes, now, this.#options.restart);
+    const failing = decision.kind === "failing";
+    if (failing) {
+      record.transition("giveUp");
+    } else {
+      record.retryAt = now + decision.delayMs;
+      record.transition("launchFailed");
+    }
+    const retryInMs = failing ? 0 : decision.delayMs;
+    this.#emitter.emit("exit", {
+      agentId: record.agentId,
+      description: message,
+      failing,
+      retryInMs,
+    });
+    this.#options.logger.warn(
+      { agentId: record.agentId, exit: message, failing, retryInMs },
+      "agent server exited unexpectedly",
+    );
+  }
+
+  async stop(record: AgentRecord, reason: StopReason): Promise<void> {
+    const wasStarting = record.phase === "starting";
+    if (!record.transition("stop")) return;
+    const server = record.detach();
+    if (reason === "evicted" || reason === "budget") this.#evictions += 1;
+    this.#emitter.emit("stop", { agentId: record.agentId, reason });
+    this.#options.logger.info({ agentId: record.agentId, reason }, "agent server stopping");
+    // A start in progress ends in #launch, which sees the phase and finishes the stop.
+    if (wasStarting) return;
+    try {
+      await server?.stop();
+    } catch (error) {
+      this.#options.logger.warn(
+        { agentId: record.agentId, err: describeError(error) },
+        "agent server stop failed",
+      );
+    }
+    record.transition("stopped");
+    this.pump();
+  }
+
+  /** Stops the agent's server whatever its phase and waits until no process is left. */
+  async stopAndSettle(record: AgentRecord, reason: StopReason): Promise<void> {
+    await this.stop(record, reason);
+    while (record.phase === "starting" || record.phase === "stopping") await record.changed();
+  }
+
+  touch(record: AgentRecord): void {
+    this.#useSeq += 1;
+    record.lastUseSeq = this.#useSeq;
+    record.lastUsedAt = Date.now();
+  }
+
+  armIdleStop(record: AgentRecord): void {
+    clearTimeout(record.idleTimer);
+    record.idleTimer = setTimeout(() => {
+      if (record.phase === "idle") void this.stop(record, "idle");
+    }, this.#options.idleStopMs);
+    record.idleTimer.unref();
+  }
+
+  /** Serves the queue: frees waiters whose agent changed, starts or evicts for the head. */
+  pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    void this.#drain().finally(() => {
+      this.#pumping = false;
+      // A change that came after the last pass but before this callback.
+      if (this.#pumpAgain) this.pump();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    do {
+      this.#pumpAgain = false;
+      while (this.#queue.length > 0) {
+        const rss = await this.#slotRss();
+        const waiters = this.#queue.list();
+        const next = pickNext(waiters, (id) => this.#agents.get(id)?.phase !== "stopped");
+        const waiter = next === undefined ? undefined : waiters[next.index];
+        if (next === undefined || waiter === undefined) break;
+        if (!next.needsSlot) {
+          waiter.settle("retry");
+          continue;
+        }
+        const slots = [...this.#agents.values()]
+          .filter((record) => holdsSlot(record.phase))
+          .map((record) => ({
+            agentId: record.agentId,
+            phase: record.phase,
+            lastUsed: record.lastUseSeq,
+            ...(record.server?.pid !== undefined && rss.has(record.server.pid)
+              ? { rssMiB: rss.get(record.server.pid) as number }
+              : {}),
+          }));
+        const decision = decideAdmission(slots, {
+          maxServers: this.#options.maxServers,
+          startEstimateMiB: this.#options.serverEstimateMiB,
+          ...(this.#options.memoryBudgetMiB === undefined
+            ? {}
+            : { memoryBudgetMiB: this.#options.memoryBudgetMiB }),
+        });
+        if (decision.kind === "wait") break;
+        if (decision.kind === "evict") {
+          const victim = this.#agents.get(decision.agentId);
+          if (victim) void this.stop(victim, decision.reason);
+          break;
+        }
+        this.#agents.get(waiter.agentId)?.transition("launch");
+        waiter.settle("launch");
+      }
+    } while (this.#pumpAgain);
+  }
+
+  async #slotRss(): Promise<Map<number, number>> {
+    if (this.#options.memoryBudgetMiB === undefined) return new Map();
+    const pids: number[] = [];
+    for (const record of this.#agents.values())
+      if (record.server?.pid !== undefined) pids.push(record.server.pid);
+    return treeRssMiB(pids);
+  }
+}

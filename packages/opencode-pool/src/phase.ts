@@ -1,0 +1,42 @@
+/**
+ * The one state of an agent in the pool. `stopping` is the short span between
+ * asking a server to stop and its process being gone: it still holds its slot.
+ */
+export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing";
+
+/** The named transitions between phases and the phases each may leave. */
+export const PHASE_TRANSITIONS: {
+  readonly [event: string]: { readonly from: readonly AgentPhase[]; readonly to: AgentPhase };
+} = {
+  /** A turn needs the server and got a slot. */
+  launch: { from: ["stopped"], to: "starting" },
+  /** The launcher answered: the server takes turns. */
+  ready: { from: ["starting"], to: "idle" },
+  /** The launch failed; the restart policy allows another try. */
+  launchFailed: { from: ["starting"], to: "stopped" },
+  turnBegan: { from: ["idle", "busy"], to: "busy" },
+  /** The last running turn ended. */
+  turnsDone: { from: ["busy"], to: "idle" },
+  /** Idle stop, eviction, update, unregister or shutdown. */
+  stop: { from: ["starting", "idle", "busy"], to: "stopping" },
+  stopped: { from: ["stopping"], to: "stopped" },
+  /** The server died without being asked to. */
+  exited: { from: ["idle", "busy"], to: "stopped" },
+  /** The restart policy gave up: turns get an error reply until `reset`. */
+  giveUp: { from: ["stopped", "starting"], to: "failing" },
+  reset: { from: ["failing"], to: "stopped" },
+};
+
+export type PhaseEvent = keyof typeof PHASE_TRANSITIONS & string;
+
+/** The phase after `event`, or undefined when `event` cannot happen in `phase`. */
+export function nextPhase(phase: AgentPhase, event: PhaseEvent): AgentPhase | undefined {
+  const transition = PHASE_TRANSITIONS[event];
+  if (transition === undefined || !transition.from.includes(phase)) return undefined;
+  return transition.to;
+}
+
+/** True for the phases in which a server exists (or is being started or stopped): it holds a slot. */
+export function holdsSlot(phase: AgentPhase): boolean {
+  return phase === "starting" || phase === "idle" || phase === "busy" || phase === "stopping";
+}

@@ -1,0 +1,313 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { abortable, delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
+import type { Sink, TurnResult } from "@taos/opencode-adapter";
+import { AgentRecord } from "./agent.js";
+import { disposeStaleDirectories } from "./directories.js";
+import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
+import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
+import { type LaunchedServer, localLauncher } from "./launcher.js";
+import { ServerLifecycle } from "./lifecycle.js";
+import {
+  type AgentSettings,
+  type OpenCodePoolOptions,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+  validateAgentId,
+  validateAgentSettings,
+} from "./options.js";
+import { WaitQueue } from "./queue.js";
+import { resolveSandbox } from "./sandbox.js";
+import { collectStats, type PoolStats } from "./stats.js";
+import { type PoolTurnOptions, refuseTurn, runTurn, type TurnRefusal } from "./turn.js";
+
+type PoolState = "open" | "closing" | "closed";
+
+export interface CloseOptions {
+  /** How long running turns may go on before they are aborted. @default 5000 */
+  readonly graceMs?: number;
+}
+
+/**
+ * Many agents' opencode servers on one host: started on demand, at most
+ * `maxServers` (and under `memoryBudgetMiB`) at once, the least recently used
+ * idle one stopped to make room, turns queued FIFO when every server is busy.
+ */
+export class OpenCodePool {
+  readonly #options: ResolvedPoolOptions;
+  readonly #agents = new Map<string, AgentRecord>();
+  readonly #queue = new WaitQueue();
+  readonly #emitter: PoolEmitter;
+  readonly #turns = new Set<Promise<unknown>>();
+  readonly #shutdown = new AbortController();
+  #state: PoolState = "open";
+  #closing: Promise<void> | undefined;
+  readonly #servers: ServerLifecycle;
+
+  /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
+  constructor(options: OpenCodePoolOptions) {
+    this.#options = resolvePoolOptions(options);
+    const { logger } = this.#options;
+    this.#emitter = new PoolEmitter((name, error) =>
+      logger.error({ event: name, err: describeError(error) }, "a pool event listener threw"),
+    );
+    const launcher =
+      this.#options.launcher ??
+      localLauncher({
+        sandbox: resolveSandbox(this.#options.sandbox, logger),
+        logger,
+        stopGraceMs: this.#options.stopGraceMs,
+        ...(this.#options.binary === undefined ? {} : { binary: this.#options.binary }),
+      });
+    this.#servers = new ServerLifecycle(
+      this.#options,
+      launcher,
+      this.#agents,
+      this.#queue,
+      this.#emitter,
+    );
+  }
+
+  /** Adds an agent and creates its home `<root>/<agentId>` (0700). Starts nothing. */
+  async register(agentId: string, settings: AgentSettings): Promise<void> {
+    validateAgentId(agentId, "register.agentId");
+    const checked = validateAgentSettings(settings, this.#options, "register.settings");
+    if (this.#state !== "open") throw new PoolClosedError("register");
+    if (this.#agents.has(agentId)) throw new AgentExistsError(agentId);
+    const home = join(this.#options.root, agentId);
+    const record = new AgentRecord(agentId, home, { ...checked });
+    this.#agents.set(agentId, record);
+    try {
+      await ensurePrivateDir(home);
+    } catch (error) {
+      this.#agents.delete(agentId);
+      throw error;
+    }
+  }
+
+  /**
+   * New settings (key, models, cwd, permission), taken at the agent's next
+   * start; an idle server is stopped now, a busy one when its turns end.
+   */
+  async update(agentId: string, settings: Partial<AgentSettings>): Promise<void> {
+    const record = this.#record(agentId, "update");
+    const merged = validateAgentSettings(
+      { ...record.settings, ...settings },
+      this.#options,
+      "update.settings",
+    );
+    record.settings = { ...merged };
+    record.configVersion += 1;
+    if (record.phase === "idle") await this.#servers.stop(record, "updated");
+  }
+
+  /** Removes an agent: its queued and running turns end, its server stops; `deleteHome` removes its home. */
+  async unregister(
+    agentId: string,
+    options: { readonly deleteHome?: boolean } = {},
+  ): Promise<void> {
+    const record = this.#record(agentId, "unregister");
+    this.#agents.delete(agentId);
+    this.#queue.settleAll("retry", agentId);
+    record.abort.abort(new Error(`agent ${agentId} was unregistered`));
+    await this.#servers.stopAndSettle(record, "unregistered");
+    if (options.deleteHome === true) await rm(record.home, { recursive: true, force: true });
+    this.#servers.pump();
+  }
+
+  /** Lets a `failing` agent start again (its exit history is forgotten). */
+  reset(agentId: string): void {
+    const record = this.#record(agentId, "reset");
+    record.exitTimes = [];
+    record.retryAt = 0;
+    record.transition("reset");
+  }
+
+  /**
+   * Runs one turn on the agent's server, starting it if needed. Same contract
+   * as `driveTurn`: never rejects, exactly one terminal reply. Pool refusals
+   * are error replies with a code: `pool_closed`, `unknown_agent`,
+   * `agent_failing`, `pool_busy`, `invalid_input`.
+   */
+  turn(
+    agentId: string,
+    text: string,
+    traceId: string,
+    sink: Sink,
+    options: PoolTurnOptions = {},
+  ): Promise<TurnResult> {
+    const done = this.#turn(agentId, text, traceId, sink, options);
+    this.#turns.add(done);
+    void done.finally(() => this.#turns.delete(done));
+    return done;
+  }
+
+  async #turn(
+    agentId: string,
+    text: string,
+    traceId: string,
+    sink: Sink,
+    options: PoolTurnOptions,
+  ): Promise<TurnResult> {
+    const record = typeof agentId === "string" ? this.#agents.get(agentId) : undefined;
+    const secrets = new Redactor(record ? [record.settings.apiKey] : []);
+    const refuse = (refusal: TurnRefusal): Promise<TurnResult> =>
+      refuseTurn(refusal, traceId, sink, options, secrets, this.#options.logger);
+    if (this.#state !== "open")
+      return refuse({ code: "pool_closed", message: "the opencode pool is closed" });
+    if (record === undefined)
+      return refuse({
+        code: "unknown_agent",
+        message: `no agent ${JSON.stringify(String(agentId))} is registered`,
+      });
+    return runTurn({
+      pool: this.#options,
+      record,
+      text,
+      traceId,
+      sink,
+      options,
+      secrets,
+      shutdown: this.#shutdown.signal,
+      acquire: (signal, queueTimeoutMs) => this.#acquire(record, traceId, signal, queueTimeoutMs),
+      release: (server) => this.#release(record, server),
+      refuse,
+      onDirectoryIdle: (idle) =>
+        void disposeStaleDirectories(
+          [idle],
+          this.#options.idleStopMs,
+          this.#emitter,
+          this.#options.logger,
+        ),
+    });
+  }
+
+  async #acquire(
+    record: AgentRecord,
+    traceId: string,
+    signal: AbortSignal,
+    queueTimeoutMs: number,
+  ): Promise<LaunchedServer | TurnRefusal> {
+    for (;;) {
+      if (signal.aborted) return { code: "aborted", message: "turn aborted" };
+      if (this.#agents.get(record.agentId) !== record)
+        return { code: "unknown_agent", message: `agent ${record.agentId} was unregistered` };
+      const phase = record.phase;
+      if ((phase === "idle" || phase === "busy") && record.server) {
+        record.runningTurns += 1;
+        record.transition("turnBegan");
+        clearTimeout(record.idleTimer);
+        return record.server;
+      }
+      if (phase === "failing") {
+        return {
+          code: "agent_failing",
+          message: `agent ${record.agentId} is failing (last exit: ${record.lastExit ?? "unknown"}); reset() lets it start again`,
+        };
+      }
+      if (phase !== "stopped") {
+        await abortable(record.changed(), signal).catch(() => undefined);
+        continue;
+      }
+      const backoff = record.retryAt - Date.now();
+      if (backoff > 0) {
+        await delay(backoff, signal).catch(() => undefined);
+        continue;
+      }
+      const outcome = await this.#queue.wait(
+        record.agentId,
+        traceId,
+        queueTimeoutMs,
+        signal,
+        (position) => {
+          this.#emitter.emit("queue", { agentId: record.agentId, traceId, position });
+          this.#servers.pump();
+        },
+      );
+      if (outcome === "timeout") {
+        return {
+          code: "pool_busy",
+          message: `no opencode server was free within ${queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
+        };
+      }
+      if (outcome === "closed")
+        return { code: "pool_closed", message: "the opencode pool is closed" };
+      if (outcome === "launch") await this.#servers.launch(record);
+    }
+  }
+
+  #release(record: AgentRecord, server: LaunchedServer): void {
+    record.runningTurns -= 1;
+    record.turns += 1;
+    this.#servers.touch(record);
+    if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
+      if (record.launchedVersion !== record.configVersion)
+        void this.#servers.stop(record, "updated");
+      else this.#servers.armIdleStop(record);
+    }
+    this.#servers.pump();
+  }
+
+  /** Per agent (phase, pid, RSS, turns, starts, exits) and totals. RSS only on Linux. */
+  stats(): Promise<PoolStats> {
+    return collectStats([...this.#agents.values()], {
+      queued: this.#queue.length,
+      evictions: this.#servers.evictions,
+    });
+  }
+
+  /** Subscribes to `start`, `stop`, `exit`, `queue` or `dispose`; returns the unsubscribe function. */
+  on<K extends PoolEventName>(name: K, listener: PoolListener<K>): () => void {
+    return this.#emitter.on(name, listener);
+  }
+
+  /** Frees the opencode instances of directories unused for `idleStopMs`. */
+  disposeIdleDirectories(): Promise<void> {
+    return disposeStaleDirectories(
+      [...this.#agents.values()],
+      this.#options.idleStopMs,
+      this.#emitter,
+      this.#options.logger,
+    );
+  }
+
+  /**
+   * No new turns; running turns get `graceMs` to end, then are aborted; every
+   * server stops. Safe to call twice.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: CloseOptions): Promise<void> {
+    this.#state = "closing";
+    this.#queue.settleAll("closed");
+    const running = Promise.allSettled([...this.#turns]);
+    const graceMs = options.graceMs ?? 5_000;
+    const timer = new AbortController();
+    await Promise.race([running, delay(graceMs, timer.signal).catch(() => undefined)]);
+    timer.abort();
+    this.#shutdown.abort(new PoolClosedError("a running turn"));
+    for (const record of this.#agents.values())
+      record.abort.abort(new PoolClosedError("a server start"));
+    await running;
+    await Promise.all(
+      [...this.#agents.values()].map((record) => this.#servers.stopAndSettle(record, "shutdown")),
+    );
+    for (const record of this.#agents.values()) record.clearTimers();
+    this.#state = "closed";
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #record(agentId: string, what: string): AgentRecord {
+    validateAgentId(agentId, `${what}.agentId`);
+    if (this.#state !== "open") throw new PoolClosedError(what);
+    const record = this.#agents.get(agentId);
+    if (record === undefined) throw new UnknownAgentError(agentId);
+    return record;
+  }
+}

@@ -1,0 +1,116 @@
+/** Pure scheduling rules of the pool: which server goes, who is next, when to retry. */
+
+/** What the rules need to know of a server holding a slot. */
+export interface SlotView {
+  readonly agentId: string;
+  /** Only `idle` servers may be stopped to make room. */
+  readonly phase: string;
+  /** Rises with each use (a turn ended, it became ready): the smallest is the least recently used. */
+  readonly lastUsed: number;
+  /** Its process tree's RSS in MiB, when known. */
+  readonly rssMiB?: number;
+}
+
+export interface AdmissionLimits {
+  readonly maxServers: number;
+  readonly memoryBudgetMiB?: number;
+  /** What a new server is expected to add (MiB) before it is measured. */
+  readonly startEstimateMiB: number;
+}
+
+export type StopReason = "idle" | "evicted" | "budget" | "updated" | "unregistered" | "shutdown";
+
+export type Admission =
+  | { readonly kind: "start" }
+  | { readonly kind: "evict"; readonly agentId: string; readonly reason: "evicted" | "budget" }
+  | { readonly kind: "wait" };
+
+/** The least recently used idle server, or undefined when none is idle. */
+export function chooseEviction(slots: readonly SlotView[]): string | undefined {
+  let victim: SlotView | undefined;
+  for (const slot of slots) {
+    if (slot.phase !== "idle") continue;
+    if (victim === undefined || slot.lastUsed < victim.lastUsed) victim = slot;
+  }
+  return victim?.agentId;
+}
+
+/**
+ * May one more server start now? If not, which idle server to stop first, or
+ * wait. With no server running a start is always allowed, so a budget smaller
+ * than one server cannot block every turn.
+ */
+export function decideAdmission(slots: readonly SlotView[], limits: AdmissionLimits): Admission {
+  const full = slots.length >= limits.maxServers;
+  let overBudget = false;
+  if (limits.memoryBudgetMiB !== undefined && slots.length > 0) {
+    const used = slots.reduce((sum, slot) => sum + (slot.rssMiB ?? limits.startEstimateMiB), 0);
+    overBudget = used + limits.startEstimateMiB > limits.memoryBudgetMiB;
+  }
+  if (!full && !overBudget) return { kind: "start" };
+  // A slot is being freed already: evicting another could stop more than the queue needs.
+  if (slots.some((slot) => slot.phase === "stopping")) return { kind: "wait" };
+  const victim = chooseEviction(slots);
+  if (victim === undefined) return { kind: "wait" };
+  return { kind: "evict", agentId: victim, reason: full ? "evicted" : "budget" };
+}
+
+/**
+ * Which queued turn goes next: the first whose agent already has a server
+ * (it takes no slot, so serving it first is no unfairness), else the head.
+ */
+export function pickNext(
+  queue: readonly { readonly agentId: string }[],
+  hasServer: (agentId: string) => boolean,
+): { readonly index: number; readonly needsSlot: boolean } | undefined {
+  if (queue.length === 0) return undefined;
+  const ready = queue.findIndex((waiter) => hasServer(waiter.agentId));
+  if (ready !== -1) return { index: ready, needsSlot: false };
+  return { index: 0, needsSlot: true };
+}
+
+export interface RestartPolicy {
+  /** This many unexpected exits (or failed starts) within `windowMs` mark the agent failing. @default 5 */
+  readonly maxExits: number;
+  /** @default 60000 */
+  readonly windowMs: number;
+  /** The wait before the first retry; doubled for each further recent exit. @default 500 */
+  readonly initialDelayMs: number;
+  /** @default 10000 */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  maxExits: 5,
+  windowMs: 60_000,
+  initialDelayMs: 500,
+  maxDelayMs: 10_000,
+};
+
+export type RestartDecision =
+  | { readonly kind: "retry"; readonly delayMs: number }
+  | { readonly kind: "failing" };
+
+/** After an exit at `now` (already in `exitTimes`): how long until the next start, or give up. */
+export function decideRestart(
+  exitTimes: readonly number[],
+  now: number,
+  policy: RestartPolicy,
+): RestartDecision {
+  const recent = exitTimes.filter((at) => now - at < policy.windowMs).length;
+  if (recent >= policy.maxExits) return { kind: "failing" };
+  if (recent === 0) return { kind: "retry", delayMs: 0 };
+  const delayMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (recent - 1));
+  return { kind: "retry", delayMs };
+}
+
+/** The directories (other than the agent's cwd) unused for `idleMs` at `now`. */
+export function staleDirectories(
+  lastUsed: ReadonlyMap<string, number>,
+  now: number,
+  idleMs: number,
+): string[] {
+  const stale: string[] = [];
+  for (const [directory, at] of lastUsed) if (now - at >= idleMs) stale.push(directory);
+  return stale;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import {
+  chooseEviction,
+  DEFAULT_RESTART_POLICY,
+  decideAdmission,
+  decideRestart,
+  holdsSlot,
+  nextPhase,
+  pickNext,
+  staleDirectories,
+} from "../src/index.js";
+
+const slot = (agentId: string, phase: string, lastUsed: number, rssMiB?: number) => ({
+  agentId,
+  phase,
+  lastUsed,
+  ...(rssMiB === undefined ? {} : { rssMiB }),
+});
+
+describe("chooseEviction", () => {
+  it("takes the least recently used idle server and never a busy or starting one", () => {
+    expect(
+      chooseEviction([
+        slot("a", "busy", 1),
+        slot("b", "idle", 5),
+        slot("c", "idle", 3),
+        slot("d", "starting", 0),
+      ]),
+    ).toBe("c");
+    expect(chooseEviction([slot("a", "busy", 1), slot("b", "stopping", 0)])).toBeUndefined();
+  });
+});
+
+describe("decideAdmission", () => {
+  const limits = { maxServers: 2, startEstimateMiB: 500 };
+  it("starts while under maxServers", () => {
+    expect(decideAdmission([slot("a", "busy", 1)], limits)).toEqual({ kind: "start" });
+  });
+  it("evicts the LRU idle server when full, and waits when every server is busy", () => {
+    expect(decideAdmission([slot("a", "idle", 9), slot("b", "idle", 2)], limits)).toEqual({
+      kind: "evict",
+      agentId: "b",
+      reason: "evicted",
+    });
+    expect(decideAdmission([slot("a", "busy", 9), slot("b", "busy", 2)], limits)).toEqual({
+      kind: "wait",
+    });
+  });
+  it("waits while a server is stopping rather than evicting a second one", () => {
+    expect(decideAdmission([slot("a", "stopping", 1), slot("b", "idle", 2)], limits)).toEqual({
+      kind: "wait",
+    });
+  });
+  it("evicts for the memory budget with the measured RSS, and always lets a first server start", () => {
+    const budget = { maxServers: 10, startEstimateMiB: 500, memoryBudgetMiB: 1200 };
+    expect(decideAdmission([slot("a", "idle", 1, 300)], budget)).toEqual({ kind: "start" });
+    expect(decideAdmission([slot("a", "idle", 1, 800)], budget)).toEqual({
+      kind: "evict",
+      agentId: "a",
+      reason: "budget",
+    });
+    expect(decideAdmission([], { ...budget, memoryBudgetMiB: 100 })).toEqual({ kind: "start" });
+  });
+});
+
+describe("pickNext", () => {
+  it("serves the head first, except a waiter whose agent already has a server (it needs no slot)", () => {
+    const queue = [{ agentId: "a" }, { agentId: "b" }, { agentId: "c" }];
+    expect(pickNext(queue, () => false)).toEqual({ index: 0, needsSlot: true });
+    expect(pickNext(queue, (id) => id === "c")).toEqual({ index: 2, needsSlot: false });
+    expect(pickNext([], () => false)).toBeUndefined();
+  });
+});
+
+describe("decideRestart", () => {
+  const policy = {
+    ...DEFAULT_RESTART_POLICY,
+    maxExits: 3,
+    windowMs: 1_000,
+    initialDelayMs: 100,
+    maxDelayMs: 150,
+  };
+  it("backs off exponentially up to maxDelayMs, then gives up at maxExits within the window", () => {
+    expect(decideRestart([1_000], 1_000, policy)).toEqual({ kind: "retry", delayMs: 100 });
+    expect(decideRestart([900, 1_000], 1_000, policy)).toEqual({ kind: "retry", delayMs: 150 });
+    expect(decideRestart([800, 900, 1_000], 1_000, policy)).toEqual({ kind: "failing" });
+  });
+  it("forgets exits older than the window", () => {
+    expect(decideRestart([0, 10, 1_500], 1_500, policy)).toEqual({ kind: "retry", delayMs: 100 });
+  });
+});
+
+describe("staleDirectories", () => {
+  it("lists the directories unused for idleMs", () => {
+    const used = new Map([
+      ["/w/old", 0],
+      ["/w/new", 900],
+    ]);
+    expect(staleDirectories(used, 1_000, 500)).toEqual(["/w/old"]);
+  });
+});
+
+describe("agent phases", () => {
+  it("follow the named transitions and refuse the others", () => {
+    expect(nextPhase("stopped", "launch")).toBe("starting");
+    expect(nextPhase("starting", "ready")).toBe("idle");
+    expect(nextPhase("idle", "turnBegan")).toBe("busy");
+    expect(nextPhase("busy", "turnsDone")).toBe("idle");
+    expect(nextPhase("idle", "stop")).toBe("stopping");
+    expect(nextPhase("busy", "exited")).toBe("stopped");
+    expect(nextPhase("stopped", "giveUp")).toBe("failing");
+    expect(nextPhase("failing", "reset")).toBe("stopped");
+    expect(nextPhase("failing", "launch")).toBeUndefined();
+    expect(nextPhase("stopping", "turnBegan")).toBeUndefined();
+    expect(["starting", "idle", "busy", "stopping"].every((p) => holdsSlot(p as never))).toBe(true);
+    expect(holdsSlot("failing") || holdsSlot("stopped")).toBe(false);
+  });
+});
