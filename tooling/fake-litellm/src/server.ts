@@ -175,6 +175,8 @@ export async function startFakeLiteLLM(options: FakeLiteLLMOptions = {}): Promis
       const enc = new ChunkEncoder(record.model);
       const out = new StreamWriter(res, signal);
       out.start();
+      if (script.reasoning !== undefined) out.push(enc.reasoning(script.reasoning));
+      if (script.text !== undefined) out.push(enc.content(script.text));
       calls.forEach((call, index) => {
         out.push(enc.toolCallStart(index, call));
         // Two argument deltas, so clients must accumulate them as with a real model.

@@ -82,6 +82,10 @@ export interface ToolCallSpec {
 /** Asks for tool calls (finish_reason "tool_calls"); `then` answers once a tool result comes back. */
 export interface ToolCallScript {
   readonly toolCalls: readonly ToolCallSpec[];
+  /** Streamed before the tool calls, as `delta.reasoning_content` (streamed requests only). */
+  readonly reasoning?: string;
+  /** Streamed before the tool calls, as `delta.content` (streamed requests only). */
+  readonly text?: string;
   /** The reply to the request that carries the tool result. Default `{ text: "Done." }`. */
   readonly then?: Script;
   /** Reported instead of the estimated counts. */
