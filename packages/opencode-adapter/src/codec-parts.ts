@@ -116,11 +116,13 @@ function onTextPart(part: Record<string, unknown>, state: InternalState): Reply[
     if (text.length === known.length) return [];
     return deltaReply(state, id, text.slice(known.length), reasoning);
   }
-  // opencode stored the part trimmed: what was held back is dropped.
-  if (known.startsWith(text) && text.length >= track.sent.length) {
-    track.held = "";
+  if (known.startsWith(text)) {
+    // opencode stored the part trimmed: what was held back is dropped. Shorter is stale.
+    if (text.length >= track.sent.length) track.held = "";
     return [];
   }
+  // A stale update (sent before the deltas that followed it) adds nothing.
+  if (text.length <= track.sent.length) return [];
   // What was sent does not lead up to the whole text (deltas were lost): no delta can
   // mend that, but the turn's text, and so its final, takes the whole part.
   track.sent = text.trimEnd();

@@ -11,7 +11,7 @@ import type { HubListener } from "../client/event-hub.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
-import { createTurnState } from "../codec-book.js";
+import { createTurnState, knownPartIds } from "../codec-book.js";
 import { ReplyErrorCode, streamFailureCode } from "../error-codes.js";
 import { ABORTED } from "../failure.js";
 import type { Frame } from "../frame.js";
@@ -62,8 +62,11 @@ export class Turn implements HubListener {
   /** Frames held while a catch-up runs; replayed after it. */
   private held: Frame[] | undefined;
   private catchingUp: Promise<void> | undefined;
-  /** After a drop, deltas may have gaps: text then comes from whole-part updates only. */
-  private gap = false;
+  /**
+   * Parts whose deltas may have gaps after a drop (known before it, or in the catch-up's
+   * snapshot): their text then comes from whole-part updates only.
+   */
+  private gapParts: Set<string> | undefined;
   private readonly onAbort = (): void => this.abort(ABORTED);
 
   constructor(private readonly options: TurnOptions) {
@@ -147,8 +150,13 @@ export class Turn implements HubListener {
 
   onDropped(): void {
     if (this.phase === "done") return;
-    this.gap = true;
+    this.markGap();
     this.held ??= [];
+  }
+
+  private markGap(): void {
+    this.gapParts ??= new Set();
+    for (const id of knownPartIds(this.state)) this.gapParts.add(id);
   }
 
   onResubscribed(): void {
@@ -157,7 +165,7 @@ export class Turn implements HubListener {
       { sessionId: this.state.sessionId },
       "the event stream dropped and was resubscribed; catching up on missed events",
     );
-    this.gap = true;
+    this.markGap();
     this.held ??= [];
     const previous = this.catchingUp ?? Promise.resolve();
     this.catchingUp = previous.then(() => this.recover());
@@ -202,7 +210,8 @@ export class Turn implements HubListener {
         else this.deliver(mapFrame(frame, this.state));
         return;
       case "message.part.delta":
-        if (!this.gap) this.deliver(mapFrame(frame, this.state));
+        if (frame.partId === undefined || !this.gapParts?.has(frame.partId))
+          this.deliver(mapFrame(frame, this.state));
         return;
       default:
         this.deliver(mapFrame(frame, this.state));
@@ -276,6 +285,7 @@ export class Turn implements HubListener {
     await this.afterPrompt();
     try {
       const outcome = await catchUp(this.recoveryContext());
+      this.markGap();
       if (outcome.ended && !this.isDone()) {
         this.options.logger.info(
           { sessionId: this.state.sessionId },
