@@ -134,6 +134,7 @@ describe("a turn against the real server", () => {
     const last = retries.at(-1);
     expect(last?.type === "retry" ? last.message : "").not.toBe("");
     expect(errors[0]?.error).toContain(last?.type === "retry" ? last.message : "?");
+    expect(errors[0]?.error).toMatch(/^the model call still failed after 1 retries: /);
     expect(statuses[0]).toEqual({ type: "busy" });
     expect(out.of("final")).toHaveLength(0);
   }, 60_000);
