@@ -12,7 +12,7 @@ import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import { createTurnState } from "../codec-book.js";
 import { streamFailureCode } from "../error-codes.js";
-import { ABORTED } from "../failure.js";
+import { ABORTED, failureOf } from "../failure.js";
 import type { Frame } from "../frame.js";
 import type { Reply } from "../reply.js";
 import { AskDesk } from "./ask-desk.js";
@@ -184,7 +184,7 @@ export class Turn implements HubListener {
         this.onIdle(frame);
         return;
       case "session.error":
-        if (this.phase === "aborting") this.finish(this.abortFailure);
+        if (this.phase === "aborting") this.finish(this.abortedBy(frame));
         else this.deliver(mapFrame(frame, this.state));
         return;
       case "message.part.delta":
@@ -193,6 +193,13 @@ export class Turn implements HubListener {
       default:
         this.deliver(mapFrame(frame, this.state));
     }
+  }
+
+  /** How an aborting turn ends on opencode's error: its own abort error when it is the user's abort. */
+  private abortedBy(frame: Frame): TurnFailure {
+    if (this.abortFailure !== ABORTED) return this.abortFailure;
+    const failure = failureOf(propertiesOf(frame.parse())?.error);
+    return failure.aborted === true ? failure : ABORTED;
   }
 
   private learn(learned: Learned): void {
