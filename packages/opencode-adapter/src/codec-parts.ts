@@ -7,8 +7,6 @@ import type { Reply } from "./reply.js";
 /** What goes between two distinct text (or reasoning) parts, in the deltas and the final. */
 export const PART_SEPARATOR = "\n\n";
 
-const TRAILING_SPACE = /\s+$/;
-
 /** An assistant message: known (its parts are output), or excluded when it is a compaction summary. */
 export function onMessage(info: unknown, state: InternalState): void {
   if (!isRecord(info) || info.role !== "assistant" || typeof info.id !== "string") return;
@@ -46,10 +44,9 @@ export function deltaReply(
   }
   if (track.excluded) return [];
   track.live = true;
-  let piece = track.held + delta;
-  const trailing = TRAILING_SPACE.exec(piece);
-  track.held = trailing === null ? "" : trailing[0];
-  if (trailing !== null) piece = piece.slice(0, trailing.index);
+  const whole = track.held === "" ? delta : track.held + delta;
+  const piece = whole.trimEnd();
+  track.held = piece.length === whole.length ? "" : whole.slice(piece.length);
   if (piece === "") return [];
   let content = piece;
   if (track.sent === "") {
