@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { abortable } from "@taos/internal";
-import type { Attachment } from "./client/attachments.js";
-import { toFileParts } from "./client/attachments.js";
 import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";
 import { resolveAdapterConfig } from "./client/config.js";
 import type { ServerConnection } from "./client/connection.js";
@@ -9,25 +7,25 @@ import { acquireConnection } from "./client/connection.js";
 import {
   OpenCodeAdapterClosedError,
   OpenCodeAdapterConfigError,
-  OpenCodeEventStreamError,
   OpenCodeHttpError,
-  OpenCodeSessionNotFoundError,
-  OpenCodeUnauthorizedError,
 } from "./client/errors.js";
 import { errorField } from "./client/logger.js";
-import type { OpenCodeTurnResult, SessionRef } from "./client/turn.js";
-import { ErrorCode, streamErrorCode, Turn } from "./client/turn.js";
 import type { TurnFailure } from "./codec.js";
 import { createTurnState, finishTurn } from "./codec.js";
+import { ReplyErrorCode } from "./error-codes.js";
+import { ABORTED } from "./failure.js";
 import type { Reply, Sink } from "./reply.js";
-
-export interface PromptOptions {
-  /** Put on every reply as `trace_id`; a random UUID when unset. */
-  readonly traceId?: string;
-  readonly attachments?: readonly Attachment[];
-  /** Aborts the turn: opencode is told to stop, and the turn ends `aborted`. */
-  readonly signal?: AbortSignal;
-}
+import { newMessageId } from "./turn/message-id.js";
+import {
+  failureOfError,
+  newTurn,
+  type PromptOptions,
+  promptBody,
+  settingsOf,
+} from "./turn/prompt-request.js";
+import type { SessionRef } from "./turn/recovery.js";
+import type { Turn } from "./turn/turn.js";
+import type { OpenCodeTurnResult } from "./turn/turn-options.js";
 
 interface SessionInfo {
   readonly id?: unknown;
@@ -98,7 +96,9 @@ export class OpenCodeAdapter {
       release = resolve;
     });
     try {
-      const body = this.promptBody(text, options);
+      const settings = settingsOf(this.config, options);
+      const userMessageId = newMessageId();
+      const body = promptBody(this.config, text, options, settings, userMessageId);
       await abortable(previous, signal);
       if (signal?.aborted) throw signal.reason;
       const connection = this.connect();
@@ -106,13 +106,10 @@ export class OpenCodeAdapter {
       const ready = connection.hub.ready(signal);
       ready.catch(() => undefined);
       const session = await this.sessionRef(signal);
-      turn = new Turn({
-        config: this.config,
-        http: connection.http,
-        session,
-        sink: this.sink,
+      turn = newTurn(this.config, this.sink, connection, session, settings, {
         traceId,
         signal,
+        userMessageId,
       });
       const current = turn;
       this.turns.add(current);
@@ -140,7 +137,7 @@ export class OpenCodeAdapter {
     this.closing ??= (async () => {
       const failure: TurnFailure = {
         error: new OpenCodeAdapterClosedError().message,
-        code: ErrorCode.Closed,
+        code: ReplyErrorCode.AdapterClosed,
       };
       await Promise.all([...this.turns].map((turn) => turn.stop(failure)));
       const connection = this.connection;
@@ -208,31 +205,6 @@ export class OpenCodeAdapter {
     };
   }
 
-  private promptBody(text: unknown, options: PromptOptions): Record<string, unknown> {
-    if (typeof text !== "string") {
-      throw new OpenCodeAdapterConfigError({ field: "text", message: "must be a string" });
-    }
-    if (options !== undefined && (options === null || typeof options !== "object")) {
-      throw new OpenCodeAdapterConfigError({ field: "options", message: "must be an object" });
-    }
-    const files = toFileParts(options?.attachments);
-    if (text === "" && files.length === 0) {
-      throw new OpenCodeAdapterConfigError({
-        field: "text",
-        message: "must not be empty when there are no attachments",
-      });
-    }
-    const { providerId, modelId, agent, system } = this.config;
-    const parts: unknown[] = text === "" ? [] : [{ type: "text", text }];
-    parts.push(...files);
-    return {
-      model: { providerID: providerId, modelID: modelId },
-      parts,
-      ...(agent === undefined ? {} : { agent }),
-      ...(system === undefined ? {} : { system }),
-    };
-  }
-
   /** Ends a turn that failed on this side with one `error` reply (or `aborted`). */
   private async failed(
     turn: Turn | undefined,
@@ -240,9 +212,7 @@ export class OpenCodeAdapter {
     error: unknown,
     signal: AbortSignal | undefined,
   ): Promise<OpenCodeTurnResult> {
-    const failure = signal?.aborted
-      ? { error: "Aborted", code: ErrorCode.Aborted, aborted: true }
-      : toFailure(error);
+    const failure = signal?.aborted ? ABORTED : failureOfError(error);
     this.config.logger.warn(
       { traceId, sessionId: this.session?.id, err: errorField(error) },
       "opencode turn failed",
@@ -261,6 +231,7 @@ export class OpenCodeAdapter {
       status: state.status === "aborted" ? "aborted" : "error",
       text: "",
       error: state.error ?? failure.error,
+      ...(failure.code === undefined ? {} : { code: failure.code }),
       decisions: [],
     };
   }
@@ -275,28 +246,4 @@ export class OpenCodeAdapter {
       );
     }
   }
-}
-
-/** A failure's user-facing message and stable code. */
-function toFailure(error: unknown): TurnFailure {
-  const message = errorField(error).message;
-  if (OpenCodeAdapterConfigError.isInstance(error))
-    return { error: message, code: ErrorCode.InvalidInput };
-  if (OpenCodeAdapterClosedError.isInstance(error))
-    return { error: message, code: ErrorCode.Closed };
-  if (OpenCodeSessionNotFoundError.isInstance(error)) {
-    return { error: message, code: ErrorCode.SessionNotFound };
-  }
-  if (OpenCodeUnauthorizedError.isInstance(error))
-    return { error: message, code: ErrorCode.Unauthorized };
-  if (OpenCodeHttpError.isInstance(error)) {
-    return {
-      error: message,
-      code: error.statusCode === undefined ? ErrorCode.Http : String(error.statusCode),
-    };
-  }
-  if (OpenCodeEventStreamError.isInstance(error)) {
-    return { error: message, code: streamErrorCode(error.reason) };
-  }
-  return { error: message };
 }

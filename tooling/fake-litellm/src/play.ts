@@ -69,12 +69,12 @@ async function playToolCalls(script: ToolCallScript, ctx: PlayContext): Promise<
   const reasoning = script.reasoning;
   const completionChars = calls.reduce(
     (n, c) => n + c.name.length + c.arguments.length,
-    reasoning?.length ?? 0,
+    (reasoning?.length ?? 0) + (script.text?.length ?? 0),
   );
   const usage = withUsage(usageFor(ctx.promptChars, completionChars), script.usage);
   if (!record.stream) {
     const message = {
-      content: null,
+      content: script.text ?? null,
       toolCalls: calls,
       ...(reasoning === undefined ? {} : { reasoning }),
     };
@@ -85,6 +85,7 @@ async function playToolCalls(script: ToolCallScript, ctx: PlayContext): Promise<
   const out = new StreamWriter(res, ctx.signal);
   out.start();
   if (reasoning !== undefined) out.push(enc.reasoning(reasoning));
+  if (script.text !== undefined) out.push(enc.content(script.text));
   calls.forEach((call, index) => {
     out.push(enc.toolCallStart(index, call));
     // Two argument deltas, so clients must accumulate them as with a real model.

@@ -86,6 +86,8 @@ export interface ToolCallScript {
   readonly toolCalls: readonly ToolCallSpec[];
   /** Sent first, as one `delta.reasoning_content` chunk. */
   readonly reasoning?: string;
+  /** Sent after the reasoning and before the tool calls, as one `delta.content` chunk. */
+  readonly text?: string;
   /**
    * The reply to the request that carries the tool result. Default `{ text: "Done." }`.
    * A function gets that request (its last message is the tool result).

@@ -1,0 +1,329 @@
+/**
+ * One prompt on one session. It reads each frame once: ownership says whether the
+ * frame is this turn's, the codec turns it into replies, and the replies go to the sink
+ * in order. Asks go to the one ask path; a dropped stream to recovery. The turn's life
+ * is one phase value.
+ */
+import { isRecord, OrderedDelivery } from "@taos/internal";
+import type { OpenCodeEventStreamError } from "../client/errors.js";
+import type { HubListener } from "../client/event-hub.js";
+import { errorField } from "../client/logger.js";
+import { finishTurn, mapFrame } from "../codec.js";
+import type { TurnFailure, TurnState } from "../codec-book.js";
+import { createTurnState } from "../codec-book.js";
+import { streamFailureCode } from "../error-codes.js";
+import { ABORTED, failureOf } from "../failure.js";
+import type { Frame } from "../frame.js";
+import type { Reply } from "../reply.js";
+import { AskDesk } from "./ask-desk.js";
+import {
+  factsOf,
+  type KnownMessages,
+  type Learned,
+  learn,
+  newKnownMessages,
+  ownership,
+} from "./ownership.js";
+import { lastAnswerFailure, type RecoveryContext } from "./recovery.js";
+import { RecoveryGate } from "./recovery-gate.js";
+import { statusOf, TurnStatusWatch } from "./status.js";
+import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
+
+/**
+ * `ready` → `waiting_user_message` (prompt sent) → `running` (its user message seen)
+ * → `aborting` (abort sent, or the retry budget spent) → `ending` (an end check is
+ * under way) → `done`. A dropped stream does not change the phase: the recovery gate
+ * holds frames while it catches up.
+ */
+export type TurnPhase =
+  | "ready"
+  | "waiting_user_message"
+  | "running"
+  | "aborting"
+  | "ending"
+  | "done";
+
+export class Turn implements HubListener {
+  readonly state: TurnState;
+  onChildSession: ((sessionId: string) => void) | undefined;
+  private phase: TurnPhase = "ready";
+  /** How an aborting turn ends (aborted, or an upstream failure past the retry budget). */
+  private abortFailure: TurnFailure = ABORTED;
+  private readonly messages: KnownMessages;
+  private readonly delivery: OrderedDelivery<Reply>;
+  private readonly status: TurnStatusWatch;
+  private readonly ended = new AbortController();
+  private readonly asks: AskDesk;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private posting: Promise<unknown> | undefined;
+  private abortTimer: NodeJS.Timeout | undefined;
+  private readonly gate: RecoveryGate;
+  private readonly onAbort = (): void => this.abort(ABORTED);
+
+  constructor(private readonly options: TurnOptions) {
+    this.state = createTurnState(options.session.id, { traceId: options.traceId });
+    this.asks = new AskDesk({
+      sessionId: options.session.id,
+      policies: options.policies,
+      logger: options.logger,
+      onDecision: options.onDecision,
+      signal: this.ended.signal,
+      send: options.send,
+    });
+    this.messages = newKnownMessages(options.userMessageId);
+    this.delivery = new OrderedDelivery<Reply>(options.sink, (reply, error) =>
+      options.logger.warn(
+        { traceId: this.state.traceId, kind: reply.kind, err: errorField(error) },
+        "the reply sink failed; the turn goes on",
+      ),
+    );
+    this.status = new TurnStatusWatch(options.onStatus, options.logger);
+    this.gate = new RecoveryGate({
+      state: this.state,
+      logger: options.logger,
+      closed: () => this.phase === "done" || this.phase === "ending",
+      handle: (frame) => this.handle(frame),
+      endedWhileDown: (failure) =>
+        this.finish(this.phase === "aborting" ? this.abortFailure : failure),
+      fail: (failure) => this.finish(failure),
+      afterPrompt: () => this.afterPrompt(),
+      recoveryContext: () => this.recoveryContext(),
+    });
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get finished(): boolean {
+    return this.isDone();
+  }
+
+  /** A method, not a field read: the phase changes across awaits. */
+  private isDone(): boolean {
+    return this.phase === "done";
+  }
+
+  /** Sends the prompt (the caller has subscribed already) and resolves when the turn has ended. */
+  async run(body: unknown): Promise<void> {
+    const { signal } = this.options;
+    if (signal?.aborted) {
+      this.finish(ABORTED);
+      return this.settled();
+    }
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    this.phase = "waiting_user_message";
+    this.posting = this.options.request("prompt_async", body);
+    await this.posting;
+    return this.settled();
+  }
+
+  /** Ends the turn here (close, failure before the prompt): one error reply. */
+  fail(failure: TurnFailure): void {
+    this.finish(failure);
+  }
+
+  /** Resolves once the turn has ended and the sink has taken every reply. */
+  async settled(): Promise<void> {
+    await this.done;
+    await this.delivery.settled();
+  }
+
+  result(): OpenCodeTurnResult {
+    return resultOf(this.state, this.asks.decisions);
+  }
+
+  // HubListener
+
+  onEvent(frame: Frame): void {
+    if (this.phase === "done" || this.phase === "ending") return;
+    if (!this.gate.hold(frame)) this.handle(frame);
+  }
+
+  onDropped(): void {
+    if (this.phase !== "done") this.gate.dropped();
+  }
+
+  onResubscribed(): void {
+    if (this.phase !== "done") this.gate.resubscribed();
+  }
+
+  onFailure(error: OpenCodeEventStreamError): void {
+    this.finish({ error: error.message, code: streamFailureCode(error.reason) });
+  }
+
+  /** Best effort stop of a running turn (adapter closing): asks opencode to abort, waits briefly. */
+  async stop(failure: TurnFailure): Promise<void> {
+    if (this.phase === "done") return;
+    const running = this.phase !== "ready";
+    this.finish(failure);
+    if (!running) return;
+    await this.afterPrompt();
+    await this.options.request("abort", undefined).catch(() => undefined);
+  }
+
+  private handle(frame: Frame): void {
+    if (frame.type === "permission.asked" || frame.type === "question.asked") {
+      this.asks.ask(frame.type, propertiesOf(frame.parse()));
+      return;
+    }
+    if (frame.type === "session.created") {
+      const child = this.asks.sessionCreated(propertiesOf(frame.parse())?.info);
+      if (child !== undefined) this.onChildSession?.(child);
+      return;
+    }
+    if (frame.sessionId !== undefined && frame.sessionId !== this.state.sessionId) return;
+    const verdict = ownership(this.messages, factsOf(frame));
+    if (verdict.learned !== undefined) this.learn(verdict.learned);
+    if (!verdict.owned) return;
+    switch (frame.type) {
+      case "session.status":
+        this.onStatus(frame);
+        return;
+      case "session.idle":
+        this.onIdle(frame);
+        return;
+      case "session.error":
+        if (this.phase === "aborting") this.finish(this.abortedBy(frame));
+        else this.deliver(mapFrame(frame, this.state));
+        return;
+      case "message.part.delta":
+        if (this.gate.deltaUsable(frame.partId)) this.deliver(mapFrame(frame, this.state));
+        return;
+      default:
+        this.deliver(mapFrame(frame, this.state));
+    }
+  }
+
+  /** How an aborting turn ends on opencode's error: its own abort error when it is the user's abort. */
+  private abortedBy(frame: Frame): TurnFailure {
+    if (this.abortFailure !== ABORTED) return this.abortFailure;
+    const failure = failureOf(propertiesOf(frame.parse())?.error);
+    return failure.aborted === true ? failure : ABORTED;
+  }
+
+  private learn(learned: Learned): void {
+    learn(this.messages, learned);
+    if ("userSeen" in learned && this.phase === "waiting_user_message") this.phase = "running";
+  }
+
+  private onStatus(frame: Frame): void {
+    const update = statusOf(frame.parse());
+    if (update === undefined) return;
+    if (update.type === "idle") {
+      this.onIdle(frame);
+      return;
+    }
+    const spent = this.status.seen(update, this.options.maxRetries, this.state.sessionId);
+    if (spent !== undefined) this.abort(spent);
+  }
+
+  private onIdle(frame: Frame): void {
+    if (this.phase === "done" || this.phase === "ending") return;
+    this.status.idle();
+    // Aborted during a retry back-off, opencode just goes idle (no session.error).
+    if (this.phase === "aborting") {
+      this.finish(this.abortFailure);
+      return;
+    }
+    if (this.state.structured !== undefined) {
+      const invalid = this.options.checkStructured(this.state.structured);
+      if (invalid !== undefined) {
+        this.finish(invalid);
+        return;
+      }
+    }
+    if (this.state.text !== "" || this.state.structured !== undefined) {
+      this.deliver(mapFrame(frame, this.state));
+      return;
+    }
+    // No output: opencode sometimes fails without session.error; the cause is on the message.
+    this.phase = "ending";
+    void this.endFromMessages(frame);
+  }
+
+  private async endFromMessages(frame: Frame): Promise<void> {
+    let failure: TurnFailure | undefined;
+    try {
+      failure = await lastAnswerFailure(this.recoveryContext());
+    } catch (error) {
+      this.options.logger.warn(
+        { sessionId: this.state.sessionId, err: errorField(error) },
+        "could not read the last message after an empty turn",
+      );
+    }
+    if (this.isDone()) return;
+    // A later check runs on "ending"; the codec's own end (final, or the message's error) otherwise.
+    this.phase = "running";
+    if (failure === undefined) this.deliver(mapFrame(frame, this.state));
+    this.finish(failure);
+  }
+
+  private recoveryContext(): RecoveryContext {
+    return {
+      http: this.options.http,
+      session: this.options.session,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      messages: () => this.messages,
+      replay: (frame) => this.handle(frame),
+      answerPending: (type, item) => this.asks.ask(type, item),
+    };
+  }
+
+  private abort(failure: TurnFailure): void {
+    if (this.phase === "done" || this.phase === "aborting") return;
+    if (this.phase === "ready" || this.phase === "ending") {
+      this.finish(failure);
+      return;
+    }
+    this.phase = "aborting";
+    this.abortFailure = failure;
+    const { logger, abortGraceMs } = this.options;
+    // opencode may wait for a running tool before it stops; do not wait for it past the grace.
+    this.abortTimer = setTimeout(() => {
+      logger.warn(
+        { sessionId: this.state.sessionId, graceMs: abortGraceMs },
+        "opencode did not end the aborted turn in time; ending it here",
+      );
+      this.finish(this.abortFailure);
+    }, abortGraceMs);
+    void this.afterPrompt()
+      .then(() => this.options.request("abort", undefined))
+      .catch((error: unknown) => {
+        logger.warn(
+          { sessionId: this.state.sessionId, err: errorField(error) },
+          "POST /session/:id/abort failed",
+        );
+      });
+  }
+
+  /** Settles when the prompt POST has (successful or not). */
+  private async afterPrompt(): Promise<void> {
+    await this.posting?.catch(() => undefined);
+  }
+
+  /** Ends the turn once. */
+  private finish(failure: TurnFailure | undefined): void {
+    if (this.phase === "done") return;
+    this.deliver(finishTurn(this.state, failure));
+  }
+
+  private deliver(replies: readonly Reply[]): void {
+    for (const reply of replies) this.delivery.push(reply);
+    if (this.state.done && this.phase !== "done") this.complete();
+  }
+
+  private complete(): void {
+    this.phase = "done";
+    if (this.abortTimer !== undefined) clearTimeout(this.abortTimer);
+    this.abortTimer = undefined;
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.ended.abort();
+    this.gate.clear();
+    this.resolveDone();
+  }
+}
+
+function propertiesOf(event: unknown): Record<string, unknown> | undefined {
+  return isRecord(event) && isRecord(event.properties) ? event.properties : undefined;
+}
