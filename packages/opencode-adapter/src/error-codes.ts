@@ -135,7 +135,7 @@ function codeFor(
   message: string,
 ): ReplyErrorCode {
   if (name === "APIError") return apiErrorCode(data, message);
-  const byName = name === undefined ? undefined : BY_NAME[name];
+  const byName = name !== undefined && Object.hasOwn(BY_NAME, name) ? BY_NAME[name] : undefined;
   if (byName !== undefined) return byName;
   if (MODEL_NOT_FOUND.test(message)) return ReplyErrorCode.ModelNotFound;
   if (UNREACHABLE.test(message)) return ReplyErrorCode.UpstreamUnavailable;

@@ -170,6 +170,13 @@ describe("errorCodeOf", () => {
     },
   );
 
+  it.each(["toString", "constructor", "__proto__", "hasOwnProperty"])(
+    "maps an error named like an Object.prototype member (%s) to opencode_error",
+    (name) => {
+      expect(errorCodeOf({ name, data: { message: "x" } }).code).toBe("opencode_error");
+    },
+  );
+
   it("does not throw on an object whose getters throw", () => {
     const hostile = {
       get name(): string {
