@@ -225,8 +225,12 @@ describe("tools and permissions", () => {
   });
 
   it("rejects a question by default and answers it through a question policy", async () => {
-    const rejected = await adapter(collectingSink().sink).prompt("ask me, reject");
-    expect(rejected.status).not.toBe("error");
+    const rejectedOut = collectingSink();
+    const rejected = await adapter(rejectedOut.sink).prompt("ask me, reject");
+    // opencode ends the turn when a question is dismissed: no error, and the tool failed.
+    expect(rejected.status).toBe("completed");
+    expect(rejectedOut.of("error")).toEqual([]);
+    expect(rejectedOut.of("tool_result")[0]?.success).toBe(false);
     expect(rejected.decisions).toMatchObject([
       { kind: "question", reply: "reject", questions: ["Which colour?"] },
     ]);

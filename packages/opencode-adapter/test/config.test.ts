@@ -97,7 +97,7 @@ describe("config validation", () => {
     expect(message).not.toContain("with-control");
   });
 
-  it("accepts a full valid config without contacting anything", () => {
+  it("accepts every option at once; a given sessionId is adopted only by ensureSession()", () => {
     const adapter = new OpenCodeAdapter(
       {
         ...valid,
