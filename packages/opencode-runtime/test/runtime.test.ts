@@ -2,7 +2,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OpenCodeRuntime, type Reply, RuntimeErrorCode, TaosOpenCodeError } from "../src/index.js";
+import { OpenCodeRuntime, type Reply, ReplyErrorCode, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
 
 const KEY = "sk-runtime-test-key-9c1d";
@@ -188,10 +188,10 @@ describe("OpenCodeRuntime", () => {
           kind: "error",
           trace_id: "t-after",
           error: "the runtime is stopped (start() opens it again)",
-          code: RuntimeErrorCode.ServerStopped,
+          code: ReplyErrorCode.ServerStopped,
         },
       ]);
-      expect(RuntimeErrorCode.ServerStopped).toBe("server_stopped");
+      expect(ReplyErrorCode.ServerStopped).toBe("server_stopped");
       expect(rt.server.isRunning()).toBe(false);
     } finally {
       llm.setRules([]);

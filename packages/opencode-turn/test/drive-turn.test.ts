@@ -1,5 +1,13 @@
 import { REDACTED } from "@taos/internal";
-import type { OpenCodeAdapterConfig, Reply, Sink, TurnResult } from "@taos/opencode-adapter";
+import {
+  type OpenCodeAdapterConfig,
+  OpenCodeHttpError,
+  OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
+  type Reply,
+  type Sink,
+  type TurnResult,
+} from "@taos/opencode-adapter";
 import { describe, expect, it } from "vitest";
 import {
   type AdapterFactory,
@@ -143,6 +151,52 @@ describe("driveTurn with a scripted adapter", () => {
     expect(rec.closeCalls).toBe(1);
   });
 
+  it.each([
+    [
+      "an HTTP failure",
+      new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 500 }),
+      "http_error",
+    ],
+    [
+      "a refused password",
+      new OpenCodeUnauthorizedError({
+        method: "POST",
+        url: "http://127.0.0.1:1/session",
+        statusCode: 401,
+      }),
+      "unauthorized",
+    ],
+    [
+      "a stale session",
+      new OpenCodeSessionNotFoundError({
+        method: "GET",
+        url: "http://127.0.0.1:1/session/ses_x",
+        statusCode: 404,
+        sessionId: "ses_x",
+      }),
+      "session_not_found",
+    ],
+  ])("gives %s its code from the reply vocabulary", async (_, failure, code) => {
+    const { factory } = fakeFactory({ session: failure });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: expect.any(String), code }]);
+  });
+
+  it("gives no code to a failure of unknown kind, whatever code it carries", async () => {
+    const failure = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const { factory } = fakeFactory({ session: failure });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t1",
+        error: "opencode session could not be created: connect ECONNREFUSED",
+      },
+    ]);
+  });
+
   it("names the session that could not be resumed", async () => {
     const { factory } = fakeFactory({ session: new Error("session not found") });
     const { sink, replies } = collector();
@@ -181,7 +235,8 @@ describe("driveTurn with a scripted adapter", () => {
       kind: "error",
       trace_id: "t1",
       error: "Authentication Error, invalid key",
-      code: "APIError",
+      code: "upstream_unauthorized",
+      opencode_error: "APIError",
     };
     const { factory } = fakeFactory({
       replies: [adapterError],
@@ -349,7 +404,7 @@ describe("driveTurn with a scripted adapter", () => {
     expect(received).toBe(controller.signal);
     expect(result).toMatchObject({ status: "aborted", sessionId: "" });
     expect(replies).toEqual([
-      { kind: "error", trace_id: "t1", error: "turn aborted", code: "MessageAbortedError" },
+      { kind: "error", trace_id: "t1", error: "turn aborted", code: "aborted" },
     ]);
   });
 });
