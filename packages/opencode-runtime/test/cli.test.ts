@@ -223,6 +223,21 @@ describe("taos-opencode run against the real opencode serve", () => {
     expect(last).toMatchObject({ kind: "error", code: "structured_output_invalid" });
   });
 
+  it("shows a retried model call on stderr, and the answer after it", async () => {
+    let calls = 0;
+    llm.setRules([
+      {
+        match: (request) => request.lastUserText === "flaky upstream" && ++calls === 1,
+        reply: { error: { status: 500, message: "upstream hiccup" } },
+      },
+      { match: "flaky upstream", reply: { text: "Answered on the second try." } },
+    ]);
+    const result = await cli(["run", "flaky upstream", ...upstream()], withKey);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("Answered on the second try.");
+    expect(result.stderr).toMatch(/^retrying the model call \(attempt 2\): .*hiccup/m);
+  });
+
   it("exits 1 with the upstream message when LiteLLM answers 401, never showing the key", async () => {
     llm.setRules([{ match: "hello", reply: { error: { status: 401 } } }]);
     const result = await cli(["run", "hello", ...upstream()], withKey);

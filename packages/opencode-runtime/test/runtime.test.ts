@@ -126,6 +126,28 @@ describe("OpenCodeRuntime", () => {
     expect(turnRequests().at(-1)?.lastUserText).not.toContain("Plan mode ACTIVE");
   });
 
+  it("runs a structured-output turn with tools switched off, per turn", async () => {
+    llm.setRules([{ match: "weather as json", reply: { structured: { value: { celsius: 21 } } } }]);
+    const rt = newRuntime();
+    const { sink, replies } = collect();
+    const schema = {
+      type: "object",
+      properties: { celsius: { type: "number" } },
+      required: ["celsius"],
+    };
+    const result = await rt.turn("weather as json", {
+      traceId: "t-s",
+      sink,
+      format: { type: "json_schema", schema },
+      tools: { bash: false },
+    });
+    expect(result).toMatchObject({ status: "completed", structured: { celsius: 21 } });
+    expect(replies.at(-1)).toMatchObject({ kind: "final", structured: { celsius: 21 } });
+    const tools = turnRequests().at(-1)?.tools ?? [];
+    expect(tools).toContain("StructuredOutput");
+    expect(tools).not.toContain("bash");
+  });
+
   it("restarts a server that was SIGKILLed, and the session survives", async () => {
     const rt = newRuntime();
     const first = await rt.turn("before the kill", { traceId: "t-1", sink: () => undefined });
