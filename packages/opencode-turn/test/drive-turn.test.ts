@@ -332,7 +332,7 @@ describe("driveTurn with a scripted adapter", () => {
     });
     const { sink, replies } = collector();
     await driveTurn("hi", "trace-42", sink, { ...base, adapterFactory: factory });
-    expect(replies.every((r) => r.trace_id === "trace-42")).toBe(true);
+    expect(replies).toEqual([{ kind: "delta", trace_id: "trace-42", content: "x" }]);
   });
 
   it("keeps the result when close fails", async () => {
