@@ -7,8 +7,6 @@ import type { Reply } from "./reply.js";
 /** What goes between two distinct text (or reasoning) parts, in the deltas and the final. */
 export const PART_SEPARATOR = "\n\n";
 
-const TRAILING_SPACE = /\s+$/;
-
 /** An assistant message: known (its parts are output), or excluded when it is a compaction summary. */
 export function onMessage(info: unknown, state: InternalState): void {
   if (!isRecord(info) || info.role !== "assistant" || typeof info.id !== "string") return;
@@ -46,10 +44,14 @@ export function deltaReply(
   }
   if (track.excluded) return [];
   track.live = true;
-  let piece = track.held + delta;
-  const trailing = TRAILING_SPACE.exec(piece);
-  track.held = trailing === null ? "" : trailing[0];
-  if (trailing !== null) piece = piece.slice(0, trailing.index);
+  const whole = track.held === "" ? delta : track.held + delta;
+  let piece = whole;
+  track.held = "";
+  // Most pieces end in a visible character: trim only when the last one is whitespace.
+  if (mayBeSpace(whole.charCodeAt(whole.length - 1))) {
+    piece = whole.trimEnd();
+    track.held = whole.slice(piece.length);
+  }
   if (piece === "") return [];
   let content = piece;
   if (track.sent === "") {
@@ -62,6 +64,11 @@ export function deltaReply(
   if (track.reasoning) return [{ kind: "reasoning", trace_id: state.traceId, content }];
   state.text += content;
   return [{ kind: "delta", trace_id: state.traceId, content }];
+}
+
+/** Whitespace as `trimEnd` sees it (ASCII exactly; beyond it, anything that might be). */
+function mayBeSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code >= 0xa0;
 }
 
 export function onPart(part: unknown, state: InternalState): Reply[] {

@@ -80,6 +80,21 @@ export function readFrame(data: string): Frame | undefined {
   return readFrameHead(data) ?? frameOfParsed(data);
 }
 
+/**
+ * A whole `message.part.delta` line as opencode lays it out, up to the delta's JSON
+ * string: session, message, part and field captured. For the codec's raw-line path.
+ */
+export const DELTA_LINE: RegExp =
+  /^\{"id":"[^"\\\u0000-\u001f]*","type":"message\.part\.delta","properties":\{"sessionID":"([^"\\\u0000-\u001f]*)","messageID":"([^"\\\u0000-\u001f]*)","partID":"([^"\\\u0000-\u001f]*)","field":"([^"\\\u0000-\u001f]*)","delta":/;
+
+/** Only the type and session of a raw event's head (routing without a frame); undefined otherwise. */
+export function readHead(
+  data: string,
+): { type: string; sessionId: string | undefined } | undefined {
+  const head = HEADER.exec(data);
+  return head === null ? undefined : { type: head[1] ?? "", sessionId: head[2] };
+}
+
 /** The frame of a raw event whose head is laid out as opencode writes it; undefined otherwise. */
 export function readFrameHead(data: string): Frame | undefined {
   const head = HEADER.exec(data);
@@ -145,4 +160,33 @@ export function frameOf(event: unknown): Frame | undefined {
 /** The session of a frame, parsing it when its head did not name one. */
 export function frameSessionId(frame: Frame): string | undefined {
   return frame.sessionId ?? eventSessionId(frame.parse());
+}
+
+// The wrapper opencode writes around each event, payload last:
+// {"directory":"…","project":"…","payload":{…}}; anything else is parsed in full.
+const WRAPPER = /^\{(?:"(?:directory|project|workspace)":"(?:[^"\\]|\\.)*",)*"payload":/;
+const SYNC_PREFIX = '{"type":"sync"';
+
+/**
+ * The one frame of a `/global/event` line: the wrapper `{directory, project, payload}`
+ * is cut off by position and the payload's head read once; anything not laid out that
+ * way is parsed. Undefined for a line to skip (not JSON, no type, `sync`).
+ */
+export function readGlobalFrame(data: string): Frame | undefined {
+  const wrapper = WRAPPER.exec(data);
+  if (wrapper !== null && data.endsWith("}}")) {
+    const payload = data.slice(wrapper[0].length, -1);
+    if (payload.startsWith(SYNC_PREFIX)) return undefined;
+    const frame = readFrameHead(payload);
+    if (frame !== undefined) return frame;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
+  if (!isRecord(payload) || payload.type === "sync") return undefined;
+  return frameOf(payload);
 }
