@@ -2,7 +2,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OpenCodeRuntime, type Reply, TaosOpenCodeError } from "../src/index.js";
+import { OpenCodeRuntime, type Reply, ReplyErrorCode, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
 
 const KEY = "sk-runtime-test-key-9c1d";
@@ -28,8 +28,10 @@ afterAll(async () => {
 
 function newRuntime(): OpenCodeRuntime {
   runtime = new OpenCodeRuntime({
-    home: home.path,
-    litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+    server: {
+      home: home.path,
+      litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+    },
   });
   return runtime;
 }
@@ -48,9 +50,11 @@ describe("OpenCodeRuntime", () => {
     const messages: string[] = [];
     const record = (_fields: object, message?: string): void => void messages.push(message ?? "");
     const rt = new OpenCodeRuntime({
-      home: home.path,
-      litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
-      logger: { debug: record, info: record, warn: record, error: record },
+      server: {
+        home: home.path,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+        logger: { debug: record, info: record, warn: record, error: record },
+      },
     });
     runtime = rt;
     expect(rt.server.isRunning()).toBe(false);
@@ -66,8 +70,8 @@ describe("OpenCodeRuntime", () => {
     expect(first).toMatchObject({ status: "completed", text: "lazy one" });
     expect(second).toMatchObject({ status: "completed", text: "lazy two" });
     expect(first.sessionId).not.toBe(second.sessionId);
-    expect(a.replies.every((reply) => reply.trace_id === "t-a")).toBe(true);
-    expect(b.replies.every((reply) => reply.trace_id === "t-b")).toBe(true);
+    expect(new Set(a.replies.map((reply) => reply.trace_id))).toEqual(new Set(["t-a"]));
+    expect(new Set(b.replies.map((reply) => reply.trace_id))).toEqual(new Set(["t-b"]));
     expect(rt.server.isRunning()).toBe(true);
     expect(messages.filter((message) => message === "opencode spawned")).toHaveLength(1);
     const models = turnRequests()
@@ -85,6 +89,63 @@ describe("OpenCodeRuntime", () => {
     });
     expect(result.status).toBe("completed");
     expect(turnRequests().at(-1)?.model).toBe("second-model");
+  });
+
+  it("sends the runtime's turn defaults to opencode; a turn's own options win", async () => {
+    const rt = new OpenCodeRuntime({
+      server: {
+        home: home.path,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+      },
+      turn: { system: "Default system marker 7d1.", agent: "plan", modelId: "second-model" },
+    });
+    runtime = rt;
+    const systemOf = (): string =>
+      JSON.stringify(
+        turnRequests()
+          .at(-1)
+          ?.messages.filter((m) => m.role === "system"),
+      );
+    const first = await rt.turn("defaults only", { traceId: "t-d1", sink: () => undefined });
+    expect(first.status).toBe("completed");
+    expect(systemOf()).toContain("Default system marker 7d1.");
+    expect(turnRequests().at(-1)?.model).toBe("second-model");
+    expect(turnRequests().at(-1)?.lastUserText).toContain("Plan mode ACTIVE");
+    const second = await rt.turn("own options", {
+      traceId: "t-d2",
+      sink: () => undefined,
+      system: "Own system marker 3a9.",
+      agent: "build",
+      modelId: "first-model",
+    });
+    expect(second.status).toBe("completed");
+    expect(systemOf()).toContain("Own system marker 3a9.");
+    expect(systemOf()).not.toContain("Default system marker 7d1.");
+    expect(turnRequests().at(-1)?.model).toBe("first-model");
+    // opencode's plan agent adds its read-only reminder to the user's message.
+    expect(turnRequests().at(-1)?.lastUserText).not.toContain("Plan mode ACTIVE");
+  });
+
+  it("runs a structured-output turn with tools switched off, per turn", async () => {
+    llm.setRules([{ match: "weather as json", reply: { structured: { value: { celsius: 21 } } } }]);
+    const rt = newRuntime();
+    const { sink, replies } = collect();
+    const schema = {
+      type: "object",
+      properties: { celsius: { type: "number" } },
+      required: ["celsius"],
+    };
+    const result = await rt.turn("weather as json", {
+      traceId: "t-s",
+      sink,
+      format: { type: "json_schema", schema },
+      tools: { bash: false },
+    });
+    expect(result).toMatchObject({ status: "completed", structured: { celsius: 21 } });
+    expect(replies.at(-1)).toMatchObject({ kind: "final", structured: { celsius: 21 } });
+    const tools = turnRequests().at(-1)?.tools ?? [];
+    expect(tools).toContain("StructuredOutput");
+    expect(tools).not.toContain("bash");
   });
 
   it("restarts a server that was SIGKILLed, and the session survives", async () => {
@@ -112,8 +173,10 @@ describe("OpenCodeRuntime", () => {
     let pid: number | undefined;
     {
       await using rt = new OpenCodeRuntime({
-        home: home.path,
-        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
       await rt.start();
       pid = rt.server.pid;
@@ -143,8 +206,14 @@ describe("OpenCodeRuntime", () => {
       const refused = await rt.turn("anyone there?", { traceId: "t-after", sink: after.sink });
       expect(refused.status).toBe("error");
       expect(after.replies).toEqual([
-        { kind: "error", trace_id: "t-after", error: expect.stringContaining("stopped") },
+        {
+          kind: "error",
+          trace_id: "t-after",
+          error: "the runtime is stopped (start() opens it again)",
+          code: ReplyErrorCode.ServerStopped,
+        },
       ]);
+      expect(ReplyErrorCode.ServerStopped).toBe("server_stopped");
       expect(rt.server.isRunning()).toBe(false);
     } finally {
       llm.setRules([]);
@@ -155,8 +224,10 @@ describe("OpenCodeRuntime", () => {
     let caught: unknown;
     try {
       new OpenCodeRuntime({
-        home: home.path,
-        litellm: { baseURL: "not a url", apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          litellm: { baseURL: "not a url", apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
     } catch (error) {
       caught = error;
@@ -174,9 +245,11 @@ describe("OpenCodeRuntime", () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const rt = new OpenCodeRuntime({
-        home: home.path,
-        port,
-        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          port,
+          litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
       runtime = rt;
       const { sink, replies } = collect();

@@ -1,28 +1,31 @@
+import { describeError, OrderedDelivery } from "@taos/internal";
 import {
-  type Attachment,
-  ErrorCode,
   OpenCodeAdapter,
+  OpenCodeAdapterClosedError,
   type OpenCodeAdapterConfig,
-  type OpenCodeLogger,
+  OpenCodeAdapterConfigError,
+  OpenCodeEventStreamError,
+  OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
-  type PermissionPolicy,
-  type QuestionPolicy,
+  OpenCodeUnauthorizedError,
+  type PromptOptions,
   type Reply,
+  ReplyErrorCode,
   type Sink,
+  streamFailureCode,
   type TurnResult,
 } from "@taos/opencode-adapter";
+
+/** The adapter's per-prompt options, except the trace id: `driveTurn` takes that as an argument. */
+export type TurnPromptOptions = Omit<PromptOptions, "traceId">;
+
+/** The options `driveTurn` passes to `prompt()`: all of the turn's options, with its trace id. */
+export type TurnPromptCall = PromptOptions & { readonly traceId: string };
 
 /** What `driveTurn` needs from an adapter; `OpenCodeAdapter` is one. */
 export interface TurnAdapter {
   ensureSession(signal?: AbortSignal): Promise<string>;
-  prompt(
-    text: string,
-    options: {
-      readonly traceId: string;
-      readonly attachments?: readonly Attachment[];
-      readonly signal?: AbortSignal;
-    },
-  ): Promise<TurnResult>;
+  prompt(text: string, options: TurnPromptCall): Promise<TurnResult>;
   close(): void | Promise<void>;
 }
 
@@ -32,28 +35,12 @@ export type AdapterFactory = (
   sink: Sink,
 ) => TurnAdapter | Promise<TurnAdapter>;
 
-export interface DriveTurnOptions {
-  /** The `opencode serve` URL, e.g. `http://127.0.0.1:4096`. */
-  readonly baseUrl: string;
-  /** The model id within the provider, e.g. a LiteLLM model name. */
-  readonly modelId: string;
-  /** Default `"litellm"`. */
-  readonly providerId?: string;
-  /** Basic auth user name; default `"opencode"`. */
-  readonly username?: string;
-  /** Basic auth password of the server; never shown in a reply or a log line. */
-  readonly password?: string;
-  /** Continue this session (returned by an earlier turn) instead of creating one. */
-  readonly sessionId?: string;
-  readonly attachments?: readonly Attachment[];
-  /** Aborts the turn: the adapter asks opencode to stop and the turn ends `aborted`. */
-  readonly signal?: AbortSignal;
-  /** How `permission.asked` is answered; the adapter's default rejects. */
-  readonly permission?: PermissionPolicy;
-  /** How `question.asked` is answered; the adapter's default rejects. */
-  readonly question?: QuestionPolicy;
-  /** Pino-compatible; silent by default. */
-  readonly logger?: OpenCodeLogger;
+/**
+ * The adapter's config and its per-prompt options, as one object: whatever the adapter
+ * accepts, a turn accepts. The adapter takes its config fields from it and `prompt()` its
+ * per-prompt fields (both read only the fields they know).
+ */
+export interface DriveTurnOptions extends OpenCodeAdapterConfig, TurnPromptOptions {
   /** Builds the adapter; for tests and for runtimes that wrap the adapter. */
   readonly adapterFactory?: AdapterFactory;
 }
@@ -72,119 +59,112 @@ export async function driveTurn(
   sink: Sink,
   options: DriveTurnOptions,
 ): Promise<TurnResult> {
-  const logger = options.logger;
-  const secrets = options.password ? [options.password] : [];
-  let terminalSent = false;
-
-  // Stamps the trace id, tracks terminal replies and never lets the sink throw.
-  const guardedSink: Sink = async (reply: Reply): Promise<void> => {
-    const stamped = reply.trace_id === traceId ? reply : { ...reply, trace_id: traceId };
-    if (stamped.kind === "error" || stamped.kind === "final") terminalSent = true;
-    try {
-      await sink(stamped);
-    } catch (error) {
-      logger?.warn({ traceId, kind: stamped.kind, err: describe(error, secrets) }, "sink failed");
-    }
-  };
-
-  let sessionId = "";
-  const fail = async (what: string, error: unknown): Promise<TurnResult> => {
-    const aborted = options.signal?.aborted === true;
-    const message = aborted ? "turn aborted" : `${what}: ${describe(error, secrets)}`;
-    if (!terminalSent) {
-      const code = aborted ? ErrorCode.Aborted : errorCode(error);
-      await guardedSink({
-        kind: "error",
-        trace_id: traceId,
-        error: message,
-        ...(code === undefined ? {} : { code }),
-      });
-    }
-    return { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
-  };
-
+  const { adapterFactory = defaultFactory, ...turnOptions } = options;
+  const replies = new TurnReplies(traceId, sink, options);
   let adapter: TurnAdapter;
   try {
-    adapter = await (options.adapterFactory ?? defaultFactory)(adapterConfig(options), guardedSink);
+    adapter = await adapterFactory(turnOptions, replies.sink);
   } catch (error) {
-    return fail("opencode adapter could not be created", error);
+    return replies.fail("", "opencode adapter could not be created", error);
   }
-
   try {
-    try {
-      sessionId = await adapter.ensureSession(options.signal);
-    } catch (error) {
-      return await fail(
-        options.sessionId
-          ? `opencode session ${options.sessionId} could not be resumed`
-          : "opencode session could not be created",
-        error,
-      );
-    }
-    if (options.signal?.aborted) return await fail("turn aborted", undefined);
-    let result: TurnResult;
-    try {
-      result = await adapter.prompt(text, {
-        traceId,
-        ...(options.attachments ? { attachments: options.attachments } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-    } catch (error) {
-      return await fail("opencode turn failed", error);
-    }
-    if (result.status !== "completed" && !terminalSent) {
-      // The adapter ended a failed turn without saying so: say it once here.
-      const message = result.error ?? `turn ended with status ${result.status}`;
-      await guardedSink({ kind: "error", trace_id: traceId, error: message });
-    }
-    return result.sessionId ? result : { ...result, sessionId };
+    return await runOnAdapter(adapter, text, { ...turnOptions, traceId }, replies);
   } finally {
     try {
       await adapter.close();
     } catch (error) {
       // The turn's outcome stands; a failed close only leaks a connection.
-      logger?.warn({ traceId, err: describe(error, secrets) }, "adapter close failed");
+      options.logger?.warn({ traceId, err: replies.describe(error) }, "adapter close failed");
     }
   }
 }
 
-function adapterConfig(options: DriveTurnOptions): OpenCodeAdapterConfig {
-  const config: { -readonly [K in keyof OpenCodeAdapterConfig]: OpenCodeAdapterConfig[K] } = {
-    baseUrl: options.baseUrl,
-    modelId: options.modelId,
-    providerId: options.providerId ?? "litellm",
+async function runOnAdapter(
+  adapter: TurnAdapter,
+  text: string,
+  call: TurnPromptCall & Pick<OpenCodeAdapterConfig, "sessionId">,
+  replies: TurnReplies,
+): Promise<TurnResult> {
+  let sessionId: string;
+  try {
+    sessionId = await adapter.ensureSession(call.signal);
+  } catch (error) {
+    const what = call.sessionId
+      ? `opencode session ${call.sessionId} could not be resumed`
+      : "opencode session could not be created";
+    return replies.fail("", what, error);
+  }
+  if (call.signal?.aborted) return replies.fail(sessionId, "turn aborted", undefined);
+  let result: TurnResult;
+  try {
+    result = await adapter.prompt(text, call);
+  } catch (error) {
+    return replies.fail(sessionId, "opencode turn failed", error);
+  }
+  if (result.status !== "completed" && !replies.terminalSent) {
+    // The adapter ended a failed turn without saying so: say it once here.
+    await replies.sink({
+      kind: "error",
+      trace_id: call.traceId,
+      error: result.error ?? `turn ended with status ${result.status}`,
+    });
+  }
+  return result.sessionId ? result : { ...result, sessionId };
+}
+
+/**
+ * The sink of one turn: stamps the trace id, notes a terminal reply, hands replies to the
+ * caller's sink in order and never lets it throw (a failing sink is logged).
+ */
+class TurnReplies {
+  terminalSent = false;
+  readonly #traceId: string;
+  readonly #options: DriveTurnOptions;
+  readonly #delivery: OrderedDelivery<Reply>;
+
+  constructor(traceId: string, target: Sink, options: DriveTurnOptions) {
+    this.#traceId = traceId;
+    this.#options = options;
+    this.#delivery = new OrderedDelivery<Reply>(target, (reply, error) => {
+      options.logger?.warn({ traceId, kind: reply.kind, err: this.describe(error) }, "sink failed");
+    });
+  }
+
+  /** Resolves once this reply (and every one before it) has been taken by the caller's sink. */
+  readonly sink = (reply: Reply): Promise<void> => {
+    const stamped =
+      reply.trace_id === this.#traceId ? reply : { ...reply, trace_id: this.#traceId };
+    if (stamped.kind === "error" || stamped.kind === "final") this.terminalSent = true;
+    this.#delivery.push(stamped);
+    return this.#delivery.settled();
   };
-  if (options.username !== undefined) config.username = options.username;
-  if (options.password !== undefined) config.password = options.password;
-  if (options.sessionId !== undefined) config.sessionId = options.sessionId;
-  if (options.permission !== undefined) config.permission = options.permission;
-  if (options.question !== undefined) config.question = options.question;
-  if (options.logger !== undefined) config.logger = options.logger;
-  return config;
-}
 
-/** A stable code when the failure carries one (e.g. `session_not_found`, `ECONNREFUSED`). */
-function errorCode(error: unknown): string | undefined {
-  // Lets a caller tell a stale session id (start a new conversation) from other failures.
-  if (OpenCodeSessionNotFoundError.isInstance(error)) return ErrorCode.SessionNotFound;
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" && code !== "" ? code : undefined;
-}
-
-/** A one-line-per-cause message for a user: no stack, secrets masked. */
-function describe(error: unknown, secrets: readonly string[]): string {
-  let message: string;
-  if (error instanceof Error) message = error.message || error.name;
-  else if (typeof error === "string") message = error;
-  else {
-    try {
-      message = JSON.stringify(error) ?? String(error);
-    } catch {
-      message = String(error);
-    }
+  /** A one-line message for a user: no stack, the password masked. */
+  describe(error: unknown): string {
+    return describeError(error, [this.#options.password]);
   }
-  const stackAt = message.search(/\n\s+at /);
-  if (stackAt !== -1) message = message.slice(0, stackAt);
-  for (const secret of secrets) message = message.split(secret).join("***");
-  return message.trim() || "unknown error";
+
+  /** Ends the turn failed (or aborted, when the signal fired), with one error reply unless sent. */
+  async fail(sessionId: string, what: string, error: unknown): Promise<TurnResult> {
+    const aborted = this.#options.signal?.aborted === true;
+    const message = aborted ? "turn aborted" : `${what}: ${this.describe(error)}`;
+    if (!this.terminalSent) {
+      const code = aborted ? ReplyErrorCode.Aborted : errorCode(error);
+      const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
+      await this.sink(code === undefined ? reply : { ...reply, code });
+    }
+    return { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
+  }
+}
+
+/** The reply code of a failure thrown by the adapter, when it is one of the adapter's errors. */
+function errorCode(error: unknown): ReplyErrorCode | undefined {
+  // Lets a caller tell a stale session id (start a new conversation) from other failures.
+  if (OpenCodeSessionNotFoundError.isInstance(error)) return ReplyErrorCode.SessionNotFound;
+  if (OpenCodeUnauthorizedError.isInstance(error)) return ReplyErrorCode.Unauthorized;
+  if (OpenCodeAdapterConfigError.isInstance(error)) return ReplyErrorCode.InvalidInput;
+  if (OpenCodeAdapterClosedError.isInstance(error)) return ReplyErrorCode.AdapterClosed;
+  if (OpenCodeEventStreamError.isInstance(error)) return streamFailureCode(error.reason);
+  if (OpenCodeHttpError.isInstance(error)) return ReplyErrorCode.HttpError;
+  return undefined;
 }
