@@ -4,5 +4,42 @@ export type { OpenCodeLogger } from "./logger.js";
 export { loggerProblem, resolveLogger, silentLogger } from "./logger.js";
 export { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-dir.js";
 export { maskSecrets, REDACTED, Redactor, redactKeyLike } from "./secrets.js";
+export type {
+  OtelApi,
+  OtelApiLoader,
+  TelemetryInstruments,
+} from "./telemetry-api.js";
+export {
+  errorTypeOf,
+  isErrorType,
+  MetricName,
+  otelApi,
+  otelApiLoaderFrom,
+  otelInstruments,
+  otelTracer,
+  setOtelApiLoader,
+  TELEMETRY_SCOPE,
+} from "./telemetry-api.js";
+export type {
+  PoolGauges,
+  PoolStats,
+  ServerOperation,
+  ServerReadyInfo,
+  ServerStartTelemetry,
+} from "./telemetry-server.js";
+export {
+  poolGauges,
+  recordServerExit,
+  ServerSpan,
+  startServerSpan,
+} from "./telemetry-server.js";
+export type {
+  TelemetryDecision,
+  TelemetryReply,
+  TelemetryTurnResult,
+  TurnSpanInfo,
+  TurnTelemetry,
+} from "./telemetry-turn.js";
+export { startTurnSpan, TurnSpan, turnOutcome, turnUsage } from "./telemetry-turn.js";
 export type { Fail, FieldErrorFactory } from "./validate.js";
 export { describeValue, fieldFailer, isRecord } from "./validate.js";

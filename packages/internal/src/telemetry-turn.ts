@@ -1,0 +1,306 @@
+import type { Attributes, Span } from "@opentelemetry/api";
+import { isErrorType, type OtelApi, otelInstruments, otelTracer } from "./telemetry-api.js";
+
+/**
+ * What a turn's span reads of a taOS reply (the adapter's `Reply` fits). Only names, ids,
+ * codes and counts are read: never text, arguments or tool output.
+ */
+export interface TelemetryReply {
+  readonly kind: string;
+  readonly tool?: string;
+  readonly call_id?: string;
+  readonly success?: boolean;
+  readonly code?: string;
+  readonly usage?: {
+    readonly input_tokens: number;
+    readonly output_tokens: number;
+    readonly reasoning_tokens?: number;
+    readonly cache_read_tokens?: number;
+    readonly cache_write_tokens?: number;
+    readonly cost?: number;
+  };
+}
+
+/** A permission or question answer (the adapter's `AskDecision` fits). */
+export interface TelemetryDecision {
+  readonly kind: "permission" | "question";
+  readonly requestId: string;
+  readonly permission?: string;
+  readonly reply: string;
+}
+
+/** How the turn ended (the adapter's `TurnResult` fits). */
+export interface TelemetryTurnResult {
+  readonly status: "completed" | "error" | "aborted";
+  readonly sessionId?: string;
+  readonly usage?: {
+    readonly inputTokens: number;
+    readonly outputTokens: number;
+    readonly reasoningTokens?: number;
+    readonly cacheReadTokens?: number;
+    readonly cost?: number;
+  };
+  readonly decisions?: readonly TelemetryDecision[];
+}
+
+export interface TurnSpanInfo {
+  /** The taOS trace id stamped on every reply. */
+  readonly traceId: string;
+  readonly modelId: string;
+  readonly providerId: string;
+  /** The session continued, when known at the start. */
+  readonly sessionId?: string;
+  /** The `opencode serve` URL; only its host and port are recorded. */
+  readonly baseUrl?: string;
+}
+
+/** The span and metrics of one turn. Every method is a no-op without `@opentelemetry/api`. */
+export interface TurnTelemetry {
+  /** Feed every reply of the turn, in order. */
+  onReply(reply: TelemetryReply): void;
+  /** Feed every permission or question answer as it is sent. */
+  onDecision(decision: TelemetryDecision): void;
+  setSessionId(sessionId: string): void;
+  /** Runs `fn` with the turn's span active, so spans started inside are its children. */
+  within<T>(fn: () => T): T;
+  /** Ends the span and records the metrics; later calls do nothing. */
+  end(result: TelemetryTurnResult): void;
+}
+
+/** Span and attribute names of a turn. */
+export const TurnSpan = {
+  Name: "invoke_agent opencode",
+  AgentName: "opencode",
+  ToolEvent: "taos.tool_call",
+  PermissionEvent: "taos.permission_decision",
+  QuestionEvent: "taos.question_decision",
+} as const;
+
+const noopTurn: TurnTelemetry = {
+  onReply: () => undefined,
+  onDecision: () => undefined,
+  setSessionId: () => undefined,
+  within: (fn) => fn(),
+  end: () => undefined,
+};
+
+/**
+ * Starts the `invoke_agent opencode` span of one turn (GenAI semantic conventions, kind
+ * CLIENT: opencode runs in its own process), as a child of the caller's active context.
+ */
+export function startTurnSpan(info: TurnSpanInfo): TurnTelemetry {
+  const found = otelTracer();
+  if (found === undefined) return noopTurn;
+  const { api, tracer } = found;
+  const base = baseAttributes(info);
+  const span = tracer.startSpan(
+    TurnSpan.Name,
+    {
+      kind: api.SpanKind.CLIENT,
+      attributes: {
+        ...base,
+        "gen_ai.agent.name": TurnSpan.AgentName,
+        "taos.trace_id": info.traceId,
+        ...serverAttributes(info.baseUrl),
+        ...(info.sessionId ? { "gen_ai.conversation.id": info.sessionId } : {}),
+      },
+    },
+    api.context.active(),
+  );
+  return new SpanTurn(api, span, base);
+}
+
+function baseAttributes(info: TurnSpanInfo): Attributes {
+  return {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.provider.name": info.providerId,
+    "gen_ai.request.model": info.modelId,
+  };
+}
+
+function serverAttributes(baseUrl: string | undefined): Attributes {
+  if (baseUrl === undefined) return {};
+  try {
+    const url = new URL(baseUrl);
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    return { "server.address": url.hostname, "server.port": port };
+  } catch {
+    return {};
+  }
+}
+
+class SpanTurn implements TurnTelemetry {
+  private readonly started = performance.now();
+  private readonly toolStarts = new Map<string, { tool: string; at: number }>();
+  private readonly decided = new Set<string>();
+  private finalUsage: TelemetryReply["usage"];
+  private errorCode: string | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly span: Span,
+    private readonly base: Attributes,
+  ) {}
+
+  onReply(reply: TelemetryReply): void {
+    if (this.ended) return;
+    if (reply.kind === "tool_call" && reply.call_id !== undefined) {
+      this.toolStarts.set(reply.call_id, { tool: reply.tool ?? "unknown", at: performance.now() });
+    } else if (reply.kind === "tool_result" && reply.call_id !== undefined) {
+      const start = this.toolStarts.get(reply.call_id);
+      this.toolStarts.delete(reply.call_id);
+      this.toolEvent(
+        reply.tool ?? start?.tool ?? "unknown",
+        reply.call_id,
+        reply.success === false ? "error" : "completed",
+        start === undefined ? undefined : performance.now() - start.at,
+      );
+    } else if (reply.kind === "final") {
+      this.finalUsage = reply.usage;
+    } else if (reply.kind === "error") {
+      this.errorCode = reply.code;
+    }
+  }
+
+  onDecision(decision: TelemetryDecision): void {
+    if (this.ended || this.decided.has(decision.requestId)) return;
+    this.decided.add(decision.requestId);
+    const attributes: Attributes = {
+      "taos.ask.request_id": decision.requestId,
+      "taos.ask.reply": decision.reply,
+    };
+    if (decision.kind === "permission") {
+      attributes["taos.ask.permission"] = decision.permission ?? "unknown";
+    }
+    this.span.addEvent(
+      decision.kind === "permission" ? TurnSpan.PermissionEvent : TurnSpan.QuestionEvent,
+      attributes,
+    );
+  }
+
+  setSessionId(sessionId: string): void {
+    if (!this.ended && sessionId !== "")
+      this.span.setAttribute("gen_ai.conversation.id", sessionId);
+  }
+
+  within<T>(fn: () => T): T {
+    const { context, trace } = this.api;
+    return context.with(trace.setSpan(context.active(), this.span), fn);
+  }
+
+  end(result: TelemetryTurnResult): void {
+    if (this.ended) return;
+    for (const decision of result.decisions ?? []) this.onDecision(decision);
+    this.ended = true;
+    for (const [callId, start] of this.toolStarts) {
+      this.toolEvent(start.tool, callId, "unfinished", performance.now() - start.at);
+    }
+    if (result.sessionId) this.span.setAttribute("gen_ai.conversation.id", result.sessionId);
+    const usage = turnUsage(result, this.finalUsage);
+    const outcome = turnOutcome(result.status, this.errorCode);
+    this.span.setAttributes({ ...usage.attributes, ...outcome.attributes });
+    if (result.status === "error") {
+      this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: outcome.errorType });
+    }
+    this.span.end();
+    this.record(usage, outcome);
+  }
+
+  private toolEvent(tool: string, callId: string, status: string, ms: number | undefined): void {
+    const attributes: Attributes = {
+      "gen_ai.tool.name": tool,
+      "gen_ai.tool.call.id": callId,
+      "taos.tool.status": status,
+    };
+    if (ms !== undefined) attributes["taos.tool.duration_ms"] = Math.round(ms);
+    this.span.addEvent(TurnSpan.ToolEvent, attributes);
+  }
+
+  private record(usage: TurnUsageSummary, outcome: TurnOutcome): void {
+    const instruments = otelInstruments();
+    if (instruments === undefined) return;
+    const failed = outcome.errorType === undefined ? {} : { "error.type": outcome.errorType };
+    const seconds = (performance.now() - this.started) / 1000;
+    instruments.turnDuration.record(seconds, { ...this.base, ...failed });
+    instruments.turns.add(1, { ...this.base, ...failed, "taos.turn.outcome": outcome.outcome });
+    if (usage.input !== undefined) {
+      instruments.tokenUsage.record(usage.input, { ...this.base, "gen_ai.token.type": "input" });
+    }
+    if (usage.output !== undefined) {
+      instruments.tokenUsage.record(usage.output, { ...this.base, "gen_ai.token.type": "output" });
+    }
+  }
+}
+
+interface TurnUsageSummary {
+  readonly input: number | undefined;
+  readonly output: number | undefined;
+  readonly attributes: Attributes;
+}
+
+/** Token counts and cost from the result, or from the final reply when the result has none. */
+export function turnUsage(
+  result: TelemetryTurnResult,
+  finalUsage: TelemetryReply["usage"],
+): TurnUsageSummary {
+  const fromResult = result.usage;
+  const usage = fromResult
+    ? {
+        input: fromResult.inputTokens,
+        output: fromResult.outputTokens,
+        reasoning: fromResult.reasoningTokens,
+        cacheRead: fromResult.cacheReadTokens,
+        cost: fromResult.cost,
+      }
+    : finalUsage
+      ? {
+          input: finalUsage.input_tokens,
+          output: finalUsage.output_tokens,
+          reasoning: finalUsage.reasoning_tokens,
+          cacheRead: finalUsage.cache_read_tokens,
+          cost: finalUsage.cost,
+        }
+      : undefined;
+  if (usage === undefined) return { input: undefined, output: undefined, attributes: {} };
+  const attributes: Attributes = {
+    "gen_ai.usage.input_tokens": usage.input,
+    "gen_ai.usage.output_tokens": usage.output,
+  };
+  if (usage.reasoning !== undefined) attributes["taos.usage.reasoning_tokens"] = usage.reasoning;
+  if (usage.cacheRead !== undefined) {
+    attributes["gen_ai.usage.cache_read.input_tokens"] = usage.cacheRead;
+  }
+  if (usage.cost !== undefined) attributes["taos.usage.cost"] = usage.cost;
+  return { input: usage.input, output: usage.output, attributes };
+}
+
+interface TurnOutcome {
+  readonly outcome: TelemetryTurnResult["status"];
+  readonly errorType: string | undefined;
+  readonly attributes: Attributes;
+}
+
+/**
+ * The outcome attributes of a turn. A failed or aborted turn carries `error.type`: the
+ * error's stable code (never its message, which may quote upstream text), `_OTHER` when none.
+ */
+export function turnOutcome(
+  status: TelemetryTurnResult["status"],
+  errorCode: string | undefined,
+): TurnOutcome {
+  if (status === "completed") {
+    return { outcome: status, errorType: undefined, attributes: { "taos.turn.outcome": status } };
+  }
+  const errorType =
+    errorCode !== undefined && isErrorType(errorCode)
+      ? errorCode
+      : status === "aborted"
+        ? "aborted"
+        : "_OTHER";
+  return {
+    outcome: status,
+    errorType,
+    attributes: { "taos.turn.outcome": status, "error.type": errorType },
+  };
+}
