@@ -36,6 +36,8 @@ export interface CliCommonOptions {
   readonly port: number;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** Print OpenTelemetry spans and metrics to stderr. */
+  readonly otel: boolean;
 }
 
 export type CliCommand =
@@ -68,6 +70,8 @@ Options:
   --port N         server port (default: a free one)
   --json           NDJSON: one reply per line on stdout (serve: one line with the URL)
   --verbose        log progress, the server pid included, to stderr
+  --otel           print OpenTelemetry spans (as they end) and metrics (at exit) to
+                   stderr; needs @opentelemetry/api, sdk-trace-base and sdk-metrics
   -h, --help       show this help
   -V, --version    show the version
 
@@ -85,6 +89,7 @@ const commandOptions = {
   port: { type: "string" },
   json: { type: "boolean" },
   verbose: { type: "boolean" },
+  otel: { type: "boolean" },
   session: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -177,6 +182,7 @@ function commonFrom(
     port?: string;
     json?: boolean;
     verbose?: boolean;
+    otel?: boolean;
   },
   env: Readonly<Record<string, string | undefined>>,
 ): CliCommonOptions {
@@ -229,6 +235,7 @@ function commonFrom(
     port,
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    otel: values.otel ?? false,
   };
 }
 

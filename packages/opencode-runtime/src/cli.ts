@@ -13,6 +13,7 @@ import {
   parseCliArgs,
   USAGE,
 } from "./cli-args.js";
+import { CliOtelUnavailableError, type CliTelemetry, startCliTelemetry } from "./cli-otel.js";
 import { OpenCodeRuntime } from "./runtime.js";
 
 type Session = Extract<CliCommand, { kind: "run" | "serve" }>;
@@ -370,8 +371,10 @@ async function session(command: Session, output: Output): Promise<number> {
   };
   for (const name of HANDLED_SIGNALS) process.on(name, onSignal);
   const resources = new Resources();
+  let telemetry: CliTelemetry | undefined;
   let code: number;
   try {
+    if (options.otel) telemetry = await startCliTelemetry((line) => output.err(line));
     const runtime = await prepare(options, resources, output, logger);
     const context: Context = {
       options,
@@ -384,9 +387,12 @@ async function session(command: Session, output: Output): Promise<number> {
     code = command.kind === "run" ? await runTurn(command, context) : await serve(context);
   } catch (error) {
     report.failure(message(error));
-    code = EXIT_FAILED;
+    code = CliOtelUnavailableError.isInstance(error) ? EXIT_USAGE : EXIT_FAILED;
   } finally {
     await resources.release(output);
+    await telemetry?.shutdown().catch((error: unknown) => {
+      output.err(`warning: could not print the telemetry: ${message(error)}`);
+    });
     for (const name of HANDLED_SIGNALS) process.off(name, onSignal);
   }
   // serve ends on a signal by design; a run that a signal cut short says so.

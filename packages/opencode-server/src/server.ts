@@ -1,7 +1,15 @@
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
-import { abortable, delay, ensurePrivateDir, Redactor } from "@taos/internal";
+import {
+  abortable,
+  delay,
+  ensurePrivateDir,
+  Redactor,
+  recordServerExit,
+  type ServerStartTelemetry,
+  startServerSpan,
+} from "@taos/internal";
 import { type PermissionConfig, writeOpenCodeConfig } from "@taos/opencode-config";
 import { execa } from "execa";
 import { Agent, request } from "undici";
@@ -131,6 +139,8 @@ export class OpenCodeServer {
   #stopping: Promise<void> | undefined;
   #agent: Agent | undefined;
   #version: string | undefined;
+  /** Children that became ready: after the first, a start is a restart (for telemetry). */
+  #readyCount = 0;
 
   /** Validates every option (throwing `InvalidServerOptionError` or `ConfigValidationError`); starts nothing. */
   constructor(options: OpenCodeServerOptions) {
@@ -322,6 +332,7 @@ export class OpenCodeServer {
     });
     const signal = link.controller.signal;
     const { logger } = this.#options;
+    let telemetry: ServerStartTelemetry | undefined;
     try {
       if (this.#stopping) await abortable(this.#stopping, signal);
 
@@ -341,6 +352,7 @@ export class OpenCodeServer {
         await this.#terminate(current, REPLACE_GRACE_MS);
       }
 
+      telemetry = startServerSpan(this.#readyCount > 0 ? "restart" : "start");
       this.#binary ??= resolveOpenCodeBinary(
         this.#options.binary === undefined ? {} : { binary: this.#options.binary },
       );
@@ -372,6 +384,14 @@ export class OpenCodeServer {
             `ready in ${timing.ms} ms (${timing.beforeSpawnMs} before the spawn, ${timing.toListeningMs} to the listening line, ${timing.toHealthyMs} to healthy; opencode ${version ?? "unknown version"})`,
           );
           logger.info({ pid: child.pid, port, version, ...timing }, "opencode ready");
+          this.#readyCount += 1;
+          telemetry.ready({
+            binary: this.#binary,
+            port,
+            host: this.#options.hostname,
+            ...(version ? { version } : {}),
+            pid: child.pid,
+          });
           return;
         } catch (error) {
           await this.#terminate(child, REPLACE_GRACE_MS);
@@ -393,6 +413,7 @@ export class OpenCodeServer {
         }
       }
     } catch (error) {
+      telemetry?.failed(signal.aborted ? signal.reason : error);
       if (signal.aborted) throw signal.reason;
       throw error;
     } finally {
@@ -587,6 +608,7 @@ export class OpenCodeServer {
       { pid: child.pid, code: info.code, signal: info.signal },
       "opencode exited unexpectedly",
     );
+    recordServerExit({ exitCode: info.code, signal: info.signal });
     for (const listener of this.#exitListeners) {
       try {
         listener(info);

@@ -1,4 +1,6 @@
+import { startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
+  type AskDecision,
   type Attachment,
   ErrorCode,
   OpenCodeAdapter,
@@ -72,6 +74,26 @@ export async function driveTurn(
   sink: Sink,
   options: DriveTurnOptions,
 ): Promise<TurnResult> {
+  // One `invoke_agent opencode` span per turn when the host installed @opentelemetry/api.
+  const telemetry = startTurnSpan({
+    traceId,
+    modelId: options.modelId,
+    providerId: options.providerId ?? "litellm",
+    baseUrl: options.baseUrl,
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+  });
+  const result = await telemetry.within(() => runTurn(text, traceId, sink, options, telemetry));
+  telemetry.end(result);
+  return result;
+}
+
+async function runTurn(
+  text: string,
+  traceId: string,
+  sink: Sink,
+  options: DriveTurnOptions,
+  telemetry: TurnTelemetry,
+): Promise<TurnResult> {
   const logger = options.logger;
   const secrets = options.password ? [options.password] : [];
   let terminalSent = false;
@@ -80,6 +102,7 @@ export async function driveTurn(
   const guardedSink: Sink = async (reply: Reply): Promise<void> => {
     const stamped = reply.trace_id === traceId ? reply : { ...reply, trace_id: traceId };
     if (stamped.kind === "error" || stamped.kind === "final") terminalSent = true;
+    telemetry.onReply(stamped);
     try {
       await sink(stamped);
     } catch (error) {
@@ -105,7 +128,9 @@ export async function driveTurn(
 
   let adapter: TurnAdapter;
   try {
-    adapter = await (options.adapterFactory ?? defaultFactory)(adapterConfig(options), guardedSink);
+    const onDecision = (decision: AskDecision): void => telemetry.onDecision(decision);
+    const config = { ...adapterConfig(options), onDecision };
+    adapter = await (options.adapterFactory ?? defaultFactory)(config, guardedSink);
   } catch (error) {
     return fail("opencode adapter could not be created", error);
   }
