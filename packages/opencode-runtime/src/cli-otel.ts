@@ -35,9 +35,12 @@ export interface CliTelemetry {
 // never bundled into the CLI.
 const importOptional = (name: string): Promise<unknown> => import(name);
 
-async function load<T>(name: string): Promise<T> {
+/** Imports a package by name; `startCliTelemetry` takes another to simulate a bare install. */
+export type OptionalImport = (name: string) => Promise<unknown>;
+
+async function load<T>(name: string, importer: OptionalImport): Promise<T> {
   try {
-    return (await importOptional(name)) as T;
+    return (await importer(name)) as T;
   } catch {
     throw new CliOtelUnavailableError({ missing: name });
   }
@@ -47,10 +50,13 @@ async function load<T>(name: string): Promise<T> {
  * Registers a tracer and a meter provider that write to `writeLine` (stderr): one line per
  * span as it ends, then one line per metric at `shutdown`.
  */
-export async function startCliTelemetry(writeLine: (line: string) => void): Promise<CliTelemetry> {
-  const api = await load<typeof OtelApi>("@opentelemetry/api");
-  const trace = await load<typeof SdkTrace>("@opentelemetry/sdk-trace-base");
-  const sdkMetrics = await load<typeof SdkMetrics>("@opentelemetry/sdk-metrics");
+export async function startCliTelemetry(
+  writeLine: (line: string) => void,
+  importer: OptionalImport = importOptional,
+): Promise<CliTelemetry> {
+  const api = await load<typeof OtelApi>("@opentelemetry/api", importer);
+  const trace = await load<typeof SdkTrace>("@opentelemetry/sdk-trace-base", importer);
+  const sdkMetrics = await load<typeof SdkMetrics>("@opentelemetry/sdk-metrics", importer);
   const exporter: SdkTrace.SpanExporter = {
     export(spans, done) {
       for (const span of spans) writeLine(spanLine(span));

@@ -33,6 +33,7 @@ describe("parseCliArgs", () => {
         port: 0,
         json: false,
         verbose: false,
+        otel: false,
       },
     });
   });
@@ -57,6 +58,7 @@ describe("parseCliArgs", () => {
         "4242",
         "--json",
         "--verbose",
+        "--otel",
       ],
       { TAOS_LITELLM_KEY: "sk-agent" },
     );
@@ -72,6 +74,7 @@ describe("parseCliArgs", () => {
         port: 4242,
         json: true,
         verbose: true,
+        otel: true,
       },
     });
   });
