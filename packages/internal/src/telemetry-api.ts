@@ -63,7 +63,21 @@ export function setOtelApiLoader(next?: OtelApiLoader): void {
 /** The tracer of taos-opencode, or undefined without the API. */
 export function otelTracer(): { readonly api: OtelApi; readonly tracer: Tracer } | undefined {
   const api = otelApi();
-  return api === undefined ? undefined : { api, tracer: api.trace.getTracer(TELEMETRY_SCOPE) };
+  if (api === undefined) return undefined;
+  try {
+    return { api, tracer: api.trace.getTracer(TELEMETRY_SCOPE) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a piece of telemetry; a failing SDK or exporter must never break the caller. */
+export function quietly(record: () => void): void {
+  try {
+    record();
+  } catch {
+    // Nothing to report to: the caller goes on without this piece of telemetry.
+  }
 }
 
 /** Every synchronous instrument taos-opencode records to. */
@@ -100,6 +114,14 @@ let instrumentCache = new WeakMap<object, TelemetryInstruments>();
 export function otelInstruments(): TelemetryInstruments | undefined {
   const api = otelApi();
   if (api === undefined) return undefined;
+  try {
+    return instrumentsOf(api);
+  } catch {
+    return undefined;
+  }
+}
+
+function instrumentsOf(api: OtelApi): TelemetryInstruments {
   const provider = api.metrics.getMeterProvider();
   const cached = instrumentCache.get(provider);
   if (cached !== undefined) return cached;

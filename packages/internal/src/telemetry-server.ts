@@ -6,6 +6,7 @@ import {
   otelApi,
   otelInstruments,
   otelTracer,
+  quietly,
   TELEMETRY_SCOPE,
 } from "./telemetry-api.js";
 
@@ -43,12 +44,20 @@ export function startServerSpan(operation: ServerOperation): ServerStartTelemetr
   const found = otelTracer();
   if (found === undefined) return noopStart;
   const { api, tracer } = found;
-  const span = tracer.startSpan(
-    ServerSpan[operation],
-    { kind: api.SpanKind.INTERNAL, attributes: { "taos.server.operation": operation } },
-    api.context.active(),
-  );
-  return new SpanServerStart(api, span, operation);
+  try {
+    const span = tracer.startSpan(
+      ServerSpan[operation],
+      { kind: api.SpanKind.INTERNAL, attributes: { "taos.server.operation": operation } },
+      api.context.active(),
+    );
+    const start = new SpanServerStart(api, span, operation);
+    return {
+      ready: (info) => quietly(() => start.ready(info)),
+      failed: (error) => quietly(() => start.failed(error)),
+    };
+  } catch {
+    return noopStart;
+  }
 }
 
 class SpanServerStart implements ServerStartTelemetry {
@@ -105,7 +114,7 @@ export function recordServerExit(info: {
   const attributes: Attributes = {};
   if (typeof info.exitCode === "number") attributes["process.exit.code"] = info.exitCode;
   if (typeof info.signal === "string") attributes["taos.server.exit.signal"] = info.signal;
-  otelInstruments()?.serverExits.add(1, attributes);
+  quietly(() => otelInstruments()?.serverExits.add(1, attributes));
 }
 
 /** A pool's figures at one moment. */
@@ -129,6 +138,14 @@ export interface PoolGauges {
 export function poolGauges(getStats: () => PoolStats, attributes: Attributes = {}): PoolGauges {
   const api = otelApi();
   if (api === undefined) return { stop: () => undefined };
+  try {
+    return observePool(api, getStats, attributes);
+  } catch {
+    return { stop: () => undefined };
+  }
+}
+
+function observePool(api: OtelApi, getStats: () => PoolStats, attributes: Attributes): PoolGauges {
   const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
   const servers = meter.createObservableGauge(MetricName.PoolServers, {
     unit: "{server}",
@@ -156,7 +173,7 @@ export function poolGauges(getStats: () => PoolStats, attributes: Attributes = {
     stop: () => {
       if (stopped) return;
       stopped = true;
-      meter.removeBatchObservableCallback(callback, [servers, queue]);
+      quietly(() => meter.removeBatchObservableCallback(callback, [servers, queue]));
     },
   };
 }

@@ -1,5 +1,11 @@
 import type { Attributes, Span } from "@opentelemetry/api";
-import { isErrorType, type OtelApi, otelInstruments, otelTracer } from "./telemetry-api.js";
+import {
+  isErrorType,
+  type OtelApi,
+  otelInstruments,
+  otelTracer,
+  quietly,
+} from "./telemetry-api.js";
 
 /**
  * What a turn's span reads of a taOS reply (the adapter's `Reply` fits). Only names, ids,
@@ -93,21 +99,50 @@ export function startTurnSpan(info: TurnSpanInfo): TurnTelemetry {
   if (found === undefined) return noopTurn;
   const { api, tracer } = found;
   const base = baseAttributes(info);
-  const span = tracer.startSpan(
-    TurnSpan.Name,
-    {
-      kind: api.SpanKind.CLIENT,
-      attributes: {
-        ...base,
-        "gen_ai.agent.name": TurnSpan.AgentName,
-        "taos.trace_id": info.traceId,
-        ...serverAttributes(info.baseUrl),
-        ...(info.sessionId ? { "gen_ai.conversation.id": info.sessionId } : {}),
+  try {
+    const span = tracer.startSpan(
+      TurnSpan.Name,
+      {
+        kind: api.SpanKind.CLIENT,
+        attributes: {
+          ...base,
+          "gen_ai.agent.name": TurnSpan.AgentName,
+          "taos.trace_id": info.traceId,
+          ...serverAttributes(info.baseUrl),
+          ...(info.sessionId ? { "gen_ai.conversation.id": info.sessionId } : {}),
+        },
       },
+      api.context.active(),
+    );
+    return guarded(new SpanTurn(api, span, base));
+  } catch {
+    return noopTurn;
+  }
+}
+
+/**
+ * Telemetry must never break a turn: a failing SDK or exporter is swallowed here, and
+ * `within` still runs its function (once) when the context API fails.
+ */
+function guarded(turn: TurnTelemetry): TurnTelemetry {
+  return {
+    onReply: (reply) => quietly(() => turn.onReply(reply)),
+    onDecision: (decision) => quietly(() => turn.onDecision(decision)),
+    setSessionId: (sessionId) => quietly(() => turn.setSessionId(sessionId)),
+    end: (result) => quietly(() => turn.end(result)),
+    within<T>(fn: () => T): T {
+      let ran = false;
+      try {
+        return turn.within(() => {
+          ran = true;
+          return fn();
+        });
+      } catch (error) {
+        if (ran) throw error;
+        return fn();
+      }
     },
-    api.context.active(),
-  );
-  return new SpanTurn(api, span, base);
+  };
 }
 
 function baseAttributes(info: TurnSpanInfo): Attributes {

@@ -401,6 +401,52 @@ describe("without @opentelemetry/api", () => {
   });
 });
 
+describe("a failing SDK", () => {
+  it("never breaks the caller, and within still runs its function once", async () => {
+    const api = otelApiLoaderFrom(import.meta.url)()!;
+    const boom = (): never => {
+      throw new Error("exporter down");
+    };
+    const brokenSpan = new Proxy({}, { get: () => boom });
+    // The real API objects with some methods replaced (class instances: keep the prototype).
+    const patched = <T extends object>(target: T, methods: object): T =>
+      Object.assign(Object.create(target) as T, methods);
+    const broken = {
+      ...api,
+      trace: patched(api.trace, { getTracer: () => ({ startSpan: () => brokenSpan }) }),
+      context: patched(api.context, { with: boom }),
+      metrics: patched(api.metrics, { getMeterProvider: boom }),
+    };
+    setOtelApiLoader(() => broken);
+    const turn = startTurnSpan(TURN);
+    turn.onReply({ kind: "tool_call", tool: "bash", call_id: "c1" });
+    turn.onDecision({ kind: "question", requestId: "q", reply: "reject" });
+    turn.setSessionId("ses_1");
+    let calls = 0;
+    expect(turn.within(() => ++calls)).toBe(1);
+    expect(calls).toBe(1);
+    turn.end({ status: "completed" });
+    const start = startServerSpan("start");
+    start.ready({ binary: "/bin/opencode", port: 1 });
+    start.failed(new Error("x"));
+    recordServerExit({ exitCode: 1 });
+    poolGauges(() => ({ running: 1, queued: 0 })).stop();
+  });
+
+  it("lets an error thrown by the function within pass through, running it once", () => {
+    const turn = startTurnSpan(TURN);
+    let calls = 0;
+    expect(() =>
+      turn.within(() => {
+        calls += 1;
+        throw new Error("turn code failed");
+      }),
+    ).toThrow("turn code failed");
+    expect(calls).toBe(1);
+    turn.end({ status: "error" });
+  });
+});
+
 describe("error types", () => {
   it("accept short identifiers only", () => {
     expect(isErrorType("APIError")).toBe(true);
