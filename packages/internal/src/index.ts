@@ -17,22 +17,18 @@ export {
   otelApiLoaderFrom,
   otelInstruments,
   otelTracer,
+  quietly,
   setOtelApiLoader,
   TELEMETRY_SCOPE,
 } from "./telemetry-api.js";
+export type { PoolGaugeStats, PoolGauges } from "./telemetry-pool.js";
+export { poolGauges } from "./telemetry-pool.js";
 export type {
-  PoolGauges,
-  PoolStats,
   ServerOperation,
   ServerReadyInfo,
   ServerStartTelemetry,
 } from "./telemetry-server.js";
-export {
-  poolGauges,
-  recordServerExit,
-  ServerSpan,
-  startServerSpan,
-} from "./telemetry-server.js";
+export { recordServerExit, ServerSpan, startServerSpan } from "./telemetry-server.js";
 export type {
   TelemetryDecision,
   TelemetryReply,

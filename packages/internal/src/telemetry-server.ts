@@ -1,13 +1,10 @@
 import type { Attributes, Span } from "@opentelemetry/api";
 import {
   errorTypeOf,
-  MetricName,
   type OtelApi,
-  otelApi,
   otelInstruments,
   otelTracer,
   quietly,
-  TELEMETRY_SCOPE,
 } from "./telemetry-api.js";
 
 /** A start of `opencode serve`, or the start of its replacement. */
@@ -115,65 +112,4 @@ export function recordServerExit(info: {
   if (typeof info.exitCode === "number") attributes["process.exit.code"] = info.exitCode;
   if (typeof info.signal === "string") attributes["taos.server.exit.signal"] = info.signal;
   quietly(() => otelInstruments()?.serverExits.add(1, attributes));
-}
-
-/** A pool's figures at one moment. */
-export interface PoolStats {
-  /** Servers running (ready or busy). */
-  readonly running: number;
-  /** Turns waiting for a server. */
-  readonly queued: number;
-}
-
-/** Stops reporting a pool's gauges. */
-export interface PoolGauges {
-  stop(): void;
-}
-
-/**
- * Reports `taos.opencode.pool.servers` and `taos.opencode.pool.queue.length` as observable
- * gauges read from `getStats` at each collection. A no-op without the API. The gauges are
- * registered on the meter provider current at this call.
- */
-export function poolGauges(getStats: () => PoolStats, attributes: Attributes = {}): PoolGauges {
-  const api = otelApi();
-  if (api === undefined) return { stop: () => undefined };
-  try {
-    return observePool(api, getStats, attributes);
-  } catch {
-    return { stop: () => undefined };
-  }
-}
-
-function observePool(api: OtelApi, getStats: () => PoolStats, attributes: Attributes): PoolGauges {
-  const meter = api.metrics.getMeter(TELEMETRY_SCOPE);
-  const servers = meter.createObservableGauge(MetricName.PoolServers, {
-    unit: "{server}",
-    description: "opencode serve processes running in the pool.",
-  });
-  const queue = meter.createObservableGauge(MetricName.PoolQueueLength, {
-    unit: "{turn}",
-    description: "Turns waiting for a server of the pool.",
-  });
-  const callback = (result: {
-    observe(observable: typeof servers, value: number, attributes?: Attributes): void;
-  }): void => {
-    let stats: PoolStats;
-    try {
-      stats = getStats();
-    } catch {
-      return;
-    }
-    result.observe(servers, stats.running, attributes);
-    result.observe(queue, stats.queued, attributes);
-  };
-  meter.addBatchObservableCallback(callback, [servers, queue]);
-  let stopped = false;
-  return {
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      quietly(() => meter.removeBatchObservableCallback(callback, [servers, queue]));
-    },
-  };
 }

@@ -49,7 +49,7 @@ const within = turn.within(() => 7);
 turn.end({ status: "completed" });
 startServerSpan("start").ready({ binary: "/bin/opencode", port: 1 });
 recordServerExit({ exitCode: 1 });
-poolGauges(() => ({ running: 1, queued: 0 })).stop();
+poolGauges(() => ({ servers: 1, queued: 0 })).stop();
 process.stdout.write(JSON.stringify({ api: otelApi() !== undefined, within, ran: true }));
 `;
 
@@ -320,7 +320,7 @@ describe("server spans", () => {
 
 describe("pool gauges", () => {
   it("reports running servers and queue length at each collection until stopped", async () => {
-    let stats = { running: 2, queued: 5 };
+    let stats = { servers: 2, queued: 5 };
     const gauges = poolGauges(() => stats, { "taos.pool.name": "main" });
     let metrics = await otel.collect();
     expect(pointsOf<number>(metrics.get(MetricName.PoolServers))[0]!.value).toBe(2);
@@ -328,15 +328,23 @@ describe("pool gauges", () => {
     expect(
       pointsOf(metrics.get(MetricName.PoolServers), { "taos.pool.name": "main" }),
     ).toHaveLength(1);
-    stats = { running: 3, queued: 0 };
+    stats = { servers: 3, queued: 0 };
     metrics = await otel.collect();
     expect(pointsOf<number>(metrics.get(MetricName.PoolServers))[0]!.value).toBe(3);
     gauges.stop();
     gauges.stop();
-    stats = { running: 9, queued: 9 };
+    stats = { servers: 9, queued: 9 };
     metrics = await otel.collect();
     const after = pointsOf<number>(metrics.get(MetricName.PoolServers)).map((p) => p.value);
     expect(after).not.toContain(9);
+  });
+
+  it("reads async stats, as a pool's stats() gives them", async () => {
+    const gauges = poolGauges(async () => ({ servers: 4, queued: 1, busy: 2 }));
+    const metrics = await otel.collect();
+    expect(pointsOf<number>(metrics.get(MetricName.PoolServers))[0]!.value).toBe(4);
+    expect(pointsOf<number>(metrics.get(MetricName.PoolQueueLength))[0]!.value).toBe(1);
+    gauges.stop();
   });
 
   it("skips a collection when the stats callback throws", async () => {
@@ -395,7 +403,7 @@ describe("without @opentelemetry/api", () => {
     startServerSpan("start").ready({ binary: "/bin/opencode", port: 1 });
     startServerSpan("restart").failed(new Error("x"));
     recordServerExit({ exitCode: 1 });
-    poolGauges(() => ({ running: 1, queued: 1 })).stop();
+    poolGauges(() => ({ servers: 1, queued: 1 })).stop();
     expect(otel.spans.getFinishedSpans()).toHaveLength(0);
     expect((await otel.collect()).size).toBe(0);
   });
@@ -430,7 +438,7 @@ describe("a failing SDK", () => {
     start.ready({ binary: "/bin/opencode", port: 1 });
     start.failed(new Error("x"));
     recordServerExit({ exitCode: 1 });
-    poolGauges(() => ({ running: 1, queued: 0 })).stop();
+    poolGauges(() => ({ servers: 1, queued: 0 })).stop();
   });
 
   it("lets an error thrown by the function within pass through, running it once", () => {
