@@ -29,13 +29,14 @@ export type {
   ServerStartTelemetry,
 } from "./telemetry-server.js";
 export { recordServerExit, ServerSpan, startServerSpan } from "./telemetry-server.js";
+export type { TurnTelemetry } from "./telemetry-turn.js";
+export { startTurnSpan, TurnSpan } from "./telemetry-turn.js";
 export type {
   TelemetryDecision,
   TelemetryReply,
   TelemetryTurnResult,
   TurnSpanInfo,
-  TurnTelemetry,
-} from "./telemetry-turn.js";
-export { startTurnSpan, TurnSpan, turnOutcome, turnUsage } from "./telemetry-turn.js";
+} from "./telemetry-turn-rules.js";
+export { turnOutcome, turnUsage } from "./telemetry-turn-rules.js";
 export type { Fail, FieldErrorFactory } from "./validate.js";
 export { describeValue, fieldFailer, isRecord } from "./validate.js";

@@ -1,64 +1,17 @@
 import type { Attributes, Span } from "@opentelemetry/api";
+import { type OtelApi, otelInstruments, otelTracer, quietly } from "./telemetry-api.js";
 import {
-  isErrorType,
-  type OtelApi,
-  otelInstruments,
-  otelTracer,
-  quietly,
-} from "./telemetry-api.js";
-
-/**
- * What a turn's span reads of a taOS reply (the adapter's `Reply` fits). Only names, ids,
- * codes and counts are read: never text, arguments or tool output.
- */
-export interface TelemetryReply {
-  readonly kind: string;
-  readonly tool?: string;
-  readonly call_id?: string;
-  readonly success?: boolean;
-  readonly code?: string;
-  readonly usage?: {
-    readonly input_tokens: number;
-    readonly output_tokens: number;
-    readonly reasoning_tokens?: number;
-    readonly cache_read_tokens?: number;
-    readonly cache_write_tokens?: number;
-    readonly cost?: number;
-  };
-}
-
-/** A permission or question answer (the adapter's `AskDecision` fits). */
-export interface TelemetryDecision {
-  readonly kind: "permission" | "question";
-  readonly requestId: string;
-  readonly permission?: string;
-  readonly reply: string;
-}
-
-/** How the turn ended (the adapter's `TurnResult` fits). */
-export interface TelemetryTurnResult {
-  readonly status: "completed" | "error" | "aborted";
-  readonly sessionId?: string;
-  readonly usage?: {
-    readonly inputTokens: number;
-    readonly outputTokens: number;
-    readonly reasoningTokens?: number;
-    readonly cacheReadTokens?: number;
-    readonly cost?: number;
-  };
-  readonly decisions?: readonly TelemetryDecision[];
-}
-
-export interface TurnSpanInfo {
-  /** The taOS trace id stamped on every reply. */
-  readonly traceId: string;
-  readonly modelId: string;
-  readonly providerId: string;
-  /** The session continued, when known at the start. */
-  readonly sessionId?: string;
-  /** The `opencode serve` URL; only its host and port are recorded. */
-  readonly baseUrl?: string;
-}
+  baseAttributes,
+  serverAttributes,
+  type TelemetryDecision,
+  type TelemetryReply,
+  type TelemetryTurnResult,
+  type TurnOutcome,
+  type TurnSpanInfo,
+  type TurnUsageSummary,
+  turnOutcome,
+  turnUsage,
+} from "./telemetry-turn-rules.js";
 
 /** The span and metrics of one turn. Every method is a no-op without `@opentelemetry/api`. */
 export interface TurnTelemetry {
@@ -143,25 +96,6 @@ function guarded(turn: TurnTelemetry): TurnTelemetry {
       }
     },
   };
-}
-
-function baseAttributes(info: TurnSpanInfo): Attributes {
-  return {
-    "gen_ai.operation.name": "invoke_agent",
-    "gen_ai.provider.name": info.providerId,
-    "gen_ai.request.model": info.modelId,
-  };
-}
-
-function serverAttributes(baseUrl: string | undefined): Attributes {
-  if (baseUrl === undefined) return {};
-  try {
-    const url = new URL(baseUrl);
-    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-    return { "server.address": url.hostname, "server.port": port };
-  } catch {
-    return {};
-  }
 }
 
 class SpanTurn implements TurnTelemetry {
@@ -266,76 +200,4 @@ class SpanTurn implements TurnTelemetry {
       instruments.tokenUsage.record(usage.output, { ...this.base, "gen_ai.token.type": "output" });
     }
   }
-}
-
-interface TurnUsageSummary {
-  readonly input: number | undefined;
-  readonly output: number | undefined;
-  readonly attributes: Attributes;
-}
-
-/** Token counts and cost from the result, or from the final reply when the result has none. */
-export function turnUsage(
-  result: TelemetryTurnResult,
-  finalUsage: TelemetryReply["usage"],
-): TurnUsageSummary {
-  const fromResult = result.usage;
-  const usage = fromResult
-    ? {
-        input: fromResult.inputTokens,
-        output: fromResult.outputTokens,
-        reasoning: fromResult.reasoningTokens,
-        cacheRead: fromResult.cacheReadTokens,
-        cost: fromResult.cost,
-      }
-    : finalUsage
-      ? {
-          input: finalUsage.input_tokens,
-          output: finalUsage.output_tokens,
-          reasoning: finalUsage.reasoning_tokens,
-          cacheRead: finalUsage.cache_read_tokens,
-          cost: finalUsage.cost,
-        }
-      : undefined;
-  if (usage === undefined) return { input: undefined, output: undefined, attributes: {} };
-  const attributes: Attributes = {
-    "gen_ai.usage.input_tokens": usage.input,
-    "gen_ai.usage.output_tokens": usage.output,
-  };
-  if (usage.reasoning !== undefined) attributes["taos.usage.reasoning_tokens"] = usage.reasoning;
-  if (usage.cacheRead !== undefined) {
-    attributes["gen_ai.usage.cache_read.input_tokens"] = usage.cacheRead;
-  }
-  if (usage.cost !== undefined) attributes["taos.usage.cost"] = usage.cost;
-  return { input: usage.input, output: usage.output, attributes };
-}
-
-interface TurnOutcome {
-  readonly outcome: TelemetryTurnResult["status"];
-  readonly errorType: string | undefined;
-  readonly attributes: Attributes;
-}
-
-/**
- * The outcome attributes of a turn. A failed or aborted turn carries `error.type`: the
- * error's stable code (never its message, which may quote upstream text), `_OTHER` when none.
- */
-export function turnOutcome(
-  status: TelemetryTurnResult["status"],
-  errorCode: string | undefined,
-): TurnOutcome {
-  if (status === "completed") {
-    return { outcome: status, errorType: undefined, attributes: { "taos.turn.outcome": status } };
-  }
-  const errorType =
-    errorCode !== undefined && isErrorType(errorCode)
-      ? errorCode
-      : status === "aborted"
-        ? "aborted"
-        : "_OTHER";
-  return {
-    outcome: status,
-    errorType,
-    attributes: { "taos.turn.outcome": status, "error.type": errorType },
-  };
 }
