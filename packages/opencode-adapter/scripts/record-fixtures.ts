@@ -96,14 +96,24 @@ interface Server {
   readonly home: TempHome;
 }
 
-async function startServer(llm: FakeLiteLLM, permission?: PermissionConfig): Promise<Server> {
+/** What a scenario needs of its server's config. */
+interface ServerNeeds {
+  readonly permission?: PermissionConfig;
+  /** opencode's per-model limit (a small context makes it compact). */
+  readonly limit?: { readonly context: number; readonly output: number };
+}
+
+async function startServer(llm: FakeLiteLLM, needs: ServerNeeds): Promise<Server> {
   const home = await makeTempHome("taos-oc-fixture-");
+  const { permission, limit } = needs;
   const config = buildOpenCodeConfig({
     baseURL: llm.url,
     apiKey: KEY,
     modelIds: [MODEL],
     ...(permission === undefined ? {} : { permission }),
   });
+  const provider = config.provider.litellm as unknown as { models: Record<string, unknown> };
+  if (limit !== undefined) provider.models[MODEL] = { limit };
   const oc = await startRawOpenCode({ home: home.path, config });
   return { oc, home };
 }
@@ -134,10 +144,12 @@ async function prompt(
   sessionId: string,
   text: string,
   modelID = MODEL,
+  extra: Record<string, unknown> = {},
 ): Promise<void> {
   await call(server, "POST", `/session/${sessionId}/prompt_async`, {
     model: { providerID: "litellm", modelID },
     parts: [{ type: "text", text }],
+    ...extra,
   });
 }
 
@@ -161,6 +173,8 @@ interface Scenario {
   readonly about: string;
   /** Needs a server whose config sets this permission block. */
   readonly permission?: PermissionConfig;
+  /** Needs a server whose model has this limit. */
+  readonly limit?: ServerNeeds["limit"];
   readonly rules?: (home: string) => Rule[];
   run(ctx: Context): Promise<void>;
 }
@@ -186,6 +200,14 @@ async function untilIdle(ctx: Context, sessionId: string): Promise<void> {
 const bash = (command: string, description: string): Rule["reply"] => ({
   toolCalls: [{ name: "bash", arguments: { command, description } }],
   then: { text: `The command printed ${command.slice(5)}.`, chunks: 3, chunkDelayMs: 5 },
+});
+
+/** A short text reply that reports few tokens (a server with a small context would compact). */
+const small = (text: string): Rule["reply"] => ({
+  text,
+  chunks: 2,
+  chunkDelayMs: 5,
+  usage: { prompt_tokens: 100, completion_tokens: 10 },
 });
 
 const SCENARIOS: readonly Scenario[] = [
@@ -394,11 +416,156 @@ const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "text-tool-text",
+    about: "text, a bash tool call, then more text: two text parts in two steps",
+    rules: () => [
+      {
+        match: "[text-tool-text]",
+        reply: {
+          text: "Let me update the README with the new command syntax:",
+          toolCalls: [{ name: "bash", arguments: { command: "echo hi", description: "Print hi" } }],
+          then: { text: "README updated.", chunks: 3, chunkDelayMs: 5 },
+        },
+      },
+    ],
+    run: async (ctx) => void (await oneTurn(ctx, "[text-tool-text] update the readme")),
+  },
+  {
+    name: "reasoning-two-parts",
+    about: "reasoning and a bash tool call, then reasoning and text: two reasoning parts",
+    rules: () => [
+      {
+        match: "[reasoning-two]",
+        reply: {
+          reasoning: "First I should look.",
+          toolCalls: [{ name: "bash", arguments: { command: "echo hi", description: "Print hi" } }],
+          then: {
+            reasoning: "Now I know enough.",
+            text: "It printed hi.",
+            chunks: 3,
+            chunkDelayMs: 5,
+          },
+        },
+      },
+    ],
+    run: async (ctx) => void (await oneTurn(ctx, "[reasoning-two] look then answer")),
+  },
+  {
+    name: "abort-bash-then-prompt",
+    about:
+      "abort while a bash tool runs (sleep 2), then at once a second prompt on the same session",
+    rules: () => [
+      {
+        match: "[slow-bash]",
+        reply: {
+          toolCalls: [
+            { name: "bash", arguments: { command: "sleep 2; echo late", description: "Sleep" } },
+          ],
+          then: { text: "The slow command finished.", chunks: 2, chunkDelayMs: 5 },
+        },
+      },
+      {
+        match: "[after-abort]",
+        reply: { text: "Second turn answer.", chunks: 3, chunkDelayMs: 5 },
+      },
+    ],
+    run: async (ctx) => {
+      const sessionId = await createSession(ctx.server.oc, "fixture");
+      await prompt(ctx.server.oc, sessionId, "[slow-bash] run a slow command");
+      const running = (event: Recorded["event"]): boolean => {
+        const part = event.properties?.part as { type?: string; state?: { status?: string } };
+        return (
+          event.type === "message.part.updated" &&
+          part?.type === "tool" &&
+          part.state?.status === "running"
+        );
+      };
+      await ctx.sub.waitFor(running, 30_000);
+      await call(ctx.server.oc, "POST", `/session/${sessionId}/abort`);
+      await prompt(ctx.server.oc, sessionId, "[after-abort] the next question");
+      const user = await ctx.sub.waitFor(
+        (event) =>
+          event.type === "message.part.updated" &&
+          (event.properties?.part as { text?: string })?.text === "[after-abort] the next question",
+        30_000,
+      );
+      await ctx.sub.waitFor(ofSession(sessionId, "session.idle"), 30_000, user);
+    },
+  },
+  {
+    name: "compaction",
+    about:
+      "model limit {context: 2000, output: 500}; the stand-in reports 50,000 prompt tokens: opencode compacts, then answers",
+    limit: { context: 2000, output: 500 },
+    rules: () => [
+      {
+        match: "[compact-me]",
+        reply: {
+          text: "A first answer that overflows the context.",
+          chunks: 2,
+          chunkDelayMs: 5,
+          usage: { prompt_tokens: 50_000 },
+        },
+      },
+      {
+        match: /^Continue if you have next steps/,
+        reply: small("Continuing after the compaction."),
+      },
+      {
+        match: "[after-compact]",
+        reply: small("The answer after the compaction."),
+      },
+      // The compaction request itself (its last user text is opencode's summary prompt).
+      { reply: small("Summary of the conversation so far."), titles: true },
+    ],
+    run: async (ctx) => {
+      const sessionId = await createSession(ctx.server.oc, "fixture");
+      await prompt(ctx.server.oc, sessionId, "[compact-me] a long conversation");
+      await untilIdle(ctx, sessionId);
+      await settle(ctx.sub);
+      await prompt(ctx.server.oc, sessionId, "[after-compact] and now?");
+      const user = await ctx.sub.waitFor(
+        (event) =>
+          event.type === "message.part.updated" &&
+          (event.properties?.part as { text?: string })?.text === "[after-compact] and now?",
+        30_000,
+      );
+      await ctx.sub.waitFor(ofSession(sessionId, "session.idle"), 60_000, user);
+    },
+  },
+  {
+    name: "continued-session",
+    about:
+      "a second prompt on a session that has one answered turn, sent with the prompt's own messageID",
+    rules: () => [
+      { match: "[first-turn]", reply: { text: "First answer.", chunks: 2, chunkDelayMs: 5 } },
+      { match: "[second-turn]", reply: { text: "Second answer.", chunks: 2, chunkDelayMs: 5 } },
+    ],
+    run: async (ctx) => {
+      const sessionId = await oneTurn(ctx, "[first-turn] hello");
+      await settle(ctx.sub);
+      const at = ctx.sub.events.length;
+      await prompt(ctx.server.oc, sessionId, "[second-turn] again", MODEL, {
+        messageID: ascendingMessageId(),
+      });
+      await ctx.sub.waitFor(ofSession(sessionId, "session.idle"), 30_000, at);
+    },
+  },
+  {
     name: "unknown-model",
     about: "a model the provider does not list: session.error UnknownError (not silent in 1.18.33)",
     run: async (ctx) => void (await oneTurn(ctx, "[unknown] hello", "no-such-model")),
   },
 ];
+
+/** A message id in opencode's ascending layout (time-ordered), as a client may choose one. */
+function ascendingMessageId(): string {
+  const stamp = (BigInt(Date.now()) * 0x1000n).toString(16).padStart(12, "0").slice(-12);
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  let rest = "";
+  for (let i = 0; i < 14; i++) rest += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return `msg_${stamp}${rest}`;
+}
 
 /** Idle server, no session: what server.connected and server.heartbeat look like. */
 async function recordHeartbeat(server: Server): Promise<Recorded[]> {
@@ -488,15 +655,16 @@ async function main(): Promise<void> {
   const chosen = SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name));
   const llm = await startFakeLiteLLM({ keys: [KEY], models: [MODEL] });
   const servers = new Map<string, Server>();
-  const serverFor = async (permission?: PermissionConfig): Promise<Server> => {
-    const key = JSON.stringify(permission ?? null);
+  const serverFor = async (needs: ServerNeeds = {}): Promise<Server> => {
+    const key = JSON.stringify([needs.permission ?? null, needs.limit ?? null]);
     let server = servers.get(key);
     if (server === undefined) {
-      server = await startServer(llm, permission);
+      server = await startServer(llm, needs);
       servers.set(key, server);
       // A first turn installs plugins and warms caches, so that recordings start from a steady server.
       const monitor = new Subscription(server.oc);
-      llm.setRules([]);
+      // With a small context, every request must report few tokens, or opencode compacts forever.
+      llm.setRules(needs.limit === undefined ? [] : [{ reply: small("Warm."), titles: true }]);
       const warm = await createSession(server.oc, "warm-up");
       await prompt(server.oc, warm, "warm up");
       await monitor.waitFor(ofSession(warm, "session.idle"), 60_000);
@@ -515,7 +683,10 @@ async function main(): Promise<void> {
     let version = "unknown";
     for (const scenario of chosen) {
       log(`recording ${scenario.name}`);
-      const server = await serverFor(scenario.permission);
+      const server = await serverFor({
+        ...(scenario.permission === undefined ? {} : { permission: scenario.permission }),
+        ...(scenario.limit === undefined ? {} : { limit: scenario.limit }),
+      });
       const health = (await call(server.oc, "GET", "/global/health")) as { version?: string };
       version = health.version ?? version;
       llm.setRules(scenario.rules?.(server.home.path) ?? []);

@@ -7,10 +7,12 @@ export { toFileParts } from "./client/attachments.js";
 export type {
   AskDecision,
   OpenCodeAdapterConfig,
+  OutputFormat,
   PermissionDecision,
   PermissionPolicy,
   PermissionReply,
   PermissionRequest,
+  PromptDefaults,
   QuestionAnswers,
   QuestionItem,
   QuestionOption,
@@ -27,20 +29,28 @@ export {
   OpenCodeUnauthorizedError,
 } from "./client/errors.js";
 export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
-export type { OpenCodeTurnResult } from "./client/turn.js";
-export { ErrorCode } from "./client/turn.js";
 export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export {
   CODEC_EVENT_TYPES,
   createTurnState,
-  failureOf,
   finishTurn,
   isTurnEndEvent,
+  mapFrame,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
   readEventHeader,
-  redactSecrets,
 } from "./codec.js";
+export { PART_SEPARATOR } from "./codec-parts.js";
+export type { ErrorCodeOf, StreamFailureReason } from "./error-codes.js";
+export {
+  errorCodeOf,
+  isReplyErrorCode,
+  REPLY_ERROR_CODES,
+  /** The former name of `ReplyErrorCode`, kept for callers. */
+  ReplyErrorCode as ErrorCode,
+  ReplyErrorCode,
+  streamFailureCode,
+} from "./error-codes.js";
 export type {
   MessagePartDeltaProperties,
   MessagePartUpdatedProperties,
@@ -62,6 +72,9 @@ export type {
   SessionStatusProperties,
 } from "./events.js";
 export { eventSessionId, OpenCodeEventType } from "./events.js";
+export { failureOf, redactSecrets } from "./failure.js";
+export type { Frame } from "./frame.js";
+export { readFrame } from "./frame.js";
 export type {
   DeltaReply,
   ErrorReply,
@@ -77,3 +90,10 @@ export type {
   TurnStatus,
   TurnUsage,
 } from "./reply.js";
+export type { StructuredCheck } from "./structured.js";
+export { validateStructuredOutput } from "./structured.js";
+export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownership.js";
+export { ownership } from "./turn/ownership.js";
+export type { TurnStatusUpdate } from "./turn/status.js";
+export type { TurnPhase } from "./turn/turn.js";
+export type { OpenCodeTurnResult } from "./turn/turn-options.js";

@@ -1,3 +1,5 @@
+import type { ReplyErrorCode } from "./error-codes.js";
+
 /**
  * The reply wire contract with taOS. Keys are snake_case because these objects
  * are sent as they are; every reply carries the turn's `trace_id`.
@@ -48,12 +50,17 @@ export interface ToolResultReply {
   readonly call_id: string;
 }
 
-/** The end of a successful turn, with the whole text. */
+/**
+ * The end of a successful turn, with the whole text: the text parts in order, distinct
+ * parts separated by a blank line (`\n\n`), exactly the concatenated `delta` contents.
+ */
 export interface FinalReply {
   readonly kind: "final";
   readonly trace_id: string;
   readonly content: string;
   readonly usage?: ReplyUsage;
+  /** The structured output, when the prompt asked for one (`format`). */
+  readonly structured?: unknown;
 }
 
 /** The end of a failed turn. No `final` follows an `error`. */
@@ -62,8 +69,12 @@ export interface ErrorReply {
   readonly trace_id: string;
   /** A message fit for a user: no stack, no key. */
   readonly error: string;
-  /** A stable code when one is known, e.g. opencode's error name or an HTTP status. */
-  readonly code?: string;
+  /** A stable snake_case code from `ReplyErrorCode`. */
+  readonly code?: ReplyErrorCode;
+  /** opencode's own error name (`APIError`, ...), when opencode reported the failure. */
+  readonly opencode_error?: string;
+  /** The structured output that failed its schema (code `structured_output_invalid`). */
+  readonly structured?: unknown;
 }
 
 export type Reply =
@@ -100,4 +111,10 @@ export interface TurnResult {
   readonly usage?: TurnUsage;
   /** The error message when `status` is "error" or "aborted". */
   readonly error?: string;
+  /** The error's code, when `status` is "error" or "aborted". */
+  readonly code?: ReplyErrorCode;
+  /** opencode's own error name, when opencode reported the failure. */
+  readonly opencodeError?: string;
+  /** The structured output, when the prompt asked for one. */
+  readonly structured?: unknown;
 }

@@ -438,7 +438,7 @@ describe("sessions", () => {
     await a.close();
     const result = await a.prompt("say hello");
     expect(result.status).toBe("error");
-    expect(out.of("error")).toMatchObject([{ code: ErrorCode.Closed }]);
+    expect(out.of("error")).toMatchObject([{ code: ErrorCode.AdapterClosed }]);
     const error = await a.ensureSession().catch((e: unknown) => e);
     expect(OpenCodeAdapterClosedError.isInstance(error)).toBe(true);
   });

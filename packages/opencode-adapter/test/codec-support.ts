@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import {
   createTurnState,
+  isTurnEndEvent,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
   type TurnState,
@@ -103,7 +104,9 @@ export function recordedUsage(
   sessionId: string,
 ): Record<string, number> | undefined {
   const steps = new Map<string, Record<string, unknown>>();
-  for (const event of fixture.events) {
+  // Only the first turn: the codec ends at its idle (some recordings hold two turns).
+  const end = fixture.events.findIndex((event) => isTurnEndEvent(event, sessionId));
+  for (const event of end < 0 ? fixture.events : fixture.events.slice(0, end + 1)) {
     const properties = event.properties as
       | { sessionID?: string; part?: Record<string, unknown> }
       | undefined;
@@ -160,7 +163,8 @@ export const AUTH_ERROR: Reply = {
   kind: "error",
   trace_id: TRACE,
   error: "Authentication Error, Invalid proxy server token passed.",
-  code: "APIError",
+  code: "upstream_unauthorized",
+  opencode_error: "APIError",
 };
 
 /** `JSON.parse`, or undefined for what does not parse. */

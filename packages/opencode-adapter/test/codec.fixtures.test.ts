@@ -232,7 +232,8 @@ describe("failures", () => {
       kind: "error",
       trace_id: TRACE,
       error: "Aborted",
-      code: "MessageAbortedError",
+      code: "aborted",
+      opencode_error: "MessageAbortedError",
     });
     expect(state.status).toBe("aborted");
     expect(state.text).toBe("This reply ne");
@@ -246,7 +247,8 @@ describe("failures", () => {
         kind: "error",
         trace_id: TRACE,
         error: "Model not found: litellm/no-such-model. Did you mean: fake-model?",
-        code: "UnknownError",
+        code: "model_not_found",
+        opencode_error: "UnknownError",
       },
     ]);
     expect(state.status).toBe("error");

@@ -102,8 +102,8 @@ describe("finishTurn", () => {
 
   it("reports a failure as one error with its code; aborted sets status aborted", () => {
     const failed = createTurnState("ses_1", { traceId: TRACE });
-    expect(finishTurn(failed, { error: "server died", code: "ServerExited" })).toEqual([
-      { kind: "error", trace_id: TRACE, error: "server died", code: "ServerExited" },
+    expect(finishTurn(failed, { error: "server died", code: "server_stopped" })).toEqual([
+      { kind: "error", trace_id: TRACE, error: "server died", code: "server_stopped" },
     ]);
     expect(failed).toMatchObject({ status: "error", error: "server died", done: true });
     const aborted = createTurnState("ses_1");
@@ -141,7 +141,7 @@ describe("errors", () => {
     leaky.properties.error.data.message =
       "Authentication Error, Received API Key = sk-agent-secret-1234, Bearer abcdef123456";
     const [reply] = mapOpenCodeEvent(leaky, createTurnState("ses_1"));
-    expect(reply).toMatchObject({ kind: "error", code: "APIError" });
+    expect(reply).toMatchObject({ kind: "error", code: "upstream_unauthorized", opencode_error: "APIError" });
     const message = reply?.kind === "error" ? reply.error : "";
     expect(message).not.toContain("sk-agent-secret-1234");
     expect(message).not.toContain("abcdef123456");
@@ -169,9 +169,13 @@ describe("errors", () => {
   it("failureOf falls back to the name, then to a fixed text", () => {
     expect(failureOf({ name: "MessageOutputLengthError", data: {} })).toEqual({
       error: "MessageOutputLengthError",
-      code: "MessageOutputLengthError",
+      code: "output_length",
+      opencodeError: "MessageOutputLengthError",
     });
-    expect(failureOf("boom")).toEqual({ error: "opencode reported an error without details" });
+    expect(failureOf("boom")).toEqual({
+      error: "opencode reported an error without details",
+      code: "opencode_error",
+    });
   });
 
   it("redactSecrets hides sk- keys and Bearer tokens, nothing else", () => {
@@ -227,12 +231,13 @@ describe("event heads", () => {
     expect(mapOpenCodeEventData(reordered, state)).toEqual(
       mapOpenCodeEvent(delta, createTurnState("ses_1")),
     );
-    expect(state.text).toBe((delta.properties as { delta: string }).delta);
+    // Trailing whitespace waits for more text (opencode trims a finished part).
+    expect(state.text).toBe((delta.properties as { delta: string }).delta.trimEnd());
   });
 
   it("a delta with escapes is decoded exactly", () => {
     const delta = clone(text.events.find(isDelta)!) as { properties: { delta: string } };
-    delta.properties.delta = 'line "one"\n\ttab \\ back \u00e9 \u2028';
+    delta.properties.delta = 'line "one"\n\ttab \\ back \u00e9 \u2028.';
     const state = createTurnState("ses_1");
     expect(mapOpenCodeEventData(JSON.stringify(delta), state)).toEqual([
       { kind: "delta", trace_id: "ses_1", content: delta.properties.delta },

@@ -94,7 +94,7 @@ describe("the real server killed mid-turn", () => {
     const result = await turn;
     expect(result.status).toBe("error");
     expect(out.of("error")).toHaveLength(1);
-    expect(out.of("error")[0]?.code).toBe(ErrorCode.StreamLost);
+    expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamLost);
     expect(out.of("final")).toHaveLength(0);
     expect(out.replies.at(-1)?.kind).toBe("error");
   }, 120_000);
@@ -109,7 +109,7 @@ describe("a fake server for faults", () => {
     const result = await a.prompt("anything");
     expect(result.status).toBe("error");
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: ErrorCode.StreamSilence }),
+      expect.objectContaining({ kind: "error", code: ErrorCode.EventStreamSilence }),
     ]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
@@ -122,7 +122,7 @@ describe("a fake server for faults", () => {
       "anything",
     );
     expect(result.status).toBe("error");
-    expect(out.of("error")[0]?.code).toBe(ErrorCode.StreamConnect);
+    expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamConnect);
     expect(server.requests.some((r) => r.path.endsWith("/prompt_async"))).toBe(false);
   });
 

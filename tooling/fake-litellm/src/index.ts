@@ -15,5 +15,6 @@ export type {
   TextScript,
   ToolCallScript,
   ToolCallSpec,
+  UsageOverride,
 } from "./types.js";
 export { splitText } from "./wire.js";

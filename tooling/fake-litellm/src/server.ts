@@ -12,6 +12,7 @@ import type {
   Script,
   TextScript,
   ToolCallScript,
+  UsageOverride,
 } from "./types.js";
 import {
   ChunkEncoder,
@@ -21,6 +22,7 @@ import {
   splitText,
   toolArguments,
   usageFor,
+  withUsage,
 } from "./wire.js";
 
 const TITLE_MARKER = "You are a title generator";
@@ -161,7 +163,7 @@ export async function startFakeLiteLLM(options: FakeLiteLLMOptions = {}): Promis
     if ("toolCalls" in script) {
       const calls = resolveToolCalls(script);
       const completionChars = calls.reduce((n, c) => n + c.name.length + c.arguments.length, 0);
-      const usage = usageFor(promptChars, completionChars);
+      const usage = withUsage(usageFor(promptChars, completionChars), script.usage);
       if (!stream) {
         sendJson(
           res,
@@ -173,6 +175,8 @@ export async function startFakeLiteLLM(options: FakeLiteLLMOptions = {}): Promis
       const enc = new ChunkEncoder(record.model);
       const out = new StreamWriter(res, signal);
       out.start();
+      if (script.reasoning !== undefined) out.push(enc.reasoning(script.reasoning));
+      if (script.text !== undefined) out.push(enc.content(script.text));
       calls.forEach((call, index) => {
         out.push(enc.toolCallStart(index, call));
         // Two argument deltas, so clients must accumulate them as with a real model.
@@ -239,7 +243,10 @@ export async function startFakeLiteLLM(options: FakeLiteLLMOptions = {}): Promis
     signal: AbortSignal,
   ): Promise<void> => {
     const { text, reasoning } = script;
-    const usage = usageFor(promptChars, text.length + (reasoning?.length ?? 0));
+    const usage = withUsage(
+      usageFor(promptChars, text.length + (reasoning?.length ?? 0)),
+      script.usage,
+    );
     if (!record.stream) {
       const message = reasoning === undefined ? { content: text } : { content: text, reasoning };
       sendJson(res, 200, completionBody(record.model, message, "stop", usage));
@@ -525,6 +532,7 @@ function validateScript(script: Script | undefined, field: string): void {
       }
     });
     if (script.then !== undefined) validateScript(script.then, `${field}.then`);
+    validateUsage(script.usage, `${field}.usage`);
   } else if ("error" in script) {
     const status = script.error?.status;
     if (!Number.isInteger(status) || status < 400 || status > 599) {
@@ -560,7 +568,21 @@ function validateScript(script: Script | undefined, field: string): void {
     if (script.chunkDelayMs !== undefined && !count(script.chunkDelayMs)) {
       throw new FakeLiteLLMOptionsError(`${field}.chunkDelayMs`, "must be a non-negative integer");
     }
+    validateUsage(script.usage, `${field}.usage`);
   } else {
     throw new FakeLiteLLMOptionsError(field, "needs text, toolCalls, error, stall or hangUp");
+  }
+}
+
+function validateUsage(usage: UsageOverride | undefined, field: string): void {
+  if (usage === undefined) return;
+  if (typeof usage !== "object" || usage === null) {
+    throw new FakeLiteLLMOptionsError(field, "must be an object of token counts");
+  }
+  for (const name of ["prompt_tokens", "completion_tokens", "total_tokens"] as const) {
+    const n = usage[name];
+    if (n !== undefined && !(typeof n === "number" && Number.isInteger(n) && n >= 0)) {
+      throw new FakeLiteLLMOptionsError(`${field}.${name}`, "must be a non-negative integer");
+    }
   }
 }

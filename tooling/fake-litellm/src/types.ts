@@ -56,6 +56,18 @@ export interface TextScript {
   readonly reasoning?: string;
   /** How many chunks `reasoning` is split into. Default 1. */
   readonly reasoningChunks?: number;
+  /** Reported instead of the estimated counts (e.g. a large `prompt_tokens` to make opencode compact). */
+  readonly usage?: UsageOverride;
+}
+
+/**
+ * Token counts a script reports instead of the stand-in's estimate (4 characters a
+ * token). Fields left out keep the estimate; `total_tokens` defaults to prompt + completion.
+ */
+export interface UsageOverride {
+  readonly prompt_tokens?: number;
+  readonly completion_tokens?: number;
+  readonly total_tokens?: number;
 }
 
 /** A tool the model asks for. */
@@ -70,8 +82,14 @@ export interface ToolCallSpec {
 /** Asks for tool calls (finish_reason "tool_calls"); `then` answers once a tool result comes back. */
 export interface ToolCallScript {
   readonly toolCalls: readonly ToolCallSpec[];
+  /** Streamed before the tool calls, as `delta.reasoning_content` (streamed requests only). */
+  readonly reasoning?: string;
+  /** Streamed before the tool calls, as `delta.content` (streamed requests only). */
+  readonly text?: string;
   /** The reply to the request that carries the tool result. Default `{ text: "Done." }`. */
   readonly then?: Script;
+  /** Reported instead of the estimated counts. */
+  readonly usage?: UsageOverride;
 }
 
 /** Answers with an HTTP error and a LiteLLM-shaped body. */

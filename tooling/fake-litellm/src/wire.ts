@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ToolCallSpec } from "./types.js";
+import type { ToolCallSpec, UsageOverride } from "./types.js";
 
 /** OpenAI's usage object. */
 export interface Usage {
@@ -22,6 +22,18 @@ export function usageFor(promptChars: number, completionChars: number): Usage {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
+  };
+}
+
+/** The estimate with a script's override applied; the total follows the parts unless given. */
+export function withUsage(estimate: Usage, override: UsageOverride | undefined): Usage {
+  if (override === undefined) return estimate;
+  const prompt = override.prompt_tokens ?? estimate.prompt_tokens;
+  const completion = override.completion_tokens ?? estimate.completion_tokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: override.total_tokens ?? prompt + completion,
   };
 }
 

@@ -1,6 +1,8 @@
 import { isAbsolute } from "node:path";
 import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
+import type { TurnStatusUpdate } from "../turn/status.js";
 import { OpenCodeAdapterConfigError } from "./errors.js";
+import { DEFAULT_PROMPT_SETTINGS, resolvePromptSettings } from "./prompt-settings.js";
 
 /** How opencode may proceed with one tool call that needs permission. */
 export type PermissionReply = "once" | "always" | "reject";
@@ -69,6 +71,8 @@ export type AskDecision =
       readonly patterns: readonly string[];
       readonly reply: PermissionReply;
       readonly message?: string;
+      /** The policy missed `askTimeoutMs`: the ask was rejected. */
+      readonly timedOut?: boolean;
     }
   | {
       readonly kind: "question";
@@ -77,9 +81,48 @@ export type AskDecision =
       readonly questions: readonly string[];
       readonly reply: "answer" | "reject";
       readonly answers?: QuestionAnswers;
+      /** The policy missed `askTimeoutMs`: the question was rejected. */
+      readonly timedOut?: boolean;
     };
 
-export interface OpenCodeAdapterConfig {
+/** Structured output: opencode makes the model answer with an object of this JSON Schema. */
+export interface OutputFormat {
+  readonly type: "json_schema";
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** How many times opencode lets the model try again. opencode's default when unset. */
+  readonly retryCount?: number;
+}
+
+/** The per-prompt settings that the config may give defaults for. */
+export interface PromptDefaults {
+  /** opencode agent name, e.g. `build` or `plan`; opencode's default when unset. */
+  readonly agent?: string;
+  /** A system prompt added to the turn. */
+  readonly system?: string;
+  /** The model's variant (reasoning effort), e.g. `high`. */
+  readonly variant?: string;
+  /** Tools to enable (true) or disable (false) by name, e.g. `{ bash: false }`. */
+  readonly tools?: Readonly<Record<string, boolean>>;
+  /** Structured output: the final carries the object, checked against the schema. */
+  readonly format?: OutputFormat;
+  /** @default "reject" (with a message saying no one can approve it) */
+  readonly permission?: PermissionPolicy;
+  /** @default "reject" */
+  readonly question?: QuestionPolicy;
+  /** How long a permission or question policy may take; past it the ask is rejected. @default 60000 */
+  readonly askTimeoutMs?: number;
+  /**
+   * How many model-call retries opencode may make before the turn gives up with one
+   * `upstream_unavailable` error. `Infinity` keeps opencode's own behaviour. @default 3
+   */
+  readonly maxRetries?: number;
+  /** Called with each permission or question answer sent. */
+  readonly onDecision?: (decision: AskDecision) => void;
+  /** Called when the session goes busy, retries a model call, or goes idle. */
+  readonly onStatus?: (update: TurnStatusUpdate) => void;
+}
+
+export interface OpenCodeAdapterConfig extends PromptDefaults {
   /** Where `opencode serve` listens, e.g. `http://127.0.0.1:4096` (no credentials in it). */
   readonly baseUrl: string;
   /** Basic auth user name. @default "opencode" */
@@ -89,18 +132,10 @@ export interface OpenCodeAdapterConfig {
   /** @default "litellm" */
   readonly providerId?: string;
   readonly modelId: string;
-  /** opencode agent name, e.g. `build` or `plan`; opencode's default when unset. */
-  readonly agent?: string;
-  /** A system prompt added to the turn. */
-  readonly system?: string;
   /** An existing session to continue; checked to exist by `ensureSession()`. */
   readonly sessionId?: string;
   /** The working directory of new sessions (absolute); the server's own directory when unset. */
   readonly directory?: string;
-  /** @default "reject" (with a message saying no one can approve it) */
-  readonly permission?: PermissionPolicy;
-  /** @default "reject" */
-  readonly question?: QuestionPolicy;
   /** Opening the event stream (up to `server.connected`) and each TCP connect. @default 10000 */
   readonly connectTimeoutMs?: number;
   /**
@@ -114,8 +149,6 @@ export interface OpenCodeAdapterConfig {
   readonly abortGraceMs?: number;
   /** pino-compatible; silent when unset. */
   readonly logger?: OpenCodeLogger;
-  /** Called with every permission or question answer the adapter sends. */
-  readonly onDecision?: (decision: AskDecision) => void;
 }
 
 /** The config after validation, defaults applied. */
@@ -125,36 +158,40 @@ export interface ResolvedAdapterConfig {
   readonly password: string | undefined;
   readonly providerId: string;
   readonly modelId: string;
-  readonly agent: string | undefined;
-  readonly system: string | undefined;
   readonly sessionId: string | undefined;
   readonly directory: string | undefined;
-  readonly permission: PermissionPolicy;
-  readonly question: QuestionPolicy;
+  /** The prompt defaults, checked (policies and limits with their defaults applied). */
+  readonly prompt: ResolvedPromptSettings;
   readonly connectTimeoutMs: number;
   readonly silenceTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly abortGraceMs: number;
   readonly logger: OpenCodeLogger;
-  readonly onDecision: ((decision: AskDecision) => void) | undefined;
 }
 
-const PERMISSION_REPLIES = new Set<unknown>(["once", "always", "reject"]);
+/** Prompt settings after validation: config defaults, then the prompt's own values. */
+export interface ResolvedPromptSettings extends PromptDefaults {
+  readonly permission: PermissionPolicy;
+  readonly question: QuestionPolicy;
+  readonly askTimeoutMs: number;
+  readonly maxRetries: number;
+}
+
 // Session ids go into URL paths; opencode's look like `ses_0123abcXYZ`.
 const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 const BAD_HEADER_CHAR = /[\u0000-\u001f\u007f]/;
 
-function fail(field: string, message: string): never {
+export function fail(field: string, message: string): never {
   throw new OpenCodeAdapterConfigError({ field, message });
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   return typeof value;
 }
 
-function optionalString(config: Record<string, unknown>, field: string): string | undefined {
+export function optionalString(config: Record<string, unknown>, field: string): string | undefined {
   const value = config[field];
   if (value === undefined) return undefined;
   if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
@@ -168,7 +205,7 @@ function requiredString(config: Record<string, unknown>, field: string): string 
   return value;
 }
 
-function duration(config: Record<string, unknown>, field: string, fallback: number): number {
+export function duration(config: Record<string, unknown>, field: string, fallback: number): number {
   const value = config[field];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
@@ -229,38 +266,19 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
   if (directory !== undefined && !isAbsolute(directory))
     fail("directory", "must be an absolute path");
 
-  const permission = config.permission ?? "reject";
-  if (typeof permission !== "function" && !PERMISSION_REPLIES.has(permission)) {
-    fail(
-      "permission",
-      `must be "reject", "once", "always" or a function, got ${describe(permission)}`,
-    );
-  }
-  const question = config.question ?? "reject";
-  if (typeof question !== "function" && question !== "reject") {
-    fail("question", `must be "reject" or a function, got ${describe(question)}`);
-  }
-  const onDecision = config.onDecision;
-  if (onDecision !== undefined && typeof onDecision !== "function") {
-    fail("onDecision", `must be a function, got ${describe(onDecision)}`);
-  }
   return {
     baseUrl,
     username,
     password: password as string | undefined,
     providerId: optionalString(config, "providerId") ?? "litellm",
     modelId: requiredString(config, "modelId"),
-    agent: optionalString(config, "agent"),
-    system: optionalString(config, "system"),
     sessionId,
     directory,
-    permission: permission as PermissionPolicy,
-    question: question as QuestionPolicy,
+    prompt: resolvePromptSettings(config, DEFAULT_PROMPT_SETTINGS, ""),
     connectTimeoutMs: duration(config, "connectTimeoutMs", 10_000),
     silenceTimeoutMs: duration(config, "silenceTimeoutMs", 30_000),
     requestTimeoutMs: duration(config, "requestTimeoutMs", 30_000),
     abortGraceMs: duration(config, "abortGraceMs", 2_000),
     logger: validateLogger(config.logger),
-    onDecision: onDecision as ((decision: AskDecision) => void) | undefined,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { abortable, delay, type OpenCodeLogger } from "@taos/internal";
-import { readEventHeader } from "../codec.js";
+import { abortable, delay, isRecord, type OpenCodeLogger } from "@taos/internal";
 import { eventSessionId } from "../events.js";
+import { type Frame, frameOf, readFrameHead } from "../frame.js";
 import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { errorField } from "./logger.js";
@@ -15,19 +15,9 @@ import { pumpServerSentEvents } from "./sse.js";
  */
 export const GLOBAL_EVENT_PATH = "/global/event";
 
-/** One event of the stream, routed by type and session; parsed at most once, lazily. */
-export interface HubEvent {
-  readonly type: string;
-  readonly sessionId: string | undefined;
-  /** The event's JSON (`{id, type, properties}`), when it was not parsed for routing. */
-  readonly data: string | undefined;
-  /** The parsed event (parses `data` once, on first use); undefined for malformed JSON. */
-  event(): unknown;
-}
-
 export interface HubListener {
   /** An event of the session this listener was registered for. */
-  onEvent(event: HubEvent): void;
+  onEvent(frame: Frame): void;
   /**
    * The stream dropped; a new one is being opened. Its events may reach the listener
    * before `onResubscribed` (the live check takes a round trip), after a gap.
@@ -54,37 +44,6 @@ const PROBE_PATH = "/tui/show-toast";
 const PROBE_WAIT_MS = 50;
 /** Without a probe endpoint: how long a new subscription is given to become live. */
 const SETTLE_MS = 300;
-
-class LazyEvent implements HubEvent {
-  private parsed: unknown;
-  private parsedYet: boolean;
-
-  constructor(
-    readonly type: string,
-    readonly sessionId: string | undefined,
-    readonly data: string | undefined,
-    parsed?: unknown,
-  ) {
-    this.parsed = parsed;
-    this.parsedYet = data === undefined;
-  }
-
-  event(): unknown {
-    if (!this.parsedYet) {
-      this.parsedYet = true;
-      try {
-        this.parsed = JSON.parse(this.data as string);
-      } catch {
-        this.parsed = undefined;
-      }
-    }
-    return this.parsed;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
 
 type State = "idle" | "connecting" | "open" | "closed";
 
@@ -271,26 +230,8 @@ export class EventHub {
       this.probe.seen();
       return;
     }
-    let event: HubEvent | undefined;
-    const wrapper = WRAPPER.exec(data);
-    if (wrapper !== null && data.endsWith("}}")) {
-      const payload = data.slice(wrapper[0].length, -1);
-      if (payload.startsWith(SYNC_PREFIX)) return;
-      const header = readEventHeader(payload);
-      if (header !== undefined) event = new LazyEvent(header.type, header.sessionId, payload);
-    }
-    if (event === undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        this.options.logger.debug({ bytes: data.length }, "skipped a non-JSON event");
-        return;
-      }
-      const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
-      if (!isRecord(payload) || typeof payload.type !== "string" || payload.type === "sync") return;
-      event = new LazyEvent(payload.type, eventSessionId(payload), undefined, payload);
-    }
+    const event = this.frameOf(data);
+    if (event === undefined) return;
     switch (event.type) {
       case "server.connected":
         onConnected();
@@ -305,7 +246,7 @@ export class EventHub {
     if (sessionId === undefined) {
       // The header only sees a leading properties.sessionID; the part's or info's needs a parse.
       if (event.data === undefined) return;
-      sessionId = eventSessionId(event.event());
+      sessionId = eventSessionId(event.parse());
       if (sessionId === undefined) return;
     }
     const set = this.listeners.get(sessionId);
@@ -313,9 +254,34 @@ export class EventHub {
     for (const listener of set) listener.onEvent(event);
   }
 
+  /**
+   * The one frame of a `/global/event` line: the wrapper `{directory, project, payload}`
+   * is cut off by position and the payload's head read once; anything not laid out that
+   * way is parsed. Undefined for a line to skip (not JSON, no type, `sync`).
+   */
+  private frameOf(data: string): Frame | undefined {
+    const wrapper = WRAPPER.exec(data);
+    if (wrapper !== null && data.endsWith("}}")) {
+      const payload = data.slice(wrapper[0].length, -1);
+      if (payload.startsWith(SYNC_PREFIX)) return undefined;
+      const frame = readFrameHead(payload);
+      if (frame !== undefined) return frame;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      this.options.logger.debug({ bytes: data.length }, "skipped a non-JSON event");
+      return undefined;
+    }
+    const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
+    if (!isRecord(payload) || payload.type === "sync") return undefined;
+    return frameOf(payload);
+  }
+
   /** A subagent's session announces itself with its parent's id: tell the parent's listeners. */
-  private routeChild(event: HubEvent): void {
-    const parsed = event.event();
+  private routeChild(event: Frame): void {
+    const parsed = event.parse();
     if (!isRecord(parsed) || !isRecord(parsed.properties)) return;
     const info = parsed.properties.info;
     if (!isRecord(info) || typeof info.parentID !== "string") return;

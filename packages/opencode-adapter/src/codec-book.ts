@@ -1,0 +1,130 @@
+/** The state of one turn in the codec, and the private book it keeps beside it. */
+import type { ReplyErrorCode } from "./error-codes.js";
+import type { TurnUsage } from "./reply.js";
+
+export interface TurnState {
+  readonly sessionId: string;
+  readonly traceId: string;
+  /**
+   * The answer text so far: the text parts in order, distinct parts separated by a
+   * blank line; always the concatenated deltas unless some were lost.
+   */
+  text: string;
+  status: "running" | "completed" | "error" | "aborted";
+  /** True once the turn has ended (idle or session.error); later events add nothing. */
+  done: boolean;
+  /** The message when status is "error" or "aborted". */
+  error?: string;
+  /** The error's code, when status is "error" or "aborted". */
+  code?: ReplyErrorCode;
+  /** opencode's own error name, when opencode reported the failure. */
+  opencodeError?: string;
+  /** Summed over the turn's step-finish parts. */
+  usage?: TurnUsage;
+  /** The structured output (`structured` of the assistant message), when the prompt asked for one. */
+  structured?: unknown;
+}
+
+export interface TurnStateOptions {
+  /** Put on every reply as `trace_id`. Default: the session id. */
+  readonly traceId?: string;
+}
+
+export interface TurnFailure {
+  readonly error: string;
+  /** The reply code. */
+  readonly code?: ReplyErrorCode;
+  /** opencode's own error name, when opencode reported the failure. */
+  readonly opencodeError?: string;
+  /** The turn was stopped on purpose: status "aborted" rather than "error". */
+  readonly aborted?: boolean;
+  /** Attached to the error reply (a structured output that failed its schema). */
+  readonly structured?: unknown;
+}
+
+export interface PartTrack {
+  reasoning: boolean;
+  /** Known to be output of the assistant (its message is, or it had deltas). */
+  live: boolean;
+  /** Never answer text: synthetic, ignored, or part of a compaction summary. */
+  excluded: boolean;
+  /** What has gone out as replies for this part (its separator aside). */
+  sent: string;
+  /** Trailing whitespace held back: opencode trims a finished part, so it may never count. */
+  held: string;
+}
+
+export interface StepUsage {
+  input: number;
+  output: number;
+  reasoning: number;
+  cacheRead: number;
+  cacheWrite: number;
+  cost: number;
+}
+
+export interface Book {
+  readonly assistantMessages: Set<string>;
+  /** Assistant messages that are not the answer (compaction summaries). */
+  readonly excludedMessages: Set<string>;
+  readonly parts: Map<string, PartTrack>;
+  readonly calls: Set<string>;
+  readonly results: Set<string>;
+  readonly steps: Map<string, StepUsage>;
+  readonly total: StepUsage;
+  /** Whether some text (or reasoning) part has sent anything: the next one opens with a blank line. */
+  textOpened: boolean;
+  reasoningOpened: boolean;
+  /** `info.error` of an assistant message, for a turn that goes idle with no session.error. */
+  messageError?: TurnFailure;
+}
+
+const BOOK: unique symbol = Symbol("taos.opencode.turnBook");
+
+export interface InternalState extends TurnState {
+  [BOOK]?: Book;
+}
+
+function newBook(): Book {
+  return {
+    assistantMessages: new Set(),
+    excludedMessages: new Set(),
+    parts: new Map(),
+    calls: new Set(),
+    results: new Set(),
+    steps: new Map(),
+    total: { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0, cost: 0 },
+    textOpened: false,
+    reasoningOpened: false,
+  };
+}
+
+export function bookOf(state: InternalState): Book {
+  let book = state[BOOK];
+  if (book === undefined) {
+    book = newBook();
+    Object.defineProperty(state, BOOK, { value: book, enumerable: false });
+  }
+  return book;
+}
+
+/** A new turn of `sessionId`, running, with no text yet. */
+export function createTurnState(sessionId: string, options?: TurnStateOptions): TurnState {
+  const state: InternalState = {
+    sessionId,
+    traceId: options?.traceId ?? sessionId,
+    text: "",
+    status: "running",
+    done: false,
+  };
+  Object.defineProperty(state, BOOK, { value: newBook(), enumerable: false });
+  return state;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+export function isStateUsable(state: unknown): state is InternalState {
+  return isRecord(state) && typeof state.sessionId === "string" && state.done !== true;
+}

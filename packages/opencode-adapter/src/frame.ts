@@ -1,0 +1,148 @@
+/**
+ * One frame per event: the event's head read once, from the raw `data` line, without
+ * `JSON.parse`. Routing, ownership and the codec all read the frame; the full parse
+ * happens at most once, on demand. To teach the adapter a new event type, add it to
+ * `OpenCodeEventType` (events.ts) and to the codec; the frame reader needs nothing more
+ * unless the new type's routing fields are not `properties.sessionID`.
+ */
+import { eventSessionId } from "./events.js";
+
+/** One event of the stream, read once. */
+export interface Frame {
+  readonly type: string;
+  /** `properties.sessionID`, else the `sessionID` of its `part` or `info` (needs a parse). */
+  readonly sessionId: string | undefined;
+  /** For `message.part.delta`: the message and part it grows. */
+  readonly messageId: string | undefined;
+  readonly partId: string | undefined;
+  /** For `message.part.delta`: the field that grows ("text" or "reasoning"). */
+  readonly field: string | undefined;
+  /** The event's JSON (`{id, type, properties}`); undefined when the frame came from an object. */
+  readonly data: string | undefined;
+  /** Where the delta's JSON string starts in `data` (fast path); -1 when unknown. */
+  readonly deltaAt: number;
+  /** Where the head read ended in `data`; -1 when the head was not laid out as opencode writes it. */
+  readonly headEnd: number;
+  /** The parsed event, parsed once on first use; undefined for malformed JSON. */
+  parse(): unknown;
+}
+
+// opencode writes `{"id":"evt_…","type":"…","properties":{"sessionID":"…",…`. Strings
+// with a quote, backslash or control character do not match and take the slow path.
+const HEADER =
+  /^\{"id":"[^"\\\u0000-\u001f]*","type":"([^"\\\u0000-\u001f]*)","properties":\{(?:"sessionID":"([^"\\\u0000-\u001f]*)")?/;
+const DELTA_REST =
+  /,"messageID":"([^"\\\u0000-\u001f]*)","partID":"([^"\\\u0000-\u001f]*)","field":"([^"\\\u0000-\u001f]*)","delta":/y;
+
+class LazyFrame implements Frame {
+  private parsed: unknown;
+  private parsedYet: boolean;
+
+  constructor(
+    readonly type: string,
+    readonly sessionId: string | undefined,
+    readonly data: string | undefined,
+    readonly headEnd: number,
+    readonly messageId: string | undefined = undefined,
+    readonly partId: string | undefined = undefined,
+    readonly field: string | undefined = undefined,
+    readonly deltaAt: number = -1,
+    parsed?: unknown,
+  ) {
+    this.parsed = parsed;
+    this.parsedYet = data === undefined;
+  }
+
+  parse(): unknown {
+    if (!this.parsedYet) {
+      this.parsedYet = true;
+      try {
+        this.parsed = JSON.parse(this.data as string);
+      } catch {
+        this.parsed = undefined;
+      }
+    }
+    return this.parsed;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * Reads the frame of one raw event. Undefined for malformed JSON or an event with no
+ * type. A head laid out as opencode writes it is read by one regular expression (and,
+ * for a delta, one more anchored at its end); anything else is parsed. Never throws.
+ */
+export function readFrame(data: string): Frame | undefined {
+  if (typeof data !== "string") return undefined;
+  return readFrameHead(data) ?? frameOfParsed(data);
+}
+
+/** The frame of a raw event whose head is laid out as opencode writes it; undefined otherwise. */
+export function readFrameHead(data: string): Frame | undefined {
+  const head = HEADER.exec(data);
+  if (head === null) return undefined;
+  const type = head[1] ?? "";
+  const sessionId = head[2];
+  const end = head[0].length;
+  if (type === "message.part.delta" && sessionId !== undefined) {
+    DELTA_REST.lastIndex = end;
+    const rest = DELTA_REST.exec(data);
+    if (rest !== null && data.endsWith("}}")) {
+      return new LazyFrame(
+        type,
+        sessionId,
+        data,
+        end,
+        rest[1],
+        rest[2],
+        rest[3],
+        DELTA_REST.lastIndex,
+      );
+    }
+  }
+  return new LazyFrame(type, sessionId, data, end);
+}
+
+function frameOfParsed(data: string): Frame | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  return frameOf(parsed);
+}
+
+/** The frame of an already parsed event; undefined when it has no type. Never throws. */
+export function frameOf(event: unknown): Frame | undefined {
+  if (!isRecord(event) || typeof event.type !== "string") return undefined;
+  const properties = isRecord(event.properties) ? event.properties : undefined;
+  const messageId =
+    event.type === "message.part.delta" && typeof properties?.messageID === "string"
+      ? properties.messageID
+      : undefined;
+  const partId =
+    event.type === "message.part.delta" && typeof properties?.partID === "string"
+      ? properties.partID
+      : undefined;
+  const field = typeof properties?.field === "string" ? properties.field : undefined;
+  return new LazyFrame(
+    event.type,
+    eventSessionId(event),
+    undefined,
+    -1,
+    messageId,
+    partId,
+    field,
+    -1,
+    event,
+  );
+}
+
+/** The session of a frame, parsing it when its head did not name one. */
+export function frameSessionId(frame: Frame): string | undefined {
+  return frame.sessionId ?? eventSessionId(frame.parse());
+}
