@@ -17,6 +17,8 @@ export type {
   RestartOptions,
   StopOptions,
 } from "./options.js";
+export type { SandboxMode } from "./sandbox.js";
+export { findBwrap } from "./sandbox.js";
 export type {
   ConfigUpdate,
   ExitInfo,
@@ -25,3 +27,15 @@ export type {
   ServerAuth,
 } from "./server.js";
 export { OpenCodeServer } from "./server.js";
+export type { CheckOpenCodeVersionOptions } from "./version.js";
+export {
+  assertVersionRange,
+  checkOpenCodeVersion,
+  isSupportedOpenCodeVersion,
+  OPENCODE_INSTALL_HINT,
+  parseOpenCodeVersion,
+  readBinaryVersion,
+  SUPPORTED_OPENCODE_VERSIONS,
+  UnsupportedOpenCodeVersionError,
+  VERSION_TIMEOUT_MS,
+} from "./version.js";

@@ -4,6 +4,7 @@ import { isAbsolute, join } from "node:path";
 import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
 import { type PermissionConfig, validateOpenCodeConfigOptions } from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
+import { findBwrap, isExecutableFile, type SandboxMode } from "./sandbox.js";
 
 /** Where opencode reaches its models: the LiteLLM proxy, with the agent's own key. */
 export interface LiteLLMOptions {
@@ -61,6 +62,20 @@ export interface OpenCodeServerOptions {
    * @default false
    */
   readonly installPluginDependencies?: boolean;
+  /**
+   * `"bwrap"`: run the server under bubblewrap, seeing the system read-only,
+   * its own home and `cwd` read-write, a private `/tmp`, and none of the
+   * directories in `sandboxHide` (by default the parent of `home`, `/home`,
+   * `/root` and the host user's home). Needs `bwrap` (Debian: `bubblewrap`);
+   * without it the constructor throws `InvalidServerOptionError` (field
+   * `sandbox`). Linux only.
+   * @default "none"
+   */
+  readonly sandbox?: SandboxMode;
+  /** The `bwrap` executable. Omitted: `findBwrap()` looks on `PATH`. */
+  readonly bwrapPath?: string;
+  /** More absolute directories a sandboxed server must not see (each covered by an empty tmpfs). */
+  readonly sandboxHide?: readonly string[];
 }
 
 export interface EnsureRunningOptions {
@@ -91,6 +106,9 @@ export interface ResolvedOptions {
   readonly logFile: string;
   readonly logger: OpenCodeLogger;
   readonly installPluginDependencies: boolean;
+  /** The bwrap executable when sandboxed, undefined for `sandbox: "none"`. */
+  readonly bwrap: string | undefined;
+  readonly sandboxHide: readonly string[];
 }
 
 const HOSTNAME =
@@ -232,6 +250,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     );
   }
 
+  const { bwrap, sandboxHide } = validateSandbox(o);
+
   return {
     home,
     litellm,
@@ -246,7 +266,40 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     logFile,
     logger,
     installPluginDependencies: o.installPluginDependencies === true,
+    bwrap,
+    sandboxHide,
   };
+}
+
+function validateSandbox(o: Record<string, unknown>): {
+  bwrap: string | undefined;
+  sandboxHide: readonly string[];
+} {
+  const sandbox = o.sandbox ?? "none";
+  if (sandbox !== "bwrap" && sandbox !== "none") {
+    fail(
+      "sandbox",
+      `must be "bwrap" or "none", got ${typeof sandbox === "string" ? `"${sandbox}"` : describe(sandbox)}`,
+    );
+  }
+  const hide = o.sandboxHide ?? [];
+  if (!Array.isArray(hide))
+    fail("sandboxHide", `must be an array of absolute paths, got ${describe(hide)}`);
+  const sandboxHide = hide.map((path, i) => absolutePath(path, `sandboxHide[${i}]`));
+  const bwrapPath = o.bwrapPath === undefined ? undefined : absolutePath(o.bwrapPath, "bwrapPath");
+  if (sandbox === "none") return { bwrap: undefined, sandboxHide };
+  if (bwrapPath !== undefined) {
+    if (!isExecutableFile(bwrapPath)) fail("bwrapPath", `"${bwrapPath}" is not an executable file`);
+    return { bwrap: bwrapPath, sandboxHide };
+  }
+  const found = findBwrap();
+  if (found === undefined) {
+    fail(
+      "sandbox",
+      '"bwrap" needs bubblewrap, and no bwrap is on PATH: install it (Debian/Ubuntu: apt-get install bubblewrap), pass bwrapPath, or use sandbox: "none"',
+    );
+  }
+  return { bwrap: found, sandboxHide };
 }
 
 function randomPassword(): string {

@@ -1,4 +1,6 @@
+import { readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
@@ -39,6 +41,7 @@ import {
 } from "./options.js";
 import { probePort } from "./port.js";
 import { trackProcessGroup } from "./registry.js";
+import { bwrapArgs, defaultHidden } from "./sandbox.js";
 import { backoffDelays, linkedController, settlesWithin } from "./timing.js";
 
 /** How an opencode process ended. */
@@ -96,6 +99,8 @@ interface Child {
   readonly spawnedAt: number;
   readonly listeningAt: number;
   ready: boolean;
+  /** Runs under bubblewrap: `pid` is bwrap's, opencode runs inside. */
+  readonly sandboxed: boolean;
   /** The exit was asked for (stop, replacement, failed start). */
   expected: boolean;
   healthPath: "/global/health" | "/doc";
@@ -117,6 +122,49 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // the group is gone
   }
+}
+
+/**
+ * SIGTERM to a sandboxed child's group, bubblewrap's own processes spared:
+ * bwrap dies of SIGTERM at once and, with --die-with-parent, SIGKILLs what it
+ * runs, so opencode would never get its grace. bwrap exits once opencode has.
+ */
+function terminateSandboxedGroup(pgid: number): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid || comm === "bwrap") continue;
+    try {
+      process.kill(Number(entry), "SIGTERM");
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function existingDirs(paths: readonly string[]): string[] {
+  return paths.filter((path) => {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function formatHost(hostname: string): string {
@@ -530,9 +578,25 @@ export class OpenCodeServer {
       );
       sink.note("no password: the server is open to anyone who can reach its port");
     }
-    const args = ["serve", "--port", String(port), "--hostname", hostname];
-    sink.note(`starting ${binary} ${args.join(" ")} in ${cwd}`);
-    const subprocess = execa(binary, args, {
+    const serve = ["serve", "--port", String(port), "--hostname", hostname];
+    const { bwrap, sandboxHide } = this.#options;
+    const [command, args] =
+      bwrap === undefined
+        ? [binary, serve]
+        : [
+            bwrap,
+            bwrapArgs(
+              {
+                home,
+                cwd,
+                binary: realPath(binary),
+                hidden: existingDirs([...defaultHidden(home, homedir()), ...sandboxHide]),
+              },
+              serve,
+            ),
+          ];
+    sink.note(`starting ${command} ${args.join(" ")} in ${cwd}`);
+    const subprocess = execa(command, args, {
       cwd,
       env: buildServerEnv({ home, env, username, password }),
       extendEnv: false,
@@ -592,6 +656,7 @@ export class OpenCodeServer {
         return listeningAt;
       },
       ready: false,
+      sandboxed: bwrap !== undefined,
       expected: false,
       healthPath: "/global/health",
     };
@@ -741,8 +806,11 @@ export class OpenCodeServer {
     child.expected = true;
     if (!child.exit) {
       if (graceMs > 0) {
-        child.sink.note(`stopping pid ${child.pid}: SIGTERM to its process group`);
-        signalGroup(child.pid, "SIGTERM");
+        child.sink.note(
+          `stopping pid ${child.pid}: SIGTERM to its process group${child.sandboxed ? " (bwrap spared)" : ""}`,
+        );
+        if (child.sandboxed) terminateSandboxedGroup(child.pid);
+        else signalGroup(child.pid, "SIGTERM");
       }
       if (graceMs === 0 || !(await settlesWithin(child.exited, graceMs))) {
         child.sink.note(

@@ -19,10 +19,10 @@ describe("the parent process ends without calling stop(): its opencode is gone",
     await temp.cleanup();
   });
 
-  async function run(mode: string, signal?: NodeJS.Signals) {
+  async function run(mode: string, signal?: NodeJS.Signals, sandbox: "bwrap" | "none" = "none") {
     count += 1;
     const host = execa(process.execPath, [fixture, mode, join(temp.path, `home-${count}`)], {
-      env: { OPENCODE_BIN: opencodeBinaryPath() },
+      env: { OPENCODE_BIN: opencodeBinaryPath(), TAOS_TEST_SANDBOX: sandbox },
       reject: false,
     });
     let stdout = "";
@@ -88,5 +88,25 @@ describe("the parent process ends without calling stop(): its opencode is gone",
     expect(result.signal).toBeUndefined();
     expect(result.exitCode).toBe(7);
     expect(gone).toBe(true);
+  });
+
+  describe("under bubblewrap (the pid is bwrap's; opencode runs inside, in the same group)", () => {
+    it("normal exit (process.exit)", async () => {
+      const { gone, result } = await run("exit", undefined, "bwrap");
+      expect(result.exitCode).toBe(0);
+      expect(gone).toBe(true);
+    });
+
+    it("SIGTERM with no handler of the host's", async () => {
+      const { gone, result } = await run("signal", "SIGTERM", "bwrap");
+      expect(result.signal).toBe("SIGTERM");
+      expect(gone).toBe(true);
+    });
+
+    it("SIGKILL, which no handler sees: bwrap's --die-with-parent still ends opencode", async () => {
+      const { gone, result } = await run("signal", "SIGKILL", "bwrap");
+      expect(result.signal).toBe("SIGKILL");
+      expect(gone).toBe(true);
+    });
   });
 });

@@ -1,0 +1,151 @@
+import { execFile } from "node:child_process";
+import type { OpenCodeLogger } from "@taos/internal";
+import { TaosOpenCodeError } from "@taos/opencode-config";
+import semver from "semver";
+import { InvalidServerOptionError } from "./errors.js";
+
+/**
+ * The opencode releases this package is tested with: the oldest 1.x on which
+ * the real-binary server and adapter tests pass, up to (not including) 2.0,
+ * whose server API is a different one (routes under `/api/*`, no `/global/*`).
+ */
+export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.0.0 <2";
+
+/** How a supported one is installed; named in every refusal. */
+export const OPENCODE_INSTALL_HINT: string = "npm i opencode-ai@1";
+
+const VERSION_IN_TEXT =
+  /(?<![\d.])(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]*[0-9A-Za-z])?(?:\+[0-9A-Za-z.-]*[0-9A-Za-z])?)/;
+
+/** The first semantic version in `text` (e.g. the output of `opencode --version`), if any. */
+export function parseOpenCodeVersion(text: string): string | undefined {
+  const found = VERSION_IN_TEXT.exec(text)?.[1];
+  return found !== undefined && semver.valid(found) !== null ? found : undefined;
+}
+
+/** Throws `InvalidServerOptionError` (field `field`) unless `range` is a semver range. */
+export function assertVersionRange(range: string, field = "versionRange"): void {
+  if (typeof range !== "string" || semver.validRange(range) === null) {
+    throw new InvalidServerOptionError({
+      field,
+      message: `must be a semver range such as "${SUPPORTED_OPENCODE_VERSIONS}", got ${JSON.stringify(range)}`,
+    });
+  }
+}
+
+/**
+ * Whether `version` lies in `range`. A pre-release is judged by its release
+ * numbers (`1.19.0-beta.1` as `1.19.0`, `2.0.0-beta.1` as `2.0.0`), so a 2.0
+ * pre-release is outside `<2` and a 1.x one is inside. A text that is not a
+ * version is not supported.
+ */
+export function isSupportedOpenCodeVersion(
+  version: string,
+  range: string = SUPPORTED_OPENCODE_VERSIONS,
+): boolean {
+  const parsed = semver.parse(version);
+  if (parsed === null) return false;
+  return semver.satisfies(`${parsed.major}.${parsed.minor}.${parsed.patch}`, range);
+}
+
+const unsupportedVersion = "taos.opencode.error.UnsupportedOpenCodeVersionError";
+/** The opencode binary reports a version outside the supported range (its protocol differs). */
+export class UnsupportedOpenCodeVersionError extends TaosOpenCodeError {
+  /** The version the binary reported. */
+  readonly version: string;
+  /** The range that is supported. */
+  readonly range: string;
+  /** The binary's path, or the server's URL when the server was not started here. */
+  readonly binary: string;
+
+  constructor(options: {
+    readonly version: string;
+    readonly range: string;
+    readonly binary: string;
+    readonly cause?: unknown;
+  }) {
+    super({
+      message: `opencode ${options.version} at ${options.binary} is not supported: taos-opencode needs opencode ${options.range}. Install a supported one with "${OPENCODE_INSTALL_HINT}" (or pass the \`binary\` option / set OPENCODE_BIN to one), or set \`allowUnsupportedVersion\` to run it anyway.`,
+      cause: options.cause,
+    });
+    this.version = options.version;
+    this.range = options.range;
+    this.binary = options.binary;
+    TaosOpenCodeError.brand(this, unsupportedVersion);
+  }
+
+  static override isInstance(value: unknown): value is UnsupportedOpenCodeVersionError {
+    return TaosOpenCodeError.hasMarker(value, unsupportedVersion);
+  }
+}
+
+export interface CheckOpenCodeVersionOptions {
+  /** The version the binary or server reported; undefined when it did not say. */
+  readonly version: string | undefined;
+  /** The binary's path (or the server's URL), for the message. */
+  readonly binary: string;
+  /** Log a warning instead of throwing for a version outside the range. */
+  readonly allowUnsupported: boolean;
+  readonly logger: OpenCodeLogger;
+  /** @default SUPPORTED_OPENCODE_VERSIONS */
+  readonly range?: string;
+}
+
+/**
+ * Refuses a version outside the range with `UnsupportedOpenCodeVersionError`,
+ * or only warns when `allowUnsupported`. A version that is unknown (undefined,
+ * or not a semantic version, e.g. a local build) is warned about, not refused:
+ * there is nothing to judge it by.
+ */
+export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void {
+  const { version, binary, allowUnsupported, logger } = options;
+  const range = options.range ?? SUPPORTED_OPENCODE_VERSIONS;
+  if (version === undefined || semver.valid(version) === null) {
+    logger.warn(
+      { version, range, binary },
+      "opencode did not report a version that can be checked; assuming it is supported",
+    );
+    return;
+  }
+  if (isSupportedOpenCodeVersion(version, range)) return;
+  const error = new UnsupportedOpenCodeVersionError({ version, range, binary });
+  if (!allowUnsupported) throw error;
+  logger.warn(
+    { version, range, binary },
+    `opencode ${version} is outside the supported range ${range}; running it anyway (allowUnsupportedVersion)`,
+  );
+}
+
+/** How long `opencode --version` may take. */
+export const VERSION_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `<binary> --version` and returns the version it prints, or undefined
+ * when it fails, times out (`timeoutMs`) or prints no version. Rejects with
+ * `signal.reason` when `signal` aborts.
+ */
+export function readBinaryVersion(
+  binary: string,
+  signal?: AbortSignal,
+  timeoutMs: number = VERSION_TIMEOUT_MS,
+): Promise<string | undefined> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    execFile(
+      binary,
+      ["--version"],
+      {
+        timeout: timeoutMs,
+        killSignal: "SIGKILL",
+        maxBuffer: 64 * 1024,
+        windowsHide: true,
+        ...(signal === undefined ? {} : { signal }),
+      },
+      (error, stdout) => {
+        if (signal?.aborted) reject(signal.reason);
+        else if (error) resolve(undefined);
+        else resolve(parseOpenCodeVersion(String(stdout)));
+      },
+    );
+  });
+}
