@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { TaosOpenCodeError } from "@taos/opencode-config";
+import { STAND_IN_MODEL } from "./cli-usage.js";
 
 const marker = "taos.opencode.error.CliUsageError";
 
@@ -25,6 +26,7 @@ export type CliUpstream =
   | { readonly kind: "litellm"; readonly baseUrl: string; readonly apiKey: string }
   | { readonly kind: "stand-in" };
 
+/** The server a command starts (run without --server, and serve). */
 export interface CliCommonOptions {
   readonly upstream: CliUpstream;
   readonly modelId: string;
@@ -40,46 +42,38 @@ export interface CliCommonOptions {
   readonly otel: boolean;
 }
 
+/** What a run asks of its one turn. */
+export interface CliTurnOptions {
+  /** Continue this session instead of starting a new one. */
+  readonly sessionId: string | undefined;
+  readonly agent: string | undefined;
+  readonly system: string | undefined;
+  readonly variant: string | undefined;
+  /** `--file` paths, absolute, in order: read before anything starts. */
+  readonly files: readonly string[];
+  /** `--schema`, absolute: read before anything starts. */
+  readonly schemaFile: string | undefined;
+}
+
+/** A server already running (`--server`): nothing is started or stopped. */
+export interface CliServerTarget {
+  readonly url: string;
+  /** From TAOS_OPENCODE_PASSWORD; undefined: the server has no auth. */
+  readonly password: string | undefined;
+}
+
 export type CliCommand =
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | {
       readonly kind: "run";
       readonly message: string;
-      readonly sessionId: string | undefined;
+      readonly turn: CliTurnOptions;
+      /** Set: run on this server; `options` then only carries the model and the output mode. */
+      readonly server: CliServerTarget | undefined;
       readonly options: CliCommonOptions;
     }
   | { readonly kind: "serve"; readonly options: CliCommonOptions };
-
-/** The model the built-in stand-in answers as. */
-export const STAND_IN_MODEL = "fake-model";
-
-export const USAGE: string = `Usage:
-  taos-opencode run "message" [options]   run one turn and print the reply
-  taos-opencode serve [options]           start a server and keep it until Ctrl-C
-  taos-opencode --help | --version
-
-Options:
-  --base-url URL   LiteLLM (OpenAI-compatible) base URL, e.g. http://litellm:4000/v1;
-                   the key comes from TAOS_LITELLM_KEY. Without it, a built-in
-                   stand-in answers by echoing the message (no network needed).
-  --model ID       model id (required with --base-url; default ${STAND_IN_MODEL})
-  --session ID     (run) continue this session instead of starting a new one
-  --cwd DIR        directory opencode works in (default: the home)
-  --home DIR       opencode home, kept afterwards (default: a temporary one, removed at exit)
-  --port N         server port (default: a free one)
-  --json           NDJSON: one reply per line on stdout (serve: one line with the URL)
-  --verbose        log progress, the server pid included, to stderr
-  --otel           print OpenTelemetry spans (as they end) and metrics (at exit) to
-                   stderr; needs @opentelemetry/api, sdk-trace-base and sdk-metrics
-  -h, --help       show this help
-  -V, --version    show the version
-
-Environment:
-  TAOS_LITELLM_KEY  the agent's LiteLLM key (required with --base-url; never pass it as a flag)
-
-Exit codes: 0 completed, 1 the turn failed, 2 bad usage, 130 interrupted.
-`;
 
 const commandOptions = {
   "base-url": { type: "string" },
@@ -91,45 +85,32 @@ const commandOptions = {
   verbose: { type: "boolean" },
   otel: { type: "boolean" },
   session: { type: "string" },
+  server: { type: "string" },
+  agent: { type: "string" },
+  system: { type: "string" },
+  variant: { type: "string" },
+  file: { type: "string", multiple: true },
+  schema: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** Parses `argv` (without node and the script), reading the key from `env`. */
-export function parseCliArgs(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): CliCommand {
+type Values = ReturnType<typeof parse>["values"];
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Flags that only a run takes. */
+const RUN_ONLY = ["session", "server", "agent", "system", "variant", "file", "schema"] as const;
+/** Flags about a server this command starts: meaningless with --server. */
+const SPAWN_ONLY = ["base-url", "home", "cwd", "port"] as const;
+
+/** Parses `argv` (without node and the script), reading the key and password from `env`. */
+export function parseCliArgs(argv: readonly string[], env: Env): CliCommand {
   const [first, ...rest] = argv;
   if (first === "run" || first === "serve") {
     const parsed = parse(rest);
     if (parsed.values.help) return { kind: "help" };
-    const options = commonFrom(parsed.values, env);
-    if (first === "serve") {
-      if (parsed.values.session !== undefined) {
-        throw new CliUsageError({ message: "--session is only for run", flag: "--session" });
-      }
-      if (parsed.positionals.length > 0) {
-        throw new CliUsageError({
-          message: `serve takes no message (got "${parsed.positionals[0]}")`,
-        });
-      }
-      return { kind: "serve", options };
-    }
-    const message = parsed.positionals.join(" ");
-    if (message.trim() === "") {
-      throw new CliUsageError({ message: 'run needs a message, e.g. taos-opencode run "Hello"' });
-    }
-    const sessionId = parsed.values.session;
-    if (sessionId !== undefined && !/^\S+$/.test(sessionId)) {
-      throw new CliUsageError({ message: "--session must be a session id", flag: "--session" });
-    }
-    if (sessionId !== undefined && options.home === undefined) {
-      throw new CliUsageError({
-        message: "--session needs --home: a temporary home holds no earlier session",
-        flag: "--session",
-      });
-    }
-    return { kind: "run", message, sessionId, options };
+    return first === "run"
+      ? parseRun(parsed.values, parsed.positionals, env)
+      : parseServe(parsed.values, parsed.positionals, env);
   }
   const parsed = parseOrExplain(() =>
     parseArgs({
@@ -143,6 +124,66 @@ export function parseCliArgs(
   if (parsed.values.version) return { kind: "version" };
   if (first === undefined) throw new CliUsageError({ message: "missing command: run or serve" });
   throw new CliUsageError({ message: `unknown command "${first}": use run or serve` });
+}
+
+function parseServe(values: Values, positionals: readonly string[], env: Env): CliCommand {
+  for (const name of RUN_ONLY) {
+    if (values[name] !== undefined) {
+      throw new CliUsageError({ message: `--${name} is only for run`, flag: `--${name}` });
+    }
+  }
+  if (positionals.length > 0) {
+    throw new CliUsageError({ message: `serve takes no message (got "${positionals[0]}")` });
+  }
+  return { kind: "serve", options: commonFrom(values, env) };
+}
+
+function parseRun(values: Values, positionals: readonly string[], env: Env): CliCommand {
+  const message = positionals.join(" ");
+  if (message.trim() === "") {
+    throw new CliUsageError({ message: 'run needs a message, e.g. taos-opencode run "Hello"' });
+  }
+  const server = values.server === undefined ? undefined : serverTarget(values, env);
+  const options = commonFrom(values, env);
+  const sessionId = values.session;
+  if (sessionId !== undefined && !/^\S+$/.test(sessionId)) {
+    throw new CliUsageError({ message: "--session must be a session id", flag: "--session" });
+  }
+  if (sessionId !== undefined && options.home === undefined && server === undefined) {
+    throw new CliUsageError({
+      message: "--session needs --home or --server: a temporary home holds no earlier session",
+      flag: "--session",
+    });
+  }
+  const turn: CliTurnOptions = {
+    sessionId,
+    agent: text(values.agent, "--agent"),
+    system: text(values.system, "--system"),
+    variant: text(values.variant, "--variant"),
+    files: (values.file ?? []).map((path) => filePath(path, "--file")),
+    schemaFile: values.schema === undefined ? undefined : filePath(values.schema, "--schema"),
+  };
+  return { kind: "run", message, turn, server, options };
+}
+
+function serverTarget(values: Values, env: Env): CliServerTarget {
+  for (const name of SPAWN_ONLY) {
+    if (values[name] !== undefined) {
+      throw new CliUsageError({
+        message: `--${name} is for a server this command starts; --server uses one already running`,
+        flag: `--${name}`,
+      });
+    }
+  }
+  const url = httpUrl(values.server ?? "", "--server");
+  if (url.username || url.password) {
+    throw new CliUsageError({
+      message: "--server must not hold credentials: the password goes in TAOS_OPENCODE_PASSWORD",
+      flag: "--server",
+    });
+  }
+  const password = env.TAOS_OPENCODE_PASSWORD;
+  return { url: url.href.replace(/\/+$/, ""), password: password ? password : undefined };
 }
 
 function parse(args: readonly string[]) {
@@ -173,75 +214,77 @@ function parseOrExplain<T>(run: () => T): T {
   }
 }
 
-function commonFrom(
-  values: {
-    "base-url"?: string;
-    model?: string;
-    cwd?: string;
-    home?: string;
-    port?: string;
-    json?: boolean;
-    verbose?: boolean;
-    otel?: boolean;
-  },
-  env: Readonly<Record<string, string | undefined>>,
-): CliCommonOptions {
-  let upstream: CliUpstream = { kind: "stand-in" };
+function commonFrom(values: Values, env: Env): CliCommonOptions {
   const baseUrl = values["base-url"];
-  if (baseUrl !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new CliUsageError({
-        message: `--base-url must be an http(s) URL (got "${baseUrl}")`,
-        flag: "--base-url",
-      });
-    }
-    const apiKey = env.TAOS_LITELLM_KEY;
-    if (!apiKey) {
-      throw new CliUsageError({
-        message: "--base-url needs the LiteLLM key in the TAOS_LITELLM_KEY environment variable",
-        flag: "TAOS_LITELLM_KEY",
-      });
-    }
-    upstream = { kind: "litellm", baseUrl, apiKey };
-  }
+  const upstream: CliUpstream =
+    baseUrl === undefined ? { kind: "stand-in" } : litellm(baseUrl, env);
   const modelId = values.model ?? (baseUrl === undefined ? STAND_IN_MODEL : undefined);
   if (modelId === undefined) {
     throw new CliUsageError({ message: "--model is required with --base-url", flag: "--model" });
   }
-  if (modelId.trim() === "") {
-    throw new CliUsageError({ message: "--model must not be empty", flag: "--model" });
-  }
-  let port = 0;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65_535) {
-      throw new CliUsageError({
-        message: `--port must be an integer from 0 to 65535 (got "${values.port}")`,
-        flag: "--port",
-      });
-    }
-  }
   return {
     upstream,
-    modelId,
+    modelId: text(modelId, "--model") ?? modelId,
     home: values.home === undefined ? undefined : directory(values.home, "--home", false),
     cwd: values.cwd === undefined ? undefined : directory(values.cwd, "--cwd", true),
-    port,
+    port: values.port === undefined ? 0 : port(values.port),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
     otel: values.otel ?? false,
   };
 }
 
+function litellm(baseUrl: string, env: Env): CliUpstream {
+  httpUrl(baseUrl, "--base-url");
+  const apiKey = env.TAOS_LITELLM_KEY;
+  if (!apiKey) {
+    throw new CliUsageError({
+      message: "--base-url needs the LiteLLM key in the TAOS_LITELLM_KEY environment variable",
+      flag: "TAOS_LITELLM_KEY",
+    });
+  }
+  return { kind: "litellm", baseUrl, apiKey };
+}
+
+function httpUrl(value: string, flag: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new CliUsageError({ message: `${flag} must be an http(s) URL (got "${value}")`, flag });
+  }
+  return url;
+}
+
+function port(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new CliUsageError({
+      message: `--port must be an integer from 0 to 65535 (got "${value}")`,
+      flag: "--port",
+    });
+  }
+  return port;
+}
+
+/** A flag's text, which must not be blank when given. */
+function text(value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && value.trim() === "") {
+    throw new CliUsageError({ message: `${flag} must not be empty`, flag });
+  }
+  return value;
+}
+
+/** An absolute path; whether it can be read is checked when it is read, before anything starts. */
+function filePath(value: string, flag: string): string {
+  return resolve(text(value, flag) ?? value);
+}
+
 function directory(value: string, flag: string, mustExist: boolean): string {
-  if (value.trim() === "") throw new CliUsageError({ message: `${flag} must not be empty`, flag });
-  const path = resolve(value);
+  const path = resolve(text(value, flag) ?? value);
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat ? !stat.isDirectory() : mustExist) {
     throw new CliUsageError({

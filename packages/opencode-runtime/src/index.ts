@@ -123,7 +123,18 @@ export {
   platformPackageNames,
   resolveOpenCodeBinary,
 } from "@taos/opencode-server";
-export type { AdapterFactory, DriveTurnOptions, TurnAdapter } from "@taos/opencode-turn";
+export type {
+  AdapterFactory,
+  DriveTurnOptions,
+  TurnAdapter,
+  TurnPromptCall,
+  TurnPromptOptions,
+} from "@taos/opencode-turn";
 export { driveTurn } from "@taos/opencode-turn";
-export type { OpenCodeRuntimeOptions, RuntimeTurnOptions } from "./runtime.js";
-export { OpenCodeRuntime } from "./runtime.js";
+export type {
+  OpenCodeRuntimeOptions,
+  RuntimeTurnDefaults,
+  RuntimeTurnOptions,
+  ServerProvidedTurnOption,
+} from "./runtime.js";
+export { OpenCodeRuntime, RuntimeErrorCode } from "./runtime.js";

@@ -1,46 +1,46 @@
-import type {
-  Attachment,
-  OpenCodeLogger,
-  PermissionPolicy,
-  QuestionPolicy,
-  Sink,
-  TurnResult,
-} from "@taos/opencode-adapter";
+import { maskSecrets } from "@taos/internal";
+import type { ErrorReply, Sink, TurnResult } from "@taos/opencode-adapter";
 import { OpenCodeServer, type OpenCodeServerOptions } from "@taos/opencode-server";
-import { driveTurn } from "@taos/opencode-turn";
+import { type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
+
+/** The turn options the runtime takes from its server: where to connect, as whom, which provider. */
+export type ServerProvidedTurnOption = "baseUrl" | "username" | "password" | "providerId";
+
+/**
+ * Defaults for every turn of a runtime: any option of `driveTurn` except those the
+ * server provides and those that only make sense per turn (`sessionId`, `signal`).
+ * `modelId` defaults to the first of `server.litellm.modelIds`, `logger` to `server.logger`.
+ */
+export type RuntimeTurnDefaults = Partial<
+  Omit<DriveTurnOptions, ServerProvidedTurnOption | "sessionId" | "signal">
+>;
 
 export interface OpenCodeRuntimeOptions {
-  /** The opencode home (absolute): config, data and cache of this runtime's server. */
-  readonly home: string;
-  /** The LiteLLM proxy, the agent's key and the models it may use (the first is the default). */
-  readonly litellm: OpenCodeServerOptions["litellm"];
-  /** opencode's `permission` config block, written into the server's config. */
-  readonly permission?: OpenCodeServerOptions["permission"];
-  /** Omitted or 0: a free port. */
-  readonly port?: number;
-  /** Omitted: a random one; `null`: no auth (logged as a warning). */
-  readonly password?: string | null;
-  /** The directory opencode works in; default `home`. */
-  readonly cwd?: string;
-  /** pino-compatible; silent by default. */
-  readonly logger?: OpenCodeLogger;
-  /** How each turn answers `permission.asked`; default reject, so a headless turn never hangs. */
-  readonly permissionPolicy?: PermissionPolicy;
-  /** How each turn answers `question.asked`; default reject. */
-  readonly questionPolicy?: QuestionPolicy;
+  /** The server of this runtime: home, LiteLLM proxy and key, port, password, ... */
+  readonly server: OpenCodeServerOptions;
+  /** Options of every turn (agent, system prompt, policies, timeouts, ...); a turn's own win. */
+  readonly turn?: RuntimeTurnDefaults;
 }
 
-export interface RuntimeTurnOptions {
+/** One turn: its trace id and sink, and any option of `driveTurn` the server does not provide. */
+export interface RuntimeTurnOptions
+  extends Partial<Omit<DriveTurnOptions, ServerProvidedTurnOption>> {
   /** Stamped on every reply of the turn. */
   readonly traceId: string;
   readonly sink: Sink;
-  /** Continue this session (from an earlier `TurnResult`). */
-  readonly sessionId?: string;
-  /** Default: the first of `litellm.modelIds`. */
-  readonly modelId?: string;
-  readonly attachments?: readonly Attachment[];
-  readonly signal?: AbortSignal;
 }
+
+/** The codes of the error replies of turns that never reached opencode. */
+export const RuntimeErrorCode = {
+  /** `stop()` was called; `start()` opens the runtime again. */
+  ServerStopped: "server_stopped",
+  /** The server could not be started (the message says why). */
+  ServerStartFailed: "server_start_failed",
+  /** The server exited between its start and the turn. */
+  ServerExited: "server_exited",
+} as const;
+
+type RefusalCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
 /** How long `stop()` lets aborted turns end before the server goes. */
 const TURN_DRAIN_MS = 5_000;
@@ -54,28 +54,18 @@ export class OpenCodeRuntime {
   readonly server: OpenCodeServer;
   readonly #options: OpenCodeRuntimeOptions;
   readonly #turns = new Set<{ controller: AbortController; done: Promise<unknown> }>();
-  #stopped = false;
+  #phase: "open" | "stopped" = "open";
 
+  /** Validates the server's options (a `TaosOpenCodeError` naming the field); starts nothing. */
   constructor(options: OpenCodeRuntimeOptions) {
     this.#options = options;
-    const serverOptions: {
-      -readonly [K in keyof OpenCodeServerOptions]: OpenCodeServerOptions[K];
-    } = {
-      home: options.home,
-      litellm: options.litellm,
-    };
-    if (options.permission !== undefined) serverOptions.permission = options.permission;
-    if (options.port !== undefined) serverOptions.port = options.port;
-    if (options.password !== undefined) serverOptions.password = options.password;
-    if (options.cwd !== undefined) serverOptions.cwd = options.cwd;
-    if (options.logger !== undefined) serverOptions.logger = options.logger;
-    this.server = new OpenCodeServer(serverOptions);
+    this.server = new OpenCodeServer(options.server);
   }
 
   /** Starts the server (or makes sure it still runs); also undoes `stop()`. */
   async start(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
-    this.#stopped = false;
-    await this.server.ensureRunning(options.signal ? { signal: options.signal } : {});
+    this.#phase = "open";
+    await this.server.ensureRunning(options);
   }
 
   /**
@@ -103,36 +93,33 @@ export class OpenCodeRuntime {
     options: RuntimeTurnOptions,
     signal: AbortSignal,
   ): Promise<TurnResult> {
-    let failure: string | undefined;
-    if (this.#stopped) failure = "the runtime is stopped (start() opens it again)";
-    else {
-      try {
-        await this.server.ensureRunning({ signal });
-      } catch (error) {
-        failure = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      }
+    if (this.#phase === "stopped") {
+      const message = "the runtime is stopped (start() opens it again)";
+      return this.#refuse(options, signal, RuntimeErrorCode.ServerStopped, message);
+    }
+    try {
+      await this.server.ensureRunning({ signal });
+    } catch (error) {
+      const message = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
+      return this.#refuse(options, signal, RuntimeErrorCode.ServerStartFailed, message);
     }
     const baseUrl = this.server.baseUrl;
-    if (failure !== undefined || baseUrl === undefined) {
-      return this.#refuse(
-        options,
-        signal.aborted,
-        failure ?? "opencode server exited as the turn began",
-      );
+    if (baseUrl === undefined) {
+      const message = "opencode server exited as the turn began";
+      return this.#refuse(options, signal, RuntimeErrorCode.ServerExited, message);
     }
-    const { traceId, sink } = options;
-    const logger = this.#options.logger;
+    const { traceId, sink, ...own } = options;
+    const { server, turn: defaults } = this.#options;
     const auth = this.server.auth;
     return driveTurn(text, traceId, sink, {
+      logger: server.logger,
+      ...defaults,
+      ...own,
+      modelId: own.modelId ?? defaults?.modelId ?? this.#defaultModel(),
       baseUrl,
-      modelId: options.modelId ?? this.#defaultModel(),
-      ...(this.#options.litellm.providerId ? { providerId: this.#options.litellm.providerId } : {}),
-      ...(auth ? { username: auth.username, password: auth.password } : {}),
-      ...(options.sessionId ? { sessionId: options.sessionId } : {}),
-      ...(options.attachments ? { attachments: options.attachments } : {}),
-      ...(this.#options.permissionPolicy ? { permission: this.#options.permissionPolicy } : {}),
-      ...(this.#options.questionPolicy ? { question: this.#options.questionPolicy } : {}),
-      ...(logger ? { logger } : {}),
+      providerId: server.litellm.providerId,
+      username: auth?.username,
+      password: auth?.password,
       signal,
     });
   }
@@ -140,36 +127,38 @@ export class OpenCodeRuntime {
   /** Ends a turn that never reached opencode, the way driveTurn ends a failed one. */
   async #refuse(
     options: RuntimeTurnOptions,
-    aborted: boolean,
+    signal: AbortSignal,
+    code: RefusalCode,
     failure: string,
   ): Promise<TurnResult> {
     // The server's errors are redacted already; this guards against a key in any other message.
-    const error = failure.split(this.#options.litellm.apiKey).join("***");
+    const error = maskSecrets(failure, [this.#options.server.litellm.apiKey]);
+    const reply: ErrorReply = { kind: "error", trace_id: options.traceId, error, code };
     try {
-      await options.sink({ kind: "error", trace_id: options.traceId, error });
+      await options.sink(reply);
     } catch (sinkError) {
-      this.#options.logger?.warn(
-        { traceId: options.traceId, err: String(sinkError) },
-        "sink failed",
-      );
+      this.#logger()?.warn({ traceId: options.traceId, err: String(sinkError) }, "sink failed");
     }
     return {
       sessionId: options.sessionId ?? "",
-      status: aborted ? "aborted" : "error",
+      status: signal.aborted ? "aborted" : "error",
       text: "",
       error,
     };
   }
 
+  #logger(): OpenCodeServerOptions["logger"] {
+    return this.#options.turn?.logger ?? this.#options.server.logger;
+  }
+
   #defaultModel(): string {
-    const first = this.#options.litellm.modelIds[0];
-    // The server validates modelIds at start; this only satisfies the type.
-    return first ?? "";
+    // The server's constructor checked that modelIds holds at least one id.
+    return this.#options.server.litellm.modelIds[0] ?? "";
   }
 
   /** Aborts running turns, lets them end (up to 5 s), then stops the server. Safe twice. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#phase = "stopped";
     const running = [...this.#turns];
     for (const turn of running) turn.controller.abort(new Error("the runtime is stopping"));
     if (running.length > 0) {

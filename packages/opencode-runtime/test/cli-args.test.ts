@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliUsageError, parseCliArgs, STAND_IN_MODEL } from "../src/cli-args.js";
+import { CliUsageError, parseCliArgs } from "../src/cli-args.js";
+import { STAND_IN_MODEL } from "../src/cli-usage.js";
 
 const dir = mkdtempSync(join(tmpdir(), "taos-cli-args-"));
 const file = join(dir, "file.txt");
@@ -24,7 +25,15 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["run", "Hello"], {})).toEqual({
       kind: "run",
       message: "Hello",
-      sessionId: undefined,
+      turn: {
+        sessionId: undefined,
+        agent: undefined,
+        system: undefined,
+        variant: undefined,
+        files: [],
+        schemaFile: undefined,
+      },
+      server: undefined,
       options: {
         upstream: { kind: "stand-in" },
         modelId: STAND_IN_MODEL,
@@ -59,13 +68,33 @@ describe("parseCliArgs", () => {
         "--json",
         "--verbose",
         "--otel",
+        "--agent",
+        "plan",
+        "--system",
+        "Be brief.",
+        "--variant",
+        "high",
+        "--file",
+        "a.txt",
+        "--file",
+        file,
+        "--schema",
+        "schema.json",
       ],
       { TAOS_LITELLM_KEY: "sk-agent" },
     );
     expect(command).toEqual({
       kind: "run",
       message: "Hello there",
-      sessionId: "ses_abc",
+      turn: {
+        sessionId: "ses_abc",
+        agent: "plan",
+        system: "Be brief.",
+        variant: "high",
+        files: [resolve("a.txt"), file],
+        schemaFile: resolve("schema.json"),
+      },
+      server: undefined,
       options: {
         upstream: { kind: "litellm", baseUrl: "http://litellm:4000/v1", apiKey: "sk-agent" },
         modelId: "gpt-4o",
@@ -107,7 +136,16 @@ describe("parseCliArgs", () => {
     [["run", "hi", "--home", file], "--home", /not a directory/],
     [["run", "hi", "--session", "a b"], "--session", /--session must be a session id/],
     [["serve", "--session", "ses_x"], "--session", /only for run/],
-    [["run", "hi", "--session", "ses_x"], "--session", /--session needs --home/],
+    [["run", "hi", "--session", "ses_x"], "--session", /--session needs --home or --server/],
+    [["serve", "--agent", "plan"], "--agent", /only for run/],
+    [["serve", "--file", "a.txt"], "--file", /only for run/],
+    [["serve", "--server", "http://127.0.0.1:4096"], "--server", /only for run/],
+    [["run", "hi", "--system", " "], "--system", /--system must not be empty/],
+    [["run", "hi", "--file", ""], "--file", /--file must not be empty/],
+    [["run", "hi", "--server", "ftp://x"], "--server", /--server must be an http\(s\) URL/],
+    [["run", "hi", "--server", "http://u:p@127.0.0.1:1"], "--server", /TAOS_OPENCODE_PASSWORD/],
+    [["run", "hi", "--server", "http://127.0.0.1:1", "--home", dir], "--home", /already running/],
+    [["run", "hi", "--server", "http://127.0.0.1:1", "--port", "1"], "--port", /already running/],
   ])("rejects %j naming %s", (argv, flag, pattern) => {
     const error = usageError(argv, { TAOS_LITELLM_KEY: "sk-agent" });
     expect(error.flag).toBe(flag);
@@ -147,6 +185,22 @@ describe("parseCliArgs", () => {
   it("takes a message that starts with a dash after --", () => {
     expect(parseCliArgs(["run", "--", "--not-a-flag"], {})).toMatchObject({
       message: "--not-a-flag",
+    });
+  });
+
+  it("runs on a server already running with --server, its password from the environment", () => {
+    const command = parseCliArgs(
+      ["run", "hi", "--server", "http://127.0.0.1:4096/", "--session", "ses_1"],
+      { TAOS_OPENCODE_PASSWORD: "pw-1" },
+    );
+    expect(command).toMatchObject({
+      kind: "run",
+      server: { url: "http://127.0.0.1:4096", password: "pw-1" },
+      turn: { sessionId: "ses_1" },
+      options: { modelId: STAND_IN_MODEL },
+    });
+    expect(parseCliArgs(["run", "hi", "--server", "http://127.0.0.1:4096"], {})).toMatchObject({
+      server: { url: "http://127.0.0.1:4096", password: undefined },
     });
   });
 });

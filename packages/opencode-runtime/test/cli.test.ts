@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { Reply } from "@taos/opencode-adapter";
@@ -8,8 +9,9 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pidsWithHome } from "./processes.js";
 
-// The built command, as a user runs it (`pnpm build` first; turbo runs build before test).
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+// The command, as a user runs it: its bin file, which loads the build (`pnpm build` first;
+// turbo runs build before test).
+const CLI = fileURLToPath(new URL("../bin/taos-opencode.js", import.meta.url));
 const VERSION = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
     version: string;
@@ -22,7 +24,8 @@ let llm: FakeLiteLLM;
 let home: TempHome;
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`build the package first: ${CLI} is missing`);
+  const built = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+  if (!existsSync(built)) throw new Error(`build the package first: ${built} is missing`);
   llm = await startFakeLiteLLM({ keys: [KEY], models: [MODEL] });
   home = await makeTempHome("taos-cli-");
 });
@@ -74,6 +77,8 @@ describe("taos-opencode (built), usage", () => {
     [["serve", "--json=1"], "--json"],
     [["run"], "message"],
     [["frobnicate"], "frobnicate"],
+    [["run", "hi", "--file", "/nonexistent/notes.txt"], "/nonexistent/notes.txt"],
+    [["run", "hi", "--schema", "/nonexistent/schema.json"], "/nonexistent/schema.json"],
   ])("exits 2 on %j, naming %s, and starts nothing", async (args, flag) => {
     const result = await cli(args);
     expect(result.exitCode).toBe(2);
@@ -126,6 +131,7 @@ describe("taos-opencode run against the real opencode serve", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe("The command printed hi.");
     expect(result.stderr.match(/^\[tool\] bash: Say hi$/gm)).toHaveLength(1);
+    expect(result.stderr.match(/^\[tool\] bash → hi$/gm)).toHaveLength(1);
   });
 
   it("continues a session with --session and --home", async () => {
@@ -144,6 +150,33 @@ describe("taos-opencode run against the real opencode serve", () => {
     const transcript = JSON.stringify(request?.messages);
     expect(transcript).toContain("remember 42");
     expect(transcript).toContain("I will remember 42.");
+  });
+
+  it("sends --system, --agent and --file attachments with the turn", async () => {
+    llm.setRules([{ match: "check the notes", reply: { text: "Read them." } }]);
+    const notes = join(home.path, "notes-for-cli.txt");
+    writeFileSync(notes, "The launch code is 7431.");
+    const result = await cli(
+      [
+        "run",
+        "check the notes",
+        "--system",
+        "System marker 51c.",
+        "--agent",
+        "plan",
+        "--file",
+        notes,
+        ...upstream(),
+      ],
+      withKey,
+    );
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("Read them.");
+    const request = llm.requests.filter((r) => !r.isTitleRequest).at(-1);
+    const transcript = JSON.stringify(request?.messages);
+    expect(transcript).toContain("System marker 51c.");
+    expect(transcript).toContain("The launch code is 7431.");
+    expect(request?.lastUserText).toContain("Plan mode ACTIVE");
   });
 
   it("exits 1 with the upstream message when LiteLLM answers 401, never showing the key", async () => {
@@ -195,28 +228,35 @@ describe("taos-opencode run against the real opencode serve", () => {
   });
 });
 
+interface ServeInfo {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly pid: number;
+}
+
+/** `taos-opencode serve --json` in the background, once it printed its line. */
+async function startServe() {
+  const child = cli(["serve", "--json", ...upstream()], withKey);
+  const line = await new Promise<string>((resolve, reject) => {
+    let buffered = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const end = buffered.indexOf("\n");
+      if (end !== -1) resolve(buffered.slice(0, end));
+    });
+    child.then(
+      (result) => reject(new Error(`serve exited ${result.exitCode}: ${result.stderr}`)),
+      reject,
+    );
+  });
+  return { child, line, info: JSON.parse(line) as ServeInfo };
+}
+
 describe("taos-opencode serve", () => {
   it("prints the URL and credentials, serves until SIGINT, then stops the server", async () => {
-    const child = cli(["serve", "--json", ...upstream()], withKey);
-    const line = await new Promise<string>((resolve, reject) => {
-      let buffered = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const end = buffered.indexOf("\n");
-        if (end !== -1) resolve(buffered.slice(0, end));
-      });
-      child.then(
-        (result) => reject(new Error(`serve exited ${result.exitCode}: ${result.stderr}`)),
-        reject,
-      );
-    });
-    const info = JSON.parse(line) as {
-      url: string;
-      username: string;
-      password: string;
-      pid: number;
-    };
-    expect(`${line}`).not.toContain(KEY);
+    const { child, line, info } = await startServe();
+    expect(line).not.toContain(KEY);
     const unauthenticated = await fetch(`${info.url}/global/health`);
     expect(unauthenticated.status).toBe(401);
     const authorization = `Basic ${Buffer.from(`${info.username}:${info.password}`).toString("base64")}`;
@@ -227,5 +267,39 @@ describe("taos-opencode serve", () => {
     expect(result.exitCode).toBe(0);
     expect(isProcessAlive(info.pid)).toBe(false);
     expect(pidsWithHome(home.path)).toEqual([]);
+  });
+
+  it("takes turns from run --server, which starts nothing and continues a session", async () => {
+    llm.setRules([
+      { match: "remember 17", reply: { text: "I will remember 17." } },
+      { match: "which number", reply: { text: "It was 17." } },
+    ]);
+    const { child, info } = await startServe();
+    try {
+      const env = { ...process.env, TAOS_OPENCODE_PASSWORD: info.password };
+      const run = (args: string[]) =>
+        cli(["run", ...args, "--server", info.url, "--model", MODEL], { env });
+      const first = await run(["remember 17"]);
+      expect(first.exitCode).toBe(0);
+      expect(first.stdout).toBe("I will remember 17.");
+      expect(pidsWithHome(home.path)).toEqual([info.pid]);
+      const session = sessionOf(first.stderr);
+      const second = await run(["which number", "--session", session]);
+      expect(second.exitCode).toBe(0);
+      expect(second.stdout).toBe("It was 17.");
+      expect(sessionOf(second.stderr)).toBe(session);
+      expect(`${first.stderr}${second.stderr}`).not.toContain(info.password);
+
+      const wrong = await cli(["run", "hello", "--server", info.url], {
+        env: { ...process.env, TAOS_OPENCODE_PASSWORD: "not-the-password-4e2" },
+      });
+      expect(wrong.exitCode).toBe(1);
+      expect(wrong.stderr).toMatch(/^error: /m);
+      expect(wrong.stderr).not.toContain("not-the-password-4e2");
+    } finally {
+      child.kill("SIGINT");
+      await child;
+    }
+    expect(isProcessAlive(info.pid)).toBe(false);
   });
 });

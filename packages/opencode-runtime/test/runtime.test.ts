@@ -2,7 +2,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OpenCodeRuntime, type Reply, TaosOpenCodeError } from "../src/index.js";
+import { OpenCodeRuntime, type Reply, RuntimeErrorCode, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
 
 const KEY = "sk-runtime-test-key-9c1d";
@@ -28,8 +28,10 @@ afterAll(async () => {
 
 function newRuntime(): OpenCodeRuntime {
   runtime = new OpenCodeRuntime({
-    home: home.path,
-    litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+    server: {
+      home: home.path,
+      litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+    },
   });
   return runtime;
 }
@@ -48,9 +50,11 @@ describe("OpenCodeRuntime", () => {
     const messages: string[] = [];
     const record = (_fields: object, message?: string): void => void messages.push(message ?? "");
     const rt = new OpenCodeRuntime({
-      home: home.path,
-      litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
-      logger: { debug: record, info: record, warn: record, error: record },
+      server: {
+        home: home.path,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+        logger: { debug: record, info: record, warn: record, error: record },
+      },
     });
     runtime = rt;
     expect(rt.server.isRunning()).toBe(false);
@@ -87,6 +91,41 @@ describe("OpenCodeRuntime", () => {
     expect(turnRequests().at(-1)?.model).toBe("second-model");
   });
 
+  it("sends the runtime's turn defaults to opencode; a turn's own options win", async () => {
+    const rt = new OpenCodeRuntime({
+      server: {
+        home: home.path,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model", "second-model"] },
+      },
+      turn: { system: "Default system marker 7d1.", agent: "plan", modelId: "second-model" },
+    });
+    runtime = rt;
+    const systemOf = (): string =>
+      JSON.stringify(
+        turnRequests()
+          .at(-1)
+          ?.messages.filter((m) => m.role === "system"),
+      );
+    const first = await rt.turn("defaults only", { traceId: "t-d1", sink: () => undefined });
+    expect(first.status).toBe("completed");
+    expect(systemOf()).toContain("Default system marker 7d1.");
+    expect(turnRequests().at(-1)?.model).toBe("second-model");
+    expect(turnRequests().at(-1)?.lastUserText).toContain("Plan mode ACTIVE");
+    const second = await rt.turn("own options", {
+      traceId: "t-d2",
+      sink: () => undefined,
+      system: "Own system marker 3a9.",
+      agent: "build",
+      modelId: "first-model",
+    });
+    expect(second.status).toBe("completed");
+    expect(systemOf()).toContain("Own system marker 3a9.");
+    expect(systemOf()).not.toContain("Default system marker 7d1.");
+    expect(turnRequests().at(-1)?.model).toBe("first-model");
+    // opencode's plan agent adds its read-only reminder to the user's message.
+    expect(turnRequests().at(-1)?.lastUserText).not.toContain("Plan mode ACTIVE");
+  });
+
   it("restarts a server that was SIGKILLed, and the session survives", async () => {
     const rt = newRuntime();
     const first = await rt.turn("before the kill", { traceId: "t-1", sink: () => undefined });
@@ -112,8 +151,10 @@ describe("OpenCodeRuntime", () => {
     let pid: number | undefined;
     {
       await using rt = new OpenCodeRuntime({
-        home: home.path,
-        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
       await rt.start();
       pid = rt.server.pid;
@@ -143,8 +184,14 @@ describe("OpenCodeRuntime", () => {
       const refused = await rt.turn("anyone there?", { traceId: "t-after", sink: after.sink });
       expect(refused.status).toBe("error");
       expect(after.replies).toEqual([
-        { kind: "error", trace_id: "t-after", error: expect.stringContaining("stopped") },
+        {
+          kind: "error",
+          trace_id: "t-after",
+          error: "the runtime is stopped (start() opens it again)",
+          code: RuntimeErrorCode.ServerStopped,
+        },
       ]);
+      expect(RuntimeErrorCode.ServerStopped).toBe("server_stopped");
       expect(rt.server.isRunning()).toBe(false);
     } finally {
       llm.setRules([]);
@@ -155,8 +202,10 @@ describe("OpenCodeRuntime", () => {
     let caught: unknown;
     try {
       new OpenCodeRuntime({
-        home: home.path,
-        litellm: { baseURL: "not a url", apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          litellm: { baseURL: "not a url", apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
     } catch (error) {
       caught = error;
@@ -174,9 +223,11 @@ describe("OpenCodeRuntime", () => {
     const port = (blocker.address() as AddressInfo).port;
     try {
       const rt = new OpenCodeRuntime({
-        home: home.path,
-        port,
-        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        server: {
+          home: home.path,
+          port,
+          litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+        },
       });
       runtime = rt;
       const { sink, replies } = collect();

@@ -1,30 +1,26 @@
-import { startTurnSpan, type TurnTelemetry } from "@taos/internal";
+import { describeError, startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
   type AskDecision,
-  type Attachment,
   ErrorCode,
   OpenCodeAdapter,
   type OpenCodeAdapterConfig,
-  type OpenCodeLogger,
   OpenCodeSessionNotFoundError,
-  type PermissionPolicy,
-  type QuestionPolicy,
+  type PromptOptions,
   type Reply,
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
 
+/** The adapter's per-prompt options, except the trace id: `driveTurn` takes that as an argument. */
+export type TurnPromptOptions = Omit<PromptOptions, "traceId">;
+
+/** The options `driveTurn` passes to `prompt()`: all of the turn's options, with its trace id. */
+export type TurnPromptCall = PromptOptions & { readonly traceId: string };
+
 /** What `driveTurn` needs from an adapter; `OpenCodeAdapter` is one. */
 export interface TurnAdapter {
   ensureSession(signal?: AbortSignal): Promise<string>;
-  prompt(
-    text: string,
-    options: {
-      readonly traceId: string;
-      readonly attachments?: readonly Attachment[];
-      readonly signal?: AbortSignal;
-    },
-  ): Promise<TurnResult>;
+  prompt(text: string, options: TurnPromptCall): Promise<TurnResult>;
   close(): void | Promise<void>;
 }
 
@@ -34,28 +30,12 @@ export type AdapterFactory = (
   sink: Sink,
 ) => TurnAdapter | Promise<TurnAdapter>;
 
-export interface DriveTurnOptions {
-  /** The `opencode serve` URL, e.g. `http://127.0.0.1:4096`. */
-  readonly baseUrl: string;
-  /** The model id within the provider, e.g. a LiteLLM model name. */
-  readonly modelId: string;
-  /** Default `"litellm"`. */
-  readonly providerId?: string;
-  /** Basic auth user name; default `"opencode"`. */
-  readonly username?: string;
-  /** Basic auth password of the server; never shown in a reply or a log line. */
-  readonly password?: string;
-  /** Continue this session (returned by an earlier turn) instead of creating one. */
-  readonly sessionId?: string;
-  readonly attachments?: readonly Attachment[];
-  /** Aborts the turn: the adapter asks opencode to stop and the turn ends `aborted`. */
-  readonly signal?: AbortSignal;
-  /** How `permission.asked` is answered; the adapter's default rejects. */
-  readonly permission?: PermissionPolicy;
-  /** How `question.asked` is answered; the adapter's default rejects. */
-  readonly question?: QuestionPolicy;
-  /** Pino-compatible; silent by default. */
-  readonly logger?: OpenCodeLogger;
+/**
+ * The adapter's config and its per-prompt options, as one object: whatever the adapter
+ * accepts, a turn accepts. The adapter takes its config fields from it and `prompt()` its
+ * per-prompt fields (both read only the fields they know).
+ */
+export interface DriveTurnOptions extends OpenCodeAdapterConfig, TurnPromptOptions {
   /** Builds the adapter; for tests and for runtimes that wrap the adapter. */
   readonly adapterFactory?: AdapterFactory;
 }
@@ -94,98 +74,109 @@ async function runTurn(
   options: DriveTurnOptions,
   telemetry: TurnTelemetry,
 ): Promise<TurnResult> {
-  const logger = options.logger;
-  const secrets = options.password ? [options.password] : [];
-  let terminalSent = false;
-
-  // Stamps the trace id, tracks terminal replies and never lets the sink throw.
-  const guardedSink: Sink = async (reply: Reply): Promise<void> => {
-    const stamped = reply.trace_id === traceId ? reply : { ...reply, trace_id: traceId };
-    if (stamped.kind === "error" || stamped.kind === "final") terminalSent = true;
-    telemetry.onReply(stamped);
-    try {
-      await sink(stamped);
-    } catch (error) {
-      logger?.warn({ traceId, kind: stamped.kind, err: describe(error, secrets) }, "sink failed");
-    }
+  const { adapterFactory = defaultFactory, ...turnOptions } = options;
+  const replies = new TurnReplies(traceId, sink, options, telemetry);
+  const onDecision = (decision: AskDecision): void => {
+    telemetry.onDecision(decision);
+    options.onDecision?.(decision);
   };
-
-  let sessionId = "";
-  const fail = async (what: string, error: unknown): Promise<TurnResult> => {
-    const aborted = options.signal?.aborted === true;
-    const message = aborted ? "turn aborted" : `${what}: ${describe(error, secrets)}`;
-    if (!terminalSent) {
-      const code = aborted ? ErrorCode.Aborted : errorCode(error);
-      await guardedSink({
-        kind: "error",
-        trace_id: traceId,
-        error: message,
-        ...(code === undefined ? {} : { code }),
-      });
-    }
-    return { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
-  };
-
   let adapter: TurnAdapter;
   try {
-    const onDecision = (decision: AskDecision): void => telemetry.onDecision(decision);
-    const config = { ...adapterConfig(options), onDecision };
-    adapter = await (options.adapterFactory ?? defaultFactory)(config, guardedSink);
+    adapter = await adapterFactory({ ...turnOptions, onDecision }, replies.sink);
   } catch (error) {
-    return fail("opencode adapter could not be created", error);
+    return replies.fail("", "opencode adapter could not be created", error);
   }
-
   try {
-    try {
-      sessionId = await adapter.ensureSession(options.signal);
-    } catch (error) {
-      return await fail(
-        options.sessionId
-          ? `opencode session ${options.sessionId} could not be resumed`
-          : "opencode session could not be created",
-        error,
-      );
-    }
-    if (options.signal?.aborted) return await fail("turn aborted", undefined);
-    let result: TurnResult;
-    try {
-      result = await adapter.prompt(text, {
-        traceId,
-        ...(options.attachments ? { attachments: options.attachments } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-    } catch (error) {
-      return await fail("opencode turn failed", error);
-    }
-    if (result.status !== "completed" && !terminalSent) {
-      // The adapter ended a failed turn without saying so: say it once here.
-      const message = result.error ?? `turn ended with status ${result.status}`;
-      await guardedSink({ kind: "error", trace_id: traceId, error: message });
-    }
-    return result.sessionId ? result : { ...result, sessionId };
+    return await runOnAdapter(adapter, text, { ...turnOptions, traceId }, replies);
   } finally {
     try {
       await adapter.close();
     } catch (error) {
       // The turn's outcome stands; a failed close only leaks a connection.
-      logger?.warn({ traceId, err: describe(error, secrets) }, "adapter close failed");
+      options.logger?.warn({ traceId, err: replies.describe(error) }, "adapter close failed");
     }
   }
 }
 
-function adapterConfig(options: DriveTurnOptions): OpenCodeAdapterConfig {
-  const config: { -readonly [K in keyof OpenCodeAdapterConfig]: OpenCodeAdapterConfig[K] } = {
-    baseUrl: options.baseUrl,
-    modelId: options.modelId,
-    providerId: options.providerId ?? "litellm",
+async function runOnAdapter(
+  adapter: TurnAdapter,
+  text: string,
+  call: TurnPromptCall & Pick<OpenCodeAdapterConfig, "sessionId">,
+  replies: TurnReplies,
+): Promise<TurnResult> {
+  let sessionId: string;
+  try {
+    sessionId = await adapter.ensureSession(call.signal);
+  } catch (error) {
+    const what = call.sessionId
+      ? `opencode session ${call.sessionId} could not be resumed`
+      : "opencode session could not be created";
+    return replies.fail("", what, error);
+  }
+  if (call.signal?.aborted) return replies.fail(sessionId, "turn aborted", undefined);
+  let result: TurnResult;
+  try {
+    result = await adapter.prompt(text, call);
+  } catch (error) {
+    return replies.fail(sessionId, "opencode turn failed", error);
+  }
+  if (result.status !== "completed" && !replies.terminalSent) {
+    // The adapter ended a failed turn without saying so: say it once here.
+    await replies.sink({
+      kind: "error",
+      trace_id: call.traceId,
+      error: result.error ?? `turn ended with status ${result.status}`,
+    });
+  }
+  return result.sessionId ? result : { ...result, sessionId };
+}
+
+/** The sink of one turn: stamps the trace id, notes a terminal reply, never lets the sink throw. */
+class TurnReplies {
+  terminalSent = false;
+  readonly #traceId: string;
+  readonly #target: Sink;
+  readonly #options: DriveTurnOptions;
+  readonly #telemetry: TurnTelemetry;
+
+  constructor(traceId: string, target: Sink, options: DriveTurnOptions, telemetry: TurnTelemetry) {
+    this.#traceId = traceId;
+    this.#target = target;
+    this.#options = options;
+    this.#telemetry = telemetry;
+  }
+
+  readonly sink = async (reply: Reply): Promise<void> => {
+    const stamped =
+      reply.trace_id === this.#traceId ? reply : { ...reply, trace_id: this.#traceId };
+    if (stamped.kind === "error" || stamped.kind === "final") this.terminalSent = true;
+    this.#telemetry.onReply(stamped);
+    try {
+      await this.#target(stamped);
+    } catch (error) {
+      this.#options.logger?.warn(
+        { traceId: this.#traceId, kind: stamped.kind, err: this.describe(error) },
+        "sink failed",
+      );
+    }
   };
-  if (options.username !== undefined) config.username = options.username;
-  if (options.password !== undefined) config.password = options.password;
-  if (options.sessionId !== undefined) config.sessionId = options.sessionId;
-  if (options.permission !== undefined) config.permission = options.permission;
-  if (options.question !== undefined) config.question = options.question;
-  if (options.logger !== undefined) config.logger = options.logger;
-  return config;
+
+  /** A one-line message for a user: no stack, the password masked. */
+  describe(error: unknown): string {
+    return describeError(error, [this.#options.password]);
+  }
+
+  /** Ends the turn failed (or aborted, when the signal fired), with one error reply unless sent. */
+  async fail(sessionId: string, what: string, error: unknown): Promise<TurnResult> {
+    const aborted = this.#options.signal?.aborted === true;
+    const message = aborted ? "turn aborted" : `${what}: ${this.describe(error)}`;
+    if (!this.terminalSent) {
+      const code = aborted ? ErrorCode.Aborted : errorCode(error);
+      const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
+      await this.sink(code === undefined ? reply : { ...reply, code });
+    }
+    return { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
+  }
 }
 
 /** A stable code when the failure carries one (e.g. `session_not_found`, `ECONNREFUSED`). */
@@ -194,22 +185,4 @@ function errorCode(error: unknown): string | undefined {
   if (OpenCodeSessionNotFoundError.isInstance(error)) return ErrorCode.SessionNotFound;
   const code = (error as { code?: unknown } | null | undefined)?.code;
   return typeof code === "string" && code !== "" ? code : undefined;
-}
-
-/** A one-line-per-cause message for a user: no stack, secrets masked. */
-function describe(error: unknown, secrets: readonly string[]): string {
-  let message: string;
-  if (error instanceof Error) message = error.message || error.name;
-  else if (typeof error === "string") message = error;
-  else {
-    try {
-      message = JSON.stringify(error) ?? String(error);
-    } catch {
-      message = String(error);
-    }
-  }
-  const stackAt = message.search(/\n\s+at /);
-  if (stackAt !== -1) message = message.slice(0, stackAt);
-  for (const secret of secrets) message = message.split(secret).join("***");
-  return message.trim() || "unknown error";
 }

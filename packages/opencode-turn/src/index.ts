@@ -1,2 +1,8 @@
-export type { AdapterFactory, DriveTurnOptions, TurnAdapter } from "./drive-turn.js";
+export type {
+  AdapterFactory,
+  DriveTurnOptions,
+  TurnAdapter,
+  TurnPromptCall,
+  TurnPromptOptions,
+} from "./drive-turn.js";
 export { driveTurn } from "./drive-turn.js";

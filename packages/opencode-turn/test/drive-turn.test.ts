@@ -1,3 +1,4 @@
+import { REDACTED } from "@taos/internal";
 import type { OpenCodeAdapterConfig, Reply, Sink, TurnResult } from "@taos/opencode-adapter";
 import { describe, expect, it } from "vitest";
 import {
@@ -82,42 +83,26 @@ describe("driveTurn with a scripted adapter", () => {
     expect(rec.closeCalls).toBe(1);
   });
 
-  it("hands the connection settings to the adapter and the turn options to prompt", async () => {
+  it("hands every option to the adapter and to prompt, with the turn's trace id", async () => {
     const { factory, rec } = fakeFactory({ result: completed });
     const signal = new AbortController().signal;
     const attachments = [{ mimeType: "text/plain", data: "aGk=", filename: "a.txt" }];
-    const permission = "once" as const;
-    await driveTurn("hi", "t9", () => undefined, {
+    const options = {
       baseUrl: "http://127.0.0.1:5000",
       modelId: "m1",
+      providerId: "corp",
       username: "u",
       password: "pw",
       sessionId: "ses_old",
+      agent: "plan",
+      system: "Answer briefly.",
+      permission: "once",
       attachments,
       signal,
-      permission,
-      adapterFactory: factory,
-    });
-    expect(rec.config).toMatchObject({
-      baseUrl: "http://127.0.0.1:5000",
-      modelId: "m1",
-      providerId: "litellm",
-      username: "u",
-      password: "pw",
-      sessionId: "ses_old",
-      permission: "once",
-    });
-    expect(rec.promptOptions).toEqual({ traceId: "t9", attachments, signal });
-  });
-
-  it("passes a custom provider id through", async () => {
-    const { factory, rec } = fakeFactory({ result: completed });
-    await driveTurn("hi", "t1", () => undefined, {
-      ...base,
-      providerId: "corp",
-      adapterFactory: factory,
-    });
-    expect(rec.config?.providerId).toBe("corp");
+    } satisfies DriveTurnOptions;
+    await driveTurn("hi", "t9", () => undefined, { ...options, adapterFactory: factory });
+    expect(rec.config).toEqual(options);
+    expect(rec.promptOptions).toEqual({ ...options, traceId: "t9" });
   });
 
   it("turns a rejecting prompt into exactly one error reply and never throws", async () => {
@@ -233,28 +218,46 @@ describe("driveTurn with a scripted adapter", () => {
     expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: "model not found" }]);
   });
 
-  it("never throws when the sink throws or rejects, and still closes the adapter", async () => {
-    const sinks: Sink[] = [
+  const throwingSinks: [string, Sink][] = [
+    [
+      "throws",
       () => {
         throw new Error("sink down");
       },
+    ],
+    [
+      "rejects",
       async () => {
         throw new Error("sink down");
       },
-    ];
-    for (const sink of sinks) {
-      for (const script of [
-        { replies: textReplies, result: completed },
-        { session: new Error("no session") },
-        { result: new Error("prompt broke") },
-      ] satisfies Script[]) {
+    ],
+  ];
+
+  it.each(throwingSinks)(
+    "never throws when the sink %s, ends as the adapter did and closes it",
+    async (_, sink) => {
+      const cases: [Script, TurnResult["status"]][] = [
+        [{ replies: textReplies, result: completed }, "completed"],
+        [{ session: new Error("no session") }, "error"],
+        [{ result: new Error("prompt broke") }, "error"],
+      ];
+      for (const [script, status] of cases) {
         const { factory, rec } = fakeFactory(script);
-        const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
-        expect(["completed", "error"]).toContain(result.status);
+        const warnings: string[] = [];
+        const record = (_fields: object, message?: string): void =>
+          void warnings.push(message ?? "");
+        const logger = { debug: record, info: record, warn: record, error: record };
+        const result = await driveTurn("hi", "t1", sink, {
+          ...base,
+          logger,
+          adapterFactory: factory,
+        });
+        expect(result.status).toBe(status);
+        expect(warnings).toContain("sink failed");
         expect(rec.closeCalls).toBe(1);
       }
-    }
-  });
+    },
+  );
 
   it("awaits an async sink in order", async () => {
     const { factory } = fakeFactory({ replies: textReplies, result: completed });
@@ -304,7 +307,7 @@ describe("driveTurn with a scripted adapter", () => {
     expect(text).not.toContain("s3cret-pw");
     expect(text).not.toContain("node:internal");
     expect(replies[0]).toMatchObject({ kind: "error" });
-    expect((replies[0] as { error: string }).error).toContain("401 for opencode:***");
+    expect((replies[0] as { error: string }).error).toContain(`401 for opencode:${REDACTED}`);
   });
 
   it("does not prompt when the signal is already aborted", async () => {
