@@ -11,6 +11,8 @@ export interface TelemetryReply {
   readonly call_id?: string;
   readonly success?: boolean;
   readonly code?: string;
+  /** opencode's own name for the error (`APIError`, ...), beside `code`. */
+  readonly opencode_error?: string;
   readonly usage?: {
     readonly input_tokens: number;
     readonly output_tokens: number;
@@ -126,11 +128,13 @@ export interface TurnOutcome {
 
 /**
  * The outcome attributes of a turn. A failed or aborted turn carries `error.type`: the
- * error's stable code (never its message, which may quote upstream text), `_OTHER` when none.
+ * error's stable code (never its message, which may quote upstream text), `_OTHER` when none;
+ * and `taos.opencode.error`, opencode's name for the error, when it gave one.
  */
 export function turnOutcome(
   status: TelemetryTurnResult["status"],
   errorCode: string | undefined,
+  opencodeError?: string,
 ): TurnOutcome {
   if (status === "completed") {
     return { outcome: status, errorType: undefined, attributes: { "taos.turn.outcome": status } };
@@ -141,9 +145,9 @@ export function turnOutcome(
       : status === "aborted"
         ? "aborted"
         : "_OTHER";
-  return {
-    outcome: status,
-    errorType,
-    attributes: { "taos.turn.outcome": status, "error.type": errorType },
-  };
+  const attributes: Attributes = { "taos.turn.outcome": status, "error.type": errorType };
+  if (opencodeError !== undefined && isErrorType(opencodeError)) {
+    attributes["taos.opencode.error"] = opencodeError;
+  }
+  return { outcome: status, errorType, attributes };
 }

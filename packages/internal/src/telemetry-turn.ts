@@ -104,6 +104,7 @@ class SpanTurn implements TurnTelemetry {
   private readonly decided = new Set<string>();
   private finalUsage: TelemetryReply["usage"];
   private errorCode: string | undefined;
+  private opencodeError: string | undefined;
   private ended = false;
 
   constructor(
@@ -129,6 +130,7 @@ class SpanTurn implements TurnTelemetry {
       this.finalUsage = reply.usage;
     } else if (reply.kind === "error") {
       this.errorCode = reply.code;
+      this.opencodeError = reply.opencode_error;
     }
   }
 
@@ -167,7 +169,7 @@ class SpanTurn implements TurnTelemetry {
     }
     if (result.sessionId) this.span.setAttribute("gen_ai.conversation.id", result.sessionId);
     const usage = turnUsage(result, this.finalUsage);
-    const outcome = turnOutcome(result.status, this.errorCode);
+    const outcome = turnOutcome(result.status, this.errorCode, this.opencodeError);
     this.span.setAttributes({ ...usage.attributes, ...outcome.attributes });
     if (result.status === "error") {
       this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: outcome.errorType });

@@ -158,32 +158,33 @@ describe("turn span", () => {
 
   it("marks a failed turn with its code as error.type and an error status", async () => {
     const turn = startTurnSpan(TURN);
-    turn.onReply({ kind: "error", code: "APIError" });
+    turn.onReply({ kind: "error", code: "upstream_unauthorized", opencode_error: "APIError" });
     turn.end({ status: "error" });
     const span = onlySpan();
-    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "APIError" });
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "upstream_unauthorized" });
     expect(span.attributes).toMatchObject({
       "taos.turn.outcome": "error",
-      "error.type": "APIError",
+      "error.type": "upstream_unauthorized",
+      "taos.opencode.error": "APIError",
     });
     expect(span.attributes["gen_ai.usage.input_tokens"]).toBeUndefined();
     const metrics = await otel.collect();
-    expect(pointsOf(metrics.get(MetricName.Turns), { "error.type": "APIError" })).toHaveLength(1);
-    expect(
-      pointsOf<Histogram>(metrics.get(MetricName.TurnDuration), { "error.type": "APIError" }),
-    ).toHaveLength(1);
+    const failed = { "error.type": "upstream_unauthorized" };
+    expect(pointsOf(metrics.get(MetricName.Turns), failed)).toHaveLength(1);
+    expect(pointsOf<Histogram>(metrics.get(MetricName.TurnDuration), failed)).toHaveLength(1);
     expect(metrics.get(MetricName.TokenUsage)).toBeUndefined();
   });
 
   it("records an aborted turn as aborted without an error status", () => {
     const turn = startTurnSpan(TURN);
-    turn.onReply({ kind: "error", code: "MessageAbortedError" });
+    turn.onReply({ kind: "error", code: "aborted", opencode_error: "MessageAbortedError" });
     turn.end({ status: "aborted" });
     const span = onlySpan();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes).toMatchObject({
       "taos.turn.outcome": "aborted",
-      "error.type": "MessageAbortedError",
+      "error.type": "aborted",
+      "taos.opencode.error": "MessageAbortedError",
     });
   });
 
@@ -221,7 +222,12 @@ describe("turn span", () => {
       { kind: "reasoning", content: prompt },
       { kind: "tool_call", tool: "bash", call_id: "c1", args: { command: `echo ${secret}` } },
       { kind: "tool_result", tool: "bash", call_id: "c1", success: true, result: secret },
-      { kind: "error", error: `401 Invalid key ${secret} for ${prompt}`, code: `bad ${secret}` },
+      {
+        kind: "error",
+        error: `401 Invalid key ${secret} for ${prompt}`,
+        code: `bad ${secret}`,
+        opencode_error: `Error: ${prompt}`,
+      },
     ];
     for (const reply of replies) turn.onReply(reply as TelemetryReply);
     turn.end({ status: "error" });

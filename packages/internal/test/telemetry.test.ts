@@ -282,5 +282,13 @@ describe("error types", () => {
     expect(turnOutcome("error", undefined).errorType).toBe("_OTHER");
     expect(turnOutcome("aborted", undefined).errorType).toBe("aborted");
     expect(turnOutcome("error", "not an identifier").errorType).toBe("_OTHER");
+    expect(turnOutcome("error", "upstream_error", "APIError").attributes).toEqual({
+      "taos.turn.outcome": "error",
+      "error.type": "upstream_error",
+      "taos.opencode.error": "APIError",
+    });
+    expect(turnOutcome("error", "upstream_error", "not a name").attributes).not.toHaveProperty(
+      "taos.opencode.error",
+    );
   });
 });

@@ -133,7 +133,14 @@ export class OpenCodeRuntime {
   ): Promise<TurnResult> {
     // The server's errors are redacted already; this guards against a key in any other message.
     const error = maskSecrets(failure, [this.#options.server.litellm.apiKey]);
-    const reply: ErrorReply = { kind: "error", trace_id: options.traceId, error, code };
+    // Integration stopgap (lane-otel): these runtime codes are not yet in the adapter's
+    // ReplyErrorCode vocabulary; the adapter and runtime lanes settle the real fix.
+    const reply = {
+      kind: "error",
+      trace_id: options.traceId,
+      error,
+      code,
+    } as unknown as ErrorReply;
     try {
       await options.sink(reply);
     } catch (sinkError) {

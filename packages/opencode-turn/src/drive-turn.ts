@@ -2,11 +2,13 @@ import { describeError, startTurnSpan, type TurnTelemetry } from "@taos/internal
 import {
   type AskDecision,
   ErrorCode,
+  isReplyErrorCode,
   OpenCodeAdapter,
   type OpenCodeAdapterConfig,
   OpenCodeSessionNotFoundError,
   type PromptOptions,
   type Reply,
+  type ReplyErrorCode,
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
@@ -179,10 +181,10 @@ class TurnReplies {
   }
 }
 
-/** A stable code when the failure carries one (e.g. `session_not_found`, `ECONNREFUSED`). */
-function errorCode(error: unknown): string | undefined {
+/** The reply code when the failure carries one of the vocabulary (e.g. `session_not_found`). */
+function errorCode(error: unknown): ReplyErrorCode | undefined {
   // Lets a caller tell a stale session id (start a new conversation) from other failures.
   if (OpenCodeSessionNotFoundError.isInstance(error)) return ErrorCode.SessionNotFound;
   const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" && code !== "" ? code : undefined;
+  return isReplyErrorCode(code) ? code : undefined;
 }

@@ -101,7 +101,8 @@ describe("driveTurn with a scripted adapter", () => {
       signal,
     } satisfies DriveTurnOptions;
     await driveTurn("hi", "t9", () => undefined, { ...options, adapterFactory: factory });
-    expect(rec.config).toEqual(options);
+    // driveTurn adds its own onDecision (it feeds the turn's telemetry, then the caller's).
+    expect(rec.config).toEqual({ ...options, onDecision: expect.any(Function) });
     expect(rec.promptOptions).toEqual({ ...options, traceId: "t9" });
   });
 
@@ -181,7 +182,7 @@ describe("driveTurn with a scripted adapter", () => {
       kind: "error",
       trace_id: "t1",
       error: "Authentication Error, invalid key",
-      code: "APIError",
+      code: "upstream_unauthorized",
     };
     const { factory } = fakeFactory({
       replies: [adapterError],
@@ -349,7 +350,7 @@ describe("driveTurn with a scripted adapter", () => {
     expect(received).toBe(controller.signal);
     expect(result).toMatchObject({ status: "aborted", sessionId: "" });
     expect(replies).toEqual([
-      { kind: "error", trace_id: "t1", error: "turn aborted", code: "MessageAbortedError" },
+      { kind: "error", trace_id: "t1", error: "turn aborted", code: "aborted" },
     ]);
   });
 });

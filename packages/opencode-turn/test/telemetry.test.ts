@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import type { AskDecision, Reply } from "@taos/opencode-adapter";
 import { OpenCodeServer } from "@taos/opencode-server";
 import { makeTempHome, type TempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -125,11 +126,15 @@ describe("driveTurn telemetry against the real opencode serve", () => {
   });
 
   it("records a tool turn: the permission decision and the tool call as events", async () => {
+    const decisions: AskDecision[] = [];
     const result = await driveTurn("use the tool", "trace-otel-2", () => undefined, {
       ...connection(),
       permission: "once",
+      onDecision: (decision) => void decisions.push(decision),
     });
     expect(result.status).toBe("completed");
+    // The caller's own onDecision still hears every answer.
+    expect(decisions.map((decision) => decision.kind)).toEqual(["permission"]);
     const events = turnSpan().events;
     const permission = events.filter((event) => event.name === "taos.permission_decision");
     expect(permission.map((event) => event.attributes)).toEqual([
@@ -147,21 +152,28 @@ describe("driveTurn telemetry against the real opencode serve", () => {
   });
 
   it("records an upstream 401 as an error with its code, never the message", async () => {
-    const result = await driveTurn(`fail auth ${PROMPT_MARK}`, "trace-otel-3", () => undefined, {
-      ...connection(),
-    });
+    const replies: Reply[] = [];
+    const result = await driveTurn(
+      `fail auth ${PROMPT_MARK}`,
+      "trace-otel-3",
+      (reply) => void replies.push(reply),
+      connection(),
+    );
     expect(result.status).toBe("error");
+    const error = replies.find((reply) => reply.kind === "error");
+    expect(error).toMatchObject({ code: "upstream_unauthorized", opencode_error: "APIError" });
     const span = turnSpan();
-    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "upstream_unauthorized" });
     expect(span.attributes).toMatchObject({
       "taos.turn.outcome": "error",
-      "error.type": "APIError",
+      "error.type": "upstream_unauthorized",
+      "taos.opencode.error": "APIError",
     });
     const metrics = await otel.collect();
     expect(
       pointsOf(metrics.get("taos.opencode.turns"), {
         "taos.turn.outcome": "error",
-        "error.type": "APIError",
+        "error.type": "upstream_unauthorized",
       }),
     ).toHaveLength(1);
     const text = exportedText(otel.spans.getFinishedSpans(), metrics.values());
