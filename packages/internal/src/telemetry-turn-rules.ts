@@ -55,6 +55,8 @@ export interface TurnSpanInfo {
   readonly sessionId?: string;
   /** The `opencode serve` URL; only its host and port are recorded. */
   readonly baseUrl?: string;
+  /** The opencode agent asked for (`build`, `plan`, ...), when not opencode's default. */
+  readonly agent?: string;
 }
 
 /** The attributes every span and metric of a turn carries. */

@@ -63,6 +63,7 @@ export function startTurnSpan(info: TurnSpanInfo): TurnTelemetry {
           "taos.trace_id": info.traceId,
           ...serverAttributes(info.baseUrl),
           ...(info.sessionId ? { "gen_ai.conversation.id": info.sessionId } : {}),
+          ...(info.agent ? { "taos.opencode.agent": info.agent } : {}),
         },
       },
       api.context.active(),

@@ -90,12 +90,13 @@ describe("turn span", () => {
   });
 
   it("prefers the result's usage and learns the session id late", () => {
-    const turn = startTurnSpan(TURN);
+    const turn = startTurnSpan({ ...TURN, agent: "plan" });
     turn.setSessionId("ses_new");
     turn.onReply({ kind: "final", usage: USAGE });
     turn.end({ status: "completed", usage: { inputTokens: 9, outputTokens: 4 } });
     const span = onlySpan();
     expect(span.attributes["gen_ai.conversation.id"]).toBe("ses_new");
+    expect(span.attributes["taos.opencode.agent"]).toBe("plan");
     expect(span.attributes["gen_ai.usage.input_tokens"]).toBe(9);
     expect(span.attributes["gen_ai.usage.output_tokens"]).toBe(4);
   });

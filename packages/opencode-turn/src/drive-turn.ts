@@ -63,6 +63,7 @@ export async function driveTurn(
     providerId: options.providerId ?? "litellm",
     baseUrl: options.baseUrl,
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
   });
   const result = await telemetry.within(() => runTurn(text, traceId, sink, options, telemetry));
   telemetry.end(result);
