@@ -1,49 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { abortable } from "@taos/internal";
-import type { Attachment } from "./client/attachments.js";
-import { toFileParts } from "./client/attachments.js";
-import type {
-  OpenCodeAdapterConfig,
-  PromptDefaults,
-  ResolvedAdapterConfig,
-  ResolvedPromptSettings,
-} from "./client/config.js";
+import type { OpenCodeAdapterConfig, ResolvedAdapterConfig } from "./client/config.js";
 import { resolveAdapterConfig } from "./client/config.js";
 import type { ServerConnection } from "./client/connection.js";
 import { acquireConnection } from "./client/connection.js";
 import {
   OpenCodeAdapterClosedError,
   OpenCodeAdapterConfigError,
-  OpenCodeEventStreamError,
   OpenCodeHttpError,
-  OpenCodeSessionNotFoundError,
-  OpenCodeUnauthorizedError,
 } from "./client/errors.js";
 import { errorField } from "./client/logger.js";
-import { resolvePromptSettings } from "./client/prompt-settings.js";
 import type { TurnFailure } from "./codec.js";
 import { createTurnState, finishTurn } from "./codec.js";
-import { ReplyErrorCode, streamFailureCode } from "./error-codes.js";
+import { ReplyErrorCode } from "./error-codes.js";
 import { ABORTED } from "./failure.js";
 import type { Reply, Sink } from "./reply.js";
-import { checkStructured } from "./turn/check-structured.js";
 import { newMessageId } from "./turn/message-id.js";
+import {
+  failureOfError,
+  newTurn,
+  type PromptOptions,
+  promptBody,
+  settingsOf,
+} from "./turn/prompt-request.js";
 import type { SessionRef } from "./turn/recovery.js";
-import { Turn } from "./turn/turn.js";
+import type { Turn } from "./turn/turn.js";
 import type { OpenCodeTurnResult } from "./turn/turn-options.js";
-
-/**
- * One prompt's options. The prompt settings (`agent`, `system`, `variant`, `tools`,
- * `format`, the policies, `askTimeoutMs`, `maxRetries`, `onDecision`, `onStatus`)
- * override the adapter config's defaults for this turn only.
- */
-export interface PromptOptions extends PromptDefaults {
-  /** Put on every reply as `trace_id`; a random UUID when unset. */
-  readonly traceId?: string;
-  readonly attachments?: readonly Attachment[];
-  /** Aborts the turn: opencode is told to stop, and the turn ends `aborted`. */
-  readonly signal?: AbortSignal;
-}
 
 interface SessionInfo {
   readonly id?: unknown;
@@ -114,9 +96,9 @@ export class OpenCodeAdapter {
       release = resolve;
     });
     try {
-      const settings = this.settingsOf(options);
+      const settings = settingsOf(this.config, options);
       const userMessageId = newMessageId();
-      const body = this.promptBody(text, options, settings, userMessageId);
+      const body = promptBody(this.config, text, options, settings, userMessageId);
       await abortable(previous, signal);
       if (signal?.aborted) throw signal.reason;
       const connection = this.connect();
@@ -124,7 +106,11 @@ export class OpenCodeAdapter {
       const ready = connection.hub.ready(signal);
       ready.catch(() => undefined);
       const session = await this.sessionRef(signal);
-      turn = this.newTurn(connection, session, settings, { traceId, signal, userMessageId });
+      turn = newTurn(this.config, this.sink, connection, session, settings, {
+        traceId,
+        signal,
+        userMessageId,
+      });
       const current = turn;
       this.turns.add(current);
       // Subscribe before sending: no event of this turn can be missed.
@@ -219,84 +205,6 @@ export class OpenCodeAdapter {
     };
   }
 
-  /** The config's prompt defaults with this prompt's own settings over them (checked). */
-  private settingsOf(options: PromptOptions): ResolvedPromptSettings {
-    if (options !== undefined && (options === null || typeof options !== "object")) {
-      throw new OpenCodeAdapterConfigError({ field: "options", message: "must be an object" });
-    }
-    return resolvePromptSettings(
-      (options ?? {}) as Record<string, unknown>,
-      this.config.prompt,
-      "options.",
-    );
-  }
-
-  private newTurn(
-    connection: ServerConnection,
-    session: SessionRef,
-    settings: ResolvedPromptSettings,
-    turn: { traceId: string; signal: AbortSignal | undefined; userMessageId: string },
-  ): Turn {
-    const { http } = connection;
-    const { logger, requestTimeoutMs, abortGraceMs } = this.config;
-    const query = { directory: session.directory };
-    const sessionPath = `/session/${encodeURIComponent(session.id)}`;
-    return new Turn({
-      ...turn,
-      session,
-      http,
-      sink: this.sink,
-      logger,
-      requestTimeoutMs,
-      abortGraceMs,
-      maxRetries: settings.maxRetries,
-      policies: settings,
-      onDecision: settings.onDecision,
-      onStatus: settings.onStatus,
-      checkStructured: (value) => checkStructured(settings.format, value),
-      request: (action, body) =>
-        http.json("POST", `${sessionPath}/${action}`, {
-          query,
-          body,
-          timeoutMs: action === "abort" ? abortGraceMs : requestTimeoutMs,
-          sessionId: session.id,
-        }),
-      send: (path, body) => http.json("POST", path, { query, body, timeoutMs: requestTimeoutMs }),
-    });
-  }
-
-  private promptBody(
-    text: unknown,
-    options: PromptOptions,
-    settings: ResolvedPromptSettings,
-    messageID: string,
-  ): Record<string, unknown> {
-    if (typeof text !== "string") {
-      throw new OpenCodeAdapterConfigError({ field: "text", message: "must be a string" });
-    }
-    const files = toFileParts(options?.attachments);
-    if (text === "" && files.length === 0) {
-      throw new OpenCodeAdapterConfigError({
-        field: "text",
-        message: "must not be empty when there are no attachments",
-      });
-    }
-    const { providerId, modelId } = this.config;
-    const { agent, system, variant, tools, format } = settings;
-    const parts: unknown[] = text === "" ? [] : [{ type: "text", text }];
-    parts.push(...files);
-    return {
-      messageID,
-      model: { providerID: providerId, modelID: modelId },
-      parts,
-      ...(agent === undefined ? {} : { agent }),
-      ...(system === undefined ? {} : { system }),
-      ...(variant === undefined ? {} : { variant }),
-      ...(tools === undefined ? {} : { tools }),
-      ...(format === undefined ? {} : { format }),
-    };
-  }
-
   /** Ends a turn that failed on this side with one `error` reply (or `aborted`). */
   private async failed(
     turn: Turn | undefined,
@@ -304,7 +212,7 @@ export class OpenCodeAdapter {
     error: unknown,
     signal: AbortSignal | undefined,
   ): Promise<OpenCodeTurnResult> {
-    const failure = signal?.aborted ? ABORTED : toFailure(error);
+    const failure = signal?.aborted ? ABORTED : failureOfError(error);
     this.config.logger.warn(
       { traceId, sessionId: this.session?.id, err: errorField(error) },
       "opencode turn failed",
@@ -338,22 +246,4 @@ export class OpenCodeAdapter {
       );
     }
   }
-}
-
-/** A failure's user-facing message and stable code. */
-function toFailure(error: unknown): TurnFailure {
-  const message = errorField(error).message;
-  if (OpenCodeAdapterConfigError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.InvalidInput };
-  if (OpenCodeAdapterClosedError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.AdapterClosed };
-  if (OpenCodeSessionNotFoundError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.SessionNotFound };
-  if (OpenCodeUnauthorizedError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.Unauthorized };
-  if (OpenCodeHttpError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.HttpError };
-  if (OpenCodeEventStreamError.isInstance(error))
-    return { error: message, code: streamFailureCode(error.reason) };
-  return { error: message };
 }

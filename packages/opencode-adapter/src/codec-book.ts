@@ -128,3 +128,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function isStateUsable(state: unknown): state is InternalState {
   return isRecord(state) && typeof state.sessionId === "string" && state.done !== true;
 }
+
+/** The ids of the text and reasoning parts the turn has seen so far. */
+export function knownPartIds(state: TurnState): string[] {
+  return [...bookOf(state as InternalState).parts.keys()];
+}

@@ -7,8 +7,6 @@ import type { Reply } from "./reply.js";
 /** What goes between two distinct text (or reasoning) parts, in the deltas and the final. */
 export const PART_SEPARATOR = "\n\n";
 
-const TRAILING_SPACE = /\s+$/;
-
 /** An assistant message: known (its parts are output), or excluded when it is a compaction summary. */
 export function onMessage(info: unknown, state: InternalState): void {
   if (!isRecord(info) || info.role !== "assistant" || typeof info.id !== "string") return;
@@ -46,10 +44,9 @@ export function deltaReply(
   }
   if (track.excluded) return [];
   track.live = true;
-  let piece = track.held + delta;
-  const trailing = TRAILING_SPACE.exec(piece);
-  track.held = trailing === null ? "" : trailing[0];
-  if (trailing !== null) piece = piece.slice(0, trailing.index);
+  const whole = track.held === "" ? delta : track.held + delta;
+  const piece = whole.trimEnd();
+  track.held = piece.length === whole.length ? "" : whole.slice(piece.length);
   if (piece === "") return [];
   let content = piece;
   if (track.sent === "") {
@@ -116,11 +113,13 @@ function onTextPart(part: Record<string, unknown>, state: InternalState): Reply[
     if (text.length === known.length) return [];
     return deltaReply(state, id, text.slice(known.length), reasoning);
   }
-  // opencode stored the part trimmed: what was held back is dropped.
-  if (known.startsWith(text) && text.length >= track.sent.length) {
-    track.held = "";
+  if (known.startsWith(text)) {
+    // opencode stored the part trimmed: what was held back is dropped. Shorter is stale.
+    if (text.length >= track.sent.length) track.held = "";
     return [];
   }
+  // A stale update (sent before the deltas that followed it) adds nothing.
+  if (text.length <= track.sent.length) return [];
   // What was sent does not lead up to the whole text (deltas were lost): no delta can
   // mend that, but the turn's text, and so its final, takes the whole part.
   track.sent = text.trimEnd();

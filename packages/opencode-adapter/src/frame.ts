@@ -146,3 +146,32 @@ export function frameOf(event: unknown): Frame | undefined {
 export function frameSessionId(frame: Frame): string | undefined {
   return frame.sessionId ?? eventSessionId(frame.parse());
 }
+
+// The wrapper opencode writes around each event, payload last:
+// {"directory":"…","project":"…","payload":{…}}; anything else is parsed in full.
+const WRAPPER = /^\{(?:"(?:directory|project|workspace)":"(?:[^"\\]|\\.)*",)*"payload":/;
+const SYNC_PREFIX = '{"type":"sync"';
+
+/**
+ * The one frame of a `/global/event` line: the wrapper `{directory, project, payload}`
+ * is cut off by position and the payload's head read once; anything not laid out that
+ * way is parsed. Undefined for a line to skip (not JSON, no type, `sync`).
+ */
+export function readGlobalFrame(data: string): Frame | undefined {
+  const wrapper = WRAPPER.exec(data);
+  if (wrapper !== null && data.endsWith("}}")) {
+    const payload = data.slice(wrapper[0].length, -1);
+    if (payload.startsWith(SYNC_PREFIX)) return undefined;
+    const frame = readFrameHead(payload);
+    if (frame !== undefined) return frame;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
+  if (!isRecord(payload) || payload.type === "sync") return undefined;
+  return frameOf(payload);
+}

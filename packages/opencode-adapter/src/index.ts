@@ -1,5 +1,4 @@
 export type { OpenCodeLogger } from "@taos/internal";
-export type { PromptOptions } from "./adapter.js";
 export { OpenCodeAdapter } from "./adapter.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type { Attachment, FilePartInput } from "./client/attachments.js";
@@ -94,6 +93,7 @@ export type { StructuredCheck } from "./structured.js";
 export { validateStructuredOutput } from "./structured.js";
 export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownership.js";
 export { ownership } from "./turn/ownership.js";
+export type { PromptOptions } from "./turn/prompt-request.js";
 export type { TurnStatusUpdate } from "./turn/status.js";
 export type { TurnPhase } from "./turn/turn.js";
 export type { OpenCodeTurnResult } from "./turn/turn-options.js";

@@ -69,8 +69,11 @@ export interface ErrorReply {
   readonly trace_id: string;
   /** A message fit for a user: no stack, no key. */
   readonly error: string;
-  /** A stable snake_case code from `ReplyErrorCode`. */
-  readonly code?: ReplyErrorCode;
+  /**
+   * A stable snake_case code: one of `ReplyErrorCode` (the table in the README). Typed
+   * open so that layers above can still pass their own until they move to the table.
+   */
+  readonly code?: ReplyErrorCode | (string & {});
   /** opencode's own error name (`APIError`, ...), when opencode reported the failure. */
   readonly opencode_error?: string;
   /** The structured output that failed its schema (code `structured_output_invalid`). */

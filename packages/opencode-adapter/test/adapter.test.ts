@@ -255,7 +255,7 @@ describe("failures and abort", () => {
     const errors = out.of("error");
     expect(errors).toHaveLength(1);
     expect(errors[0]?.error).toContain("Authentication Error");
-    expect(errors[0]?.code).toBe("APIError");
+    expect(errors[0]).toMatchObject({ code: "upstream_unauthorized", opencode_error: "APIError" });
     expect(out.of("final")).toHaveLength(0);
     // The agent's key and the server password appear nowhere.
     const everything = JSON.stringify(out.replies) + log.text() + JSON.stringify(result);
@@ -273,7 +273,9 @@ describe("failures and abort", () => {
     const result = await turn;
     expect(result.status).toBe("aborted");
     expect(out.of("final")).toHaveLength(0);
-    expect(out.of("error")).toMatchObject([{ code: "MessageAbortedError" }]);
+    expect(out.of("error")).toMatchObject([
+      { code: "aborted", opencode_error: "MessageAbortedError" },
+    ]);
 
     // Late events of the aborted turn (a second idle) must not end the next one early.
     const next = collectingSink();

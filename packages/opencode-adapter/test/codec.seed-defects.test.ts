@@ -32,7 +32,11 @@ describe("defect 1: session.error is never ignored", () => {
     ];
     const { replies, state } = replay({ ...fixture, events }, "ses_1");
     expect(ofKind(replies, "delta").length).toBe(5);
-    expect(replies.at(-1)).toMatchObject({ kind: "error", code: "upstream_unauthorized", opencode_error: "APIError" });
+    expect(replies.at(-1)).toMatchObject({
+      kind: "error",
+      code: "upstream_unauthorized",
+      opencode_error: "APIError",
+    });
     expect(ofKind(replies, "final")).toEqual([]);
     expect(state.text).toBe("Hello from the stand-in model.");
   });

@@ -141,7 +141,11 @@ describe("errors", () => {
     leaky.properties.error.data.message =
       "Authentication Error, Received API Key = sk-agent-secret-1234, Bearer abcdef123456";
     const [reply] = mapOpenCodeEvent(leaky, createTurnState("ses_1"));
-    expect(reply).toMatchObject({ kind: "error", code: "upstream_unauthorized", opencode_error: "APIError" });
+    expect(reply).toMatchObject({
+      kind: "error",
+      code: "upstream_unauthorized",
+      opencode_error: "APIError",
+    });
     const message = reply?.kind === "error" ? reply.error : "";
     expect(message).not.toContain("sk-agent-secret-1234");
     expect(message).not.toContain("abcdef123456");

@@ -48,10 +48,38 @@ describe("config validation", () => {
     ["abortGraceMs", { ...valid, abortGraceMs: "2s" }],
     ["logger", { ...valid, logger: { info: () => undefined } }],
     ["onDecision", { ...valid, onDecision: "log" }],
+    ["onStatus", { ...valid, onStatus: 1 }],
+    ["variant", { ...valid, variant: "" }],
+    ["tools", { ...valid, tools: ["bash"] }],
+    ["tools.bash", { ...valid, tools: { bash: "no" } }],
+    ["format", { ...valid, format: "json" }],
+    ["format.schema", { ...valid, format: { type: "json_schema", schema: [] } }],
+    ["askTimeoutMs", { ...valid, askTimeoutMs: Number.POSITIVE_INFINITY }],
+    ["maxRetries", { ...valid, maxRetries: 1.5 }],
+    ["maxRetries", { ...valid, maxRetries: -1 }],
   ])("names %s", (field, config) => {
     expect(
       fieldOf(() => new OpenCodeAdapter(config as OpenCodeAdapterConfig, () => undefined)),
     ).toBe(field);
+  });
+
+  it("accepts maxRetries: Infinity (opencode's own retries)", () => {
+    expect(
+      fieldOf(() => new OpenCodeAdapter({ ...valid, maxRetries: Infinity }, () => undefined)),
+    ).toBe(undefined);
+  });
+
+  it("a bad prompt setting ends the turn with one invalid_input error naming options.<field>", async () => {
+    const out = collectingSink();
+    const adapter = new OpenCodeAdapter(valid, out.sink);
+    const result = await adapter.prompt("hi", { askTimeoutMs: 0 });
+    expect(result.status).toBe("error");
+    expect(result.code).toBe("invalid_input");
+    expect(result.error).toContain("options.askTimeoutMs");
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: "invalid_input" }),
+    ]);
+    await adapter.close();
   });
 
   it("names the sink", () => {

@@ -17,8 +17,10 @@ export interface FakeOpenCodeOptions {
   readonly connected?: boolean;
   /** Called on `POST /session/:id/prompt_async` after the 204. */
   readonly onPrompt?: (fake: FakeOpenCode, sessionId: string) => void;
-  /** Answer for `GET /session/:id/message`. */
-  readonly messages?: unknown[];
+  /** Answer for `GET /session/:id/message` (a function gets the `limit` asked for). */
+  readonly messages?: unknown[] | ((limit: number) => { status: number; body: unknown });
+  /** Answer for `GET /session/:id/message/:messageID` (default 404). */
+  readonly message?: (messageId: string) => unknown;
   /** Never answer `POST /session/:id/abort`. */
   readonly ignoreAbort?: boolean;
   /**
@@ -35,6 +37,10 @@ export interface FakeOpenCode {
   send(payload: unknown): void;
   /** Writes a raw SSE chunk to every open stream. */
   raw(chunk: string): void;
+  /** The `messageID` the last prompt was sent with (its user message's id). */
+  lastMessageId(): string;
+  /** Ends every open event stream (the server stays up). */
+  dropStreams(): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
   const liveAt = new WeakMap<ServerResponse, number>();
   const sockets = new Set<Socket>();
   let sessions = 0;
+  let lastMessageId = "";
   let fake: FakeOpenCode;
 
   const readBody = async (req: IncomingMessage): Promise<unknown> => {
@@ -91,6 +98,8 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
       return;
     }
     if (parts[0] === "session" && parts[2] === "prompt_async") {
+      const sent = (body as { messageID?: unknown } | undefined)?.messageID;
+      lastMessageId = typeof sent === "string" ? sent : "";
       res.writeHead(204);
       res.end();
       options.onPrompt?.(fake, parts[1] ?? "");
@@ -101,8 +110,18 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
       json(res, 200, true);
       return;
     }
+    if (parts[0] === "session" && parts[2] === "message" && parts.length === 4) {
+      const found = options.message?.(parts[3] ?? "");
+      if (found === undefined) json(res, 404, { name: "NotFoundError", data: { message: "no" } });
+      else json(res, 200, found);
+      return;
+    }
     if (parts[0] === "session" && parts[2] === "message") {
-      json(res, 200, options.messages ?? []);
+      const { messages } = options;
+      if (typeof messages === "function") {
+        const answer = messages(Number(url.searchParams.get("limit") ?? "100"));
+        json(res, answer.status, answer.body);
+      } else json(res, 200, messages ?? []);
       return;
     }
     if (url.pathname === "/session/status") {
@@ -138,6 +157,11 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
     raw(chunk) {
       for (const res of streams) res.write(chunk);
     },
+    lastMessageId: () => lastMessageId,
+    dropStreams() {
+      for (const res of streams) res.end();
+      streams.clear();
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -153,14 +177,32 @@ export function statusEvent(sessionID: string, type: "busy" | "idle"): unknown {
   return { id: `evt_${type}`, type: "session.status", properties: { sessionID, status: { type } } };
 }
 
+/** The `message.updated` that announces a user message. */
+export function userMessageEvent(sessionID: string, id: string): unknown {
+  return {
+    id: "evt_user",
+    type: "message.updated",
+    properties: { sessionID, info: { id, sessionID, role: "user" } },
+  };
+}
+
+/** The `message.updated` of an assistant message answering `parentID`. */
+export function assistantMessageEvent(sessionID: string, id: string, parentID: string): unknown {
+  return {
+    id: "evt_assistant",
+    type: "message.updated",
+    properties: { sessionID, info: { id, sessionID, role: "assistant", parentID } },
+  };
+}
+
 /**
- * The events of a short successful turn: the prompt's user message, busy, one assistant
- * message answering it with its text in two deltas, idle. Ids ascend like opencode's.
+ * The events of a short successful turn: the prompt's user message (`userID`, the id the
+ * prompt was sent with), busy, one assistant message answering it with its text in two
+ * deltas, idle. Ids ascend like opencode's.
  */
-export function textTurnEvents(sessionID: string, text: string): unknown[] {
+export function textTurnEvents(sessionID: string, text: string, userID: string): unknown[] {
   turns++;
-  const userID = `msg_fake${String(turns).padStart(6, "0")}a`;
-  const messageID = `msg_fake${String(turns).padStart(6, "0")}b`;
+  const messageID = `${userID}b`;
   const partID = `prt_fake${String(turns).padStart(6, "0")}`;
   const half = Math.ceil(text.length / 2);
   return [

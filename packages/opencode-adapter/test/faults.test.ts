@@ -19,6 +19,7 @@ import {
   startFakeOpenCode,
   statusEvent,
   textTurnEvents,
+  userMessageEvent,
 } from "./fake-opencode.js";
 import { collectingSink, memoryLogger, until } from "./support.js";
 
@@ -130,7 +131,10 @@ describe("a fake server for faults", () => {
     const baseline = timers();
     const server = await fake({
       ignoreAbort: true,
-      onPrompt: (s, sessionID) => s.send(statusEvent(sessionID, "busy")),
+      onPrompt: (s, sessionID) => {
+        s.send(userMessageEvent(sessionID, s.lastMessageId()));
+        s.send(statusEvent(sessionID, "busy"));
+      },
     });
     const out = collectingSink();
     const controller = new AbortController();
@@ -141,9 +145,7 @@ describe("a fake server for faults", () => {
     const result = await turn;
     expect(result.status).toBe("aborted");
     expect(server.requests.some((r) => r.path.endsWith("/abort"))).toBe(true);
-    expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: "MessageAbortedError" }),
-    ]);
+    expect(out.replies).toEqual([expect.objectContaining({ kind: "error", code: "aborted" })]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
   });
@@ -152,7 +154,8 @@ describe("a fake server for faults", () => {
     const server = await fake({
       liveAfterMs: 300,
       onPrompt: (s, sessionID) => {
-        for (const event of textTurnEvents(sessionID, "Not one event lost.")) s.send(event);
+        for (const event of textTurnEvents(sessionID, "Not one event lost.", s.lastMessageId()))
+          s.send(event);
       },
     });
     const out = collectingSink();
@@ -179,21 +182,27 @@ describe("a fake server for faults", () => {
   });
 
   it("an idle turn with no output and no session.error reports the last message's info.error", async () => {
+    const messages: unknown[] = [];
     const server = await fake({
-      messages: [
-        {
-          info: {
-            id: "msg_a",
-            role: "assistant",
-            error: {
-              name: "ProviderModelNotFoundError",
-              data: { message: "Model not found: litellm/nope" },
-            },
-          },
-          parts: [],
-        },
-      ],
+      messages,
       onPrompt: (s, sessionID) => {
+        const user = s.lastMessageId();
+        messages.push(
+          { info: { id: user, role: "user" }, parts: [] },
+          {
+            info: {
+              id: `${user}a`,
+              role: "assistant",
+              parentID: user,
+              error: {
+                name: "ProviderModelNotFoundError",
+                data: { message: "Model not found: litellm/nope" },
+              },
+            },
+            parts: [],
+          },
+        );
+        s.send(userMessageEvent(sessionID, user));
         s.send(statusEvent(sessionID, "busy"));
         s.send(statusEvent(sessionID, "idle"));
       },
@@ -203,7 +212,11 @@ describe("a fake server for faults", () => {
     expect(result.status).toBe("error");
     expect(result.error).toBe("Model not found: litellm/nope");
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: "ProviderModelNotFoundError" }),
+      expect.objectContaining({
+        kind: "error",
+        code: "model_not_found",
+        opencode_error: "ProviderModelNotFoundError",
+      }),
     ]);
   });
 
@@ -221,7 +234,8 @@ describe("a fake server for faults", () => {
           type: "session.error",
           properties: { sessionID, error: { name: "UnknownError", data: { message: "old" } } },
         });
-        for (const event of textTurnEvents(sessionID, "Fresh answer.")) s.send(event);
+        for (const event of textTurnEvents(sessionID, "Fresh answer.", s.lastMessageId()))
+          s.send(event);
       },
     });
     const out = collectingSink();
@@ -234,7 +248,7 @@ describe("a fake server for faults", () => {
   it("ignores another message's tail: only replies to this prompt's user message count", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {
-        const events = textTurnEvents(sessionID, "Only this.");
+        const events = textTurnEvents(sessionID, "Only this.", s.lastMessageId());
         // The user message of this prompt and busy first, then the tail of an older reply.
         for (const event of events.slice(0, 2)) s.send(event);
         s.send({
@@ -294,6 +308,7 @@ describe("a fake server for faults", () => {
   it("answers a permission with the default when the policy throws, and reports it", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {
+        s.send(userMessageEvent(sessionID, s.lastMessageId()));
         s.send(statusEvent(sessionID, "busy"));
         s.send({
           id: "evt_p",
@@ -326,7 +341,8 @@ describe("a fake server for faults", () => {
     const turn = a.prompt("edit it");
     await until(() => server.requests.some((r) => r.path.startsWith("/permission/")));
     const sessionID = a.sessionId ?? "";
-    for (const event of textTurnEvents(sessionID, "Done anyway.")) server.send(event);
+    for (const event of textTurnEvents(sessionID, "Done anyway.", server.lastMessageId()))
+      server.send(event);
     const result = await turn;
     expect(result.status).toBe("completed");
     const replies = server.requests.filter((r) => r.path.startsWith("/permission/"));
@@ -341,5 +357,73 @@ describe("a fake server for faults", () => {
       { kind: "permission", requestId: "per_1", reply: "reject" },
     ]);
     expect(log.text()).toContain("policy bug");
+  });
+
+  describe("a continued session whose stream drops right after prompt_async", () => {
+    const PREVIOUS_USER = "msg_000000000001prevUserAAAAAA";
+    const previousTurn = [
+      { info: { id: PREVIOUS_USER, role: "user" }, parts: [] },
+      {
+        info: {
+          id: "msg_000000000002prevAnswerAAAA",
+          role: "assistant",
+          parentID: PREVIOUS_USER,
+          time: { created: 1, completed: 2 },
+        },
+        parts: [
+          {
+            id: "prt_prev",
+            messageID: "msg_000000000002prevAnswerAAAA",
+            type: "text",
+            text: "The previous answer.",
+          },
+        ],
+      },
+    ];
+
+    async function continuedTurn(options: Parameters<typeof startFakeOpenCode>[0]) {
+      const server = await fake({
+        ...options,
+        // opencode has not stored the new prompt yet when the stream drops.
+        onPrompt: (s) => s.dropStreams(),
+      });
+      const out = collectingSink();
+      const a = adapter(server.url, out.sink, { sessionId: "ses_continued" });
+      const turn = a.prompt("the next question");
+      // The catch-up has run on the new stream: now opencode gets to the prompt.
+      await until(() => server.requests.some((r) => r.path === "/session/status"));
+      for (const event of textTurnEvents(
+        "ses_continued",
+        "The new answer.",
+        server.lastMessageId(),
+      ))
+        server.send(event);
+      return { result: await turn, out, server };
+    }
+
+    it("never adopts the previous turn's user message: the answer is this prompt's", async () => {
+      const { result, out, server } = await continuedTurn({ messages: previousTurn });
+      expect(result.status).toBe("completed");
+      expect(result.text).toBe("The new answer.");
+      expect(out.of("final")).toEqual([expect.objectContaining({ content: "The new answer." })]);
+      const prompt = server.requests.find((r) => r.path.endsWith("/prompt_async"));
+      expect((prompt?.body as { messageID?: string } | undefined)?.messageID).toMatch(
+        /^msg_[0-9a-f]{12}/,
+      );
+    });
+
+    it("copes when opencode cannot list the session's messages (400 after a structured-output prompt)", async () => {
+      const { result } = await continuedTurn({
+        messages: (limit) =>
+          limit === 1
+            ? { status: 200, body: previousTurn.slice(-1) }
+            : {
+                status: 400,
+                body: { name: "BadRequest", data: { message: "Expected OutputFormatJsonSchema" } },
+              },
+      });
+      expect(result.status).toBe("completed");
+      expect(result.text).toBe("The new answer.");
+    });
   });
 });

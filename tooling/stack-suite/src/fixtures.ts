@@ -45,3 +45,18 @@ export function asSession(lines: readonly string[], sessionId: string, from = "s
 export function isConnectedLine(line: string): boolean {
   return line.includes('"type":"server.connected"');
 }
+
+const MESSAGE_ID = /"msg_(\d+)"/g;
+
+/**
+ * A fixture's lines with its message ids moved under `userMessageId` (the id a prompt was
+ * sent with): the first message (`msg_1`, the prompt's user message) becomes that id, and
+ * every later `msg_N` an id after it, in the same order.
+ */
+export function withUserMessageId(lines: readonly string[], userMessageId: string): string[] {
+  return lines.map((line) =>
+    line.replace(MESSAGE_ID, (_, n: string) =>
+      n === "1" ? `"${userMessageId}"` : `"${userMessageId}${n.padStart(4, "0")}"`,
+    ),
+  );
+}

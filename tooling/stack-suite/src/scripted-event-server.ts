@@ -5,8 +5,14 @@ import { setImmediate as tick } from "node:timers/promises";
 export interface StreamScript {
   /** Written at once (e.g. the `server.connected` event). */
   readonly head: readonly Uint8Array[];
-  /** Written once every expected prompt has arrived, one chunk per write. */
-  readonly body: readonly Uint8Array[];
+  /**
+   * Written once every expected prompt has arrived, one chunk per write. A function gets
+   * the `messageID` each session's prompt was sent with (session id to message id), so a
+   * script can announce the prompts' user messages by the ids their senders chose.
+   */
+  readonly body:
+    | readonly Uint8Array[]
+    | ((messageIds: ReadonlyMap<string, string>) => readonly Uint8Array[]);
   /** End the response after the body (the stream "drops"); default false. */
   readonly end?: boolean;
   /** The line end of events the server adds itself (the echo of a toast); default "\n". */
@@ -47,6 +53,15 @@ async function writeChunks(response: ServerResponse, chunks: readonly Uint8Array
   }
 }
 
+function messageIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { messageID?: unknown }).messageID;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Fixed answers: empty message lists, no pending asks, `true` for abort and ask replies. */
 function plainAnswer(method: string, path: string): { readonly body: unknown } | undefined {
   if (method === "GET" && /^\/session\/[^/]+\/message$/.test(path)) return { body: [] };
@@ -70,6 +85,7 @@ export async function startScriptedEventServer(
   let sessionIndex = 0;
   let prompts = 0;
   let connections = 0;
+  const messageIds = new Map<string, string>();
   const waiting: (() => void)[] = [];
   /** Open event streams; an added event goes out only between scripted events. */
   const open = new Map<ServerResponse, { atBoundary: boolean; eol: string; pending: string[] }>();
@@ -102,7 +118,8 @@ export async function startScriptedEventServer(
     for (const event of stream.pending.splice(0)) response.write(event);
     await allPrompted();
     stream.atBoundary = false;
-    await writeChunks(response, script.body);
+    const body = typeof script.body === "function" ? script.body(messageIds) : script.body;
+    await writeChunks(response, body);
     if (script.end === true) {
       response.end();
       return;
@@ -143,6 +160,8 @@ export async function startScriptedEventServer(
     }
     if (method === "POST" && /^\/session\/[^/]+\/prompt_async$/.test(path)) {
       prompts++;
+      const messageId = messageIdOf(body);
+      if (messageId !== undefined) messageIds.set(path.split("/")[2] ?? "", messageId);
       response.writeHead(204).end();
       if (prompts >= options.prompts) for (const resolve of waiting.splice(0)) resolve();
       return;

@@ -19,6 +19,7 @@ import {
   fixtureLines,
   isConnectedLine,
   singleSessionFixtures,
+  withUserMessageId,
 } from "../src/fixtures.js";
 import { propertyParameters } from "../src/property.js";
 import { ReplyRecorder } from "../src/recorder.js";
@@ -37,6 +38,19 @@ const encoder = new TextEncoder();
 
 function wrap(line: string): string {
   return `{"directory":"/home","project":"global","payload":${line}}`;
+}
+
+/** The merged lines with each session's message ids under its prompt's own id. */
+function withIds(
+  lines: readonly string[],
+  sessions: readonly string[],
+  ids: ReadonlyMap<string, string>,
+): string[] {
+  return lines.map((line) => {
+    const session = sessions.find((id) => line.includes(`"${id}"`));
+    const messageId = session === undefined ? undefined : ids.get(session);
+    return messageId === undefined ? line : (withUserMessageId([line], messageId)[0] ?? line);
+  });
 }
 
 function expectedReplies(lines: readonly string[], sessionId: string, traceId: string): Reply[] {
@@ -119,19 +133,30 @@ describe("SSE reader and event hub on bytes split at random points", () => {
           merged.push(streams[pick]?.[next[pick] ?? 0] ?? "");
           next[pick] = (next[pick] ?? 0) + 1;
         }
-        const pieces: Uint8Array[] = merged.map((line) =>
-          encoder.encode(`data: ${wrap(line)}${eol}${eol}`),
-        );
-        for (const [at, item] of noise)
-          pieces.splice(at % (pieces.length + 1), 0, encodeNoise(item, eol));
-        const body = split(Buffer.concat(pieces), cuts);
-
+        // Each session's recorded user message takes the id its prompt was sent with.
+        const body = (ids: ReadonlyMap<string, string>): Uint8Array[] => {
+          const lines = withIds(merged, sessions, ids);
+          const pieces: Uint8Array[] = lines.map((line) =>
+            encoder.encode(`data: ${wrap(line)}${eol}${eol}`),
+          );
+          for (const [at, item] of noise)
+            pieces.splice(at % (pieces.length + 1), 0, encodeNoise(item, eol));
+          return split(Buffer.concat(pieces), cuts);
+        };
+        let sent: ReadonlyMap<string, string> = new Map();
         const server = await startScriptedEventServer({
           sessions,
           prompts: sessions.length,
           stream: (connection) =>
             connection === 0
-              ? { head: [encoder.encode(`data: ${CONNECTED}${eol}${eol}`)], body, eol }
+              ? {
+                  head: [encoder.encode(`data: ${CONNECTED}${eol}${eol}`)],
+                  body: (ids) => {
+                    sent = ids;
+                    return body(ids);
+                  },
+                  eol,
+                }
               : undefined,
         });
         const recorder = new ReplyRecorder();
@@ -149,14 +174,15 @@ describe("SSE reader and event hub on bytes split at random points", () => {
           );
           sessions.forEach((session, index) => {
             const traceId = `trace-${index}`;
-            const expected = expectedReplies(streams[index] ?? [], session, traceId);
+            const lines = withUserMessageId(streams[index] ?? [], sent.get(session) ?? "");
+            const expected = expectedReplies(lines, session, traceId);
             expect(recorder.of(traceId)).toEqual(expected);
             expect(results[index]?.sessionId).toBe(session);
             const end = expected.at(-1);
             expect(results[index]?.status).toBe(
               end?.kind === "final"
                 ? "completed"
-                : end?.kind === "error" && end.code === "MessageAbortedError"
+                : end?.kind === "error" && end.code === "aborted"
                   ? "aborted"
                   : "error",
             );

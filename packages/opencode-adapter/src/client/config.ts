@@ -1,5 +1,6 @@
 import { isAbsolute } from "node:path";
 import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
+import type { JsonSchemaFormat } from "../structured.js";
 import type { TurnStatusUpdate } from "../turn/status.js";
 import { OpenCodeAdapterConfigError } from "./errors.js";
 import { DEFAULT_PROMPT_SETTINGS, resolvePromptSettings } from "./prompt-settings.js";
@@ -86,12 +87,7 @@ export type AskDecision =
     };
 
 /** Structured output: opencode makes the model answer with an object of this JSON Schema. */
-export interface OutputFormat {
-  readonly type: "json_schema";
-  readonly schema: Readonly<Record<string, unknown>>;
-  /** How many times opencode lets the model try again. opencode's default when unset. */
-  readonly retryCount?: number;
-}
+export type OutputFormat = JsonSchemaFormat;
 
 /** The per-prompt settings that the config may give defaults for. */
 export interface PromptDefaults {

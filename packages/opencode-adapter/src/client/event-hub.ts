@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
-import { abortable, delay, isRecord, type OpenCodeLogger } from "@taos/internal";
+import { abortable, isRecord, type OpenCodeLogger } from "@taos/internal";
 import { eventSessionId } from "../events.js";
-import { type Frame, frameOf, readFrameHead } from "../frame.js";
-import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";
+import { type Frame, readGlobalFrame } from "../frame.js";
+import { OpenCodeEventStreamError } from "./errors.js";
 import type { HttpClient } from "./http.js";
+import { confirmLive, type Probe } from "./live-check.js";
 import { errorField } from "./logger.js";
 import { pumpServerSentEvents } from "./sse.js";
 
@@ -34,17 +34,6 @@ export interface EventHubOptions {
   readonly logger: OpenCodeLogger;
 }
 
-// The wrapper opencode writes around each event, payload last:
-// {"directory":"…","project":"…","payload":{…}}; anything else is parsed in full.
-const WRAPPER = /^\{(?:"(?:directory|project|workspace)":"(?:[^"\\]|\\.)*",)*"payload":/;
-const SYNC_PREFIX = '{"type":"sync"';
-/** Publishes a `tui.toast.show` event: the probe that confirms a new subscription is live. */
-const PROBE_PATH = "/tui/show-toast";
-/** How long one probe may take to come back before another is sent. */
-const PROBE_WAIT_MS = 50;
-/** Without a probe endpoint: how long a new subscription is given to become live. */
-const SETTLE_MS = 300;
-
 type State = "idle" | "connecting" | "open" | "closed";
 
 /**
@@ -64,7 +53,7 @@ export class EventHub {
   private watchdog: NodeJS.Timeout | undefined;
   private readonly listeners = new Map<string, Set<HubListener>>();
   private readonly silenceLimits = new Map<object, number>();
-  private probe: { readonly token: string; readonly seen: () => void } | undefined;
+  private probe: Probe | undefined;
 
   constructor(
     private readonly http: HttpClient,
@@ -141,7 +130,9 @@ export class EventHub {
           const onConnected = (): void => {
             if (connected) return;
             connected = true;
-            this.confirmLive(controller.signal).then(() => {
+            confirmLive(this.http, this.options.logger, controller.signal, (probe) => {
+              this.probe = probe;
+            }).then(() => {
               opened = true;
               resolve();
             }, reject);
@@ -176,53 +167,6 @@ export class EventHub {
     this.armWatchdog();
   }
 
-  /**
-   * opencode 1.18.33 writes `server.connected` on `/global/event` before its bus
-   * subscription is live: events of the next tens of milliseconds (hundreds under load)
-   * never reach this stream. Measured: 26 of 40 fresh subscriptions opened side by side
-   * missed the `session.created` of a session created right after `server.connected`;
-   * none missed it once a probe event had come back. So the stream counts as open only
-   * when a harmless probe (a TUI toast shown for 1 ms; no TUI, no effect) has come back
-   * on it. The probe is re-sent until then, within the connect timeout.
-   */
-  private async confirmLive(signal: AbortSignal): Promise<void> {
-    const token = `taos-adapter stream check ${randomUUID()}`;
-    let seen!: () => void;
-    const echoed = new Promise<boolean>((resolve) => {
-      seen = () => resolve(true);
-    });
-    this.probe = { token, seen };
-    try {
-      for (;;) {
-        try {
-          await this.http.json("POST", PROBE_PATH, {
-            body: { message: token, variant: "info", duration: 1 },
-            signal,
-          });
-        } catch (error) {
-          if (signal.aborted) throw signal.reason;
-          if (
-            OpenCodeHttpError.isInstance(error) &&
-            error.statusCode !== undefined &&
-            error.statusCode < 500
-          ) {
-            // No probe endpoint on this opencode: give the subscription time to settle instead.
-            this.options.logger.warn(
-              { server: this.http.origin, err: errorField(error) },
-              "cannot confirm the event subscription; waiting for it to settle",
-            );
-            await delay(SETTLE_MS, signal);
-            return;
-          }
-          throw error;
-        }
-        if (await within(echoed, PROBE_WAIT_MS, signal)) return;
-      }
-    } finally {
-      this.probe = undefined;
-    }
-  }
-
   private onData(data: string, generation: number, onConnected: () => void): void {
     if (generation !== this.generation) return;
     this.lastActivity = performance.now();
@@ -230,8 +174,11 @@ export class EventHub {
       this.probe.seen();
       return;
     }
-    const event = this.frameOf(data);
-    if (event === undefined) return;
+    const event = readGlobalFrame(data);
+    if (event === undefined) {
+      this.options.logger.debug({ bytes: data.length }, "skipped an event");
+      return;
+    }
     switch (event.type) {
       case "server.connected":
         onConnected();
@@ -252,31 +199,6 @@ export class EventHub {
     const set = this.listeners.get(sessionId);
     if (set === undefined) return;
     for (const listener of set) listener.onEvent(event);
-  }
-
-  /**
-   * The one frame of a `/global/event` line: the wrapper `{directory, project, payload}`
-   * is cut off by position and the payload's head read once; anything not laid out that
-   * way is parsed. Undefined for a line to skip (not JSON, no type, `sync`).
-   */
-  private frameOf(data: string): Frame | undefined {
-    const wrapper = WRAPPER.exec(data);
-    if (wrapper !== null && data.endsWith("}}")) {
-      const payload = data.slice(wrapper[0].length, -1);
-      if (payload.startsWith(SYNC_PREFIX)) return undefined;
-      const frame = readFrameHead(payload);
-      if (frame !== undefined) return frame;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      this.options.logger.debug({ bytes: data.length }, "skipped a non-JSON event");
-      return undefined;
-    }
-    const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
-    if (!isRecord(payload) || payload.type === "sync") return undefined;
-    return frameOf(payload);
   }
 
   /** A subagent's session announces itself with its parent's id: tell the parent's listeners. */
@@ -386,28 +308,4 @@ export class EventHub {
     this.options.logger.error({ server: this.http.origin }, failure.message);
     this.notify((listener) => listener.onFailure(failure));
   }
-}
-
-/** True if `promise` resolves within `ms`, false after `ms`; rejects when the signal aborts. */
-function within(promise: Promise<boolean>, ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<boolean>((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-    };
-    const onAbort = (): void => {
-      done();
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      done();
-      resolve(false);
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then((value) => {
-      done();
-      resolve(value);
-    });
-  });
 }

@@ -3,6 +3,8 @@
  * limits, callbacks): checked the same way whether they come from the adapter's config
  * (the defaults) or from one prompt's options (which win).
  */
+
+import { checkJsonSchemaFormat } from "../structured.js";
 import type { ResolvedPromptSettings } from "./config.js";
 import { describe, fail } from "./config.js";
 
@@ -88,27 +90,9 @@ function checkTools(value: unknown, field: string): Readonly<Record<string, bool
 }
 
 function checkFormat(value: unknown, field: string): ResolvedPromptSettings["format"] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    fail(field, `must be { type: "json_schema", schema }, got ${describe(value)}`);
-  }
-  const format = value as Record<string, unknown>;
-  if (format.type !== "json_schema") fail(`${field}.type`, 'must be "json_schema"');
-  const schema = format.schema;
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
-    fail(`${field}.schema`, `must be a JSON Schema object, got ${describe(schema)}`);
-  }
-  const retryCount = format.retryCount;
-  if (
-    retryCount !== undefined &&
-    (typeof retryCount !== "number" || !Number.isInteger(retryCount) || retryCount < 0)
-  ) {
-    fail(`${field}.retryCount`, `must be a whole number >= 0, got ${describe(retryCount)}`);
-  }
-  return {
-    type: "json_schema",
-    schema: schema as Record<string, unknown>,
-    ...(retryCount === undefined ? {} : { retryCount: retryCount as number }),
-  };
+  checkJsonSchemaFormat(value, field, fail);
+  const { schema, retryCount } = value;
+  return { type: "json_schema", schema, ...(retryCount === undefined ? {} : { retryCount }) };
 }
 
 function checkPermission(value: unknown, field: string): ResolvedPromptSettings["permission"] {

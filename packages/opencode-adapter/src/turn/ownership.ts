@@ -20,6 +20,25 @@ export interface TurnMessages {
   readonly assistants: ReadonlySet<string>;
 }
 
+/** The turn's own, growing record of its messages. */
+export interface KnownMessages extends TurnMessages {
+  userMessageSeen: boolean;
+  readonly addedUsers: Set<string>;
+  readonly assistants: Set<string>;
+}
+
+export function newKnownMessages(userMessageId: string): KnownMessages {
+  return { userMessageId, userMessageSeen: false, addedUsers: new Set(), assistants: new Set() };
+}
+
+/** Records what an event taught the turn. */
+export function learn(messages: KnownMessages, learned: Learned): void {
+  if ("userSeen" in learned) messages.userMessageSeen = true;
+  else if ("assistant" in learned) messages.assistants.add(learned.assistant);
+  else if ("addedUser" in learned) messages.addedUsers.add(learned.addedUser);
+  else messages.addedUsers.delete(learned.notAddedUser);
+}
+
 /** The facts of one event that ownership depends on. */
 export type EventFacts =
   | { readonly kind: "status" }

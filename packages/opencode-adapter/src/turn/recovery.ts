@@ -106,7 +106,6 @@ const PAGE_LIMITS = [100, 20, 5, 1] as const;
 
 /** The session's newest messages, coping with pages opencode cannot encode. */
 export async function readMessages(context: RecoveryContext): Promise<OpenCodeMessage[]> {
-  let lastError: unknown;
   for (const limit of PAGE_LIMITS) {
     try {
       const page = await listMessages(context, limit);
@@ -116,12 +115,10 @@ export async function readMessages(context: RecoveryContext): Promise<OpenCodeMe
       break;
     } catch (error) {
       if (!OpenCodeHttpError.isInstance(error) || error.statusCode !== 400) throw error;
-      lastError = error;
     }
   }
-  const byId = await ownMessages(context);
-  if (byId.length === 0 && lastError !== undefined) throw lastError;
-  return byId;
+  // The pages that load do not reach back to this prompt: read its messages one by one.
+  return ownMessages(context);
 }
 
 async function listMessages(context: RecoveryContext, limit: number): Promise<OpenCodeMessage[]> {
@@ -166,10 +163,16 @@ export async function lastAnswerFailure(
   context: RecoveryContext,
 ): Promise<TurnFailure | undefined> {
   const messages = await readMessages(context);
-  const { assistants } = context.messages();
-  const last = messages.findLast(
-    (message) => message.info?.id !== undefined && assistants.has(message.info.id),
-  );
+  const { assistants, userMessageId, addedUsers } = context.messages();
+  const last = messages.findLast((message) => {
+    const info = message.info;
+    if (info?.id === undefined || info.role !== "assistant") return false;
+    const parent = info.parentID;
+    return (
+      assistants.has(info.id) ||
+      (parent !== undefined && (parent === userMessageId || addedUsers.has(parent)))
+    );
+  });
   const error = last?.info?.error;
   return typeof error === "object" && error !== null ? failureOf(error) : undefined;
 }

@@ -1,7 +1,7 @@
 import type { OpenCodeLogger } from "@taos/internal";
 import type { AskDecision } from "../client/config.js";
 import type { HttpClient } from "../client/http.js";
-import type { TurnFailure } from "../codec-book.js";
+import type { TurnFailure, TurnState } from "../codec-book.js";
 import type { Sink, TurnResult } from "../reply.js";
 import type { AskPolicies } from "./asks.js";
 import type { SessionRef } from "./recovery.js";
@@ -36,4 +36,20 @@ export interface TurnOptions {
   request(action: "prompt_async" | "abort", body: unknown): Promise<unknown>;
   /** `POST <path>` with the session's directory (ask answers). */
   send(path: string, body: unknown): Promise<unknown>;
+}
+
+/** The result of an ended turn. */
+export function resultOf(state: TurnState, decisions: readonly AskDecision[]): OpenCodeTurnResult {
+  return {
+    sessionId: state.sessionId,
+    traceId: state.traceId,
+    status: state.status === "running" ? "error" : state.status,
+    text: state.text,
+    ...(state.usage === undefined ? {} : { usage: state.usage }),
+    ...(state.error === undefined ? {} : { error: state.error }),
+    ...(state.code === undefined ? {} : { code: state.code }),
+    ...(state.opencodeError === undefined ? {} : { opencodeError: state.opencodeError }),
+    ...(state.structured === undefined ? {} : { structured: state.structured }),
+    decisions,
+  };
 }

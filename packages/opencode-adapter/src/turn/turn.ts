@@ -4,28 +4,36 @@
  * in order. Asks go to the one ask path; a dropped stream to recovery. The turn's life
  * is one phase value.
  */
-import { OrderedDelivery } from "@taos/internal";
-import type { AskDecision } from "../client/config.js";
+import { isRecord, OrderedDelivery } from "@taos/internal";
 import type { OpenCodeEventStreamError } from "../client/errors.js";
 import type { HubListener } from "../client/event-hub.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import { createTurnState } from "../codec-book.js";
-import { ReplyErrorCode, streamFailureCode } from "../error-codes.js";
-import { ABORTED } from "../failure.js";
+import { streamFailureCode } from "../error-codes.js";
+import { ABORTED, failureOf } from "../failure.js";
 import type { Frame } from "../frame.js";
 import type { Reply } from "../reply.js";
-import { handleAsk } from "./asks.js";
-import { factsOf, type Learned, ownership, type TurnMessages } from "./ownership.js";
-import { catchUp, lastAnswerFailure, type RecoveryContext } from "./recovery.js";
+import { AskDesk } from "./ask-desk.js";
+import {
+  factsOf,
+  type KnownMessages,
+  type Learned,
+  learn,
+  newKnownMessages,
+  ownership,
+} from "./ownership.js";
+import { lastAnswerFailure, type RecoveryContext } from "./recovery.js";
+import { RecoveryGate } from "./recovery-gate.js";
 import { statusOf, TurnStatusWatch } from "./status.js";
-import type { OpenCodeTurnResult, TurnOptions } from "./turn-options.js";
+import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
 
 /**
  * `ready` → `waiting_user_message` (prompt sent) → `running` (its user message seen)
  * → `aborting` (abort sent, or the retry budget spent) → `ending` (an end check is
- * under way) → `done`. `recovering` holds frames while a catch-up runs.
+ * under way) → `done`. A dropped stream does not change the phase: the recovery gate
+ * holds frames while it catches up.
  */
 export type TurnPhase =
   | "ready"
@@ -35,46 +43,35 @@ export type TurnPhase =
   | "ending"
   | "done";
 
-interface MutableMessages extends TurnMessages {
-  userMessageSeen: boolean;
-  readonly addedUsers: Set<string>;
-  readonly assistants: Set<string>;
-}
-
 export class Turn implements HubListener {
   readonly state: TurnState;
-  readonly decisions: AskDecision[] = [];
-  /** Our session and the subagent sessions it started: their asks are ours to answer. */
-  readonly sessions: Set<string> = new Set<string>();
   onChildSession: ((sessionId: string) => void) | undefined;
   private phase: TurnPhase = "ready";
   /** How an aborting turn ends (aborted, or an upstream failure past the retry budget). */
   private abortFailure: TurnFailure = ABORTED;
-  private readonly messages: MutableMessages;
+  private readonly messages: KnownMessages;
   private readonly delivery: OrderedDelivery<Reply>;
   private readonly status: TurnStatusWatch;
   private readonly ended = new AbortController();
-  private readonly answered = new Set<string>();
+  private readonly asks: AskDesk;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
   private posting: Promise<unknown> | undefined;
   private abortTimer: NodeJS.Timeout | undefined;
-  /** Frames held while a catch-up runs; replayed after it. */
-  private held: Frame[] | undefined;
-  private catchingUp: Promise<void> | undefined;
-  /** After a drop, deltas may have gaps: text then comes from whole-part updates only. */
-  private gap = false;
+  private readonly gate: RecoveryGate;
   private readonly onAbort = (): void => this.abort(ABORTED);
 
   constructor(private readonly options: TurnOptions) {
     this.state = createTurnState(options.session.id, { traceId: options.traceId });
-    this.sessions.add(options.session.id);
-    this.messages = {
-      userMessageId: options.userMessageId,
-      userMessageSeen: false,
-      addedUsers: new Set(),
-      assistants: new Set(),
-    };
+    this.asks = new AskDesk({
+      sessionId: options.session.id,
+      policies: options.policies,
+      logger: options.logger,
+      onDecision: options.onDecision,
+      signal: this.ended.signal,
+      send: options.send,
+    });
+    this.messages = newKnownMessages(options.userMessageId);
     this.delivery = new OrderedDelivery<Reply>(options.sink, (reply, error) =>
       options.logger.warn(
         { traceId: this.state.traceId, kind: reply.kind, err: errorField(error) },
@@ -82,6 +79,17 @@ export class Turn implements HubListener {
       ),
     );
     this.status = new TurnStatusWatch(options.onStatus, options.logger);
+    this.gate = new RecoveryGate({
+      state: this.state,
+      logger: options.logger,
+      closed: () => this.phase === "done" || this.phase === "ending",
+      handle: (frame) => this.handle(frame),
+      endedWhileDown: (failure) =>
+        this.finish(this.phase === "aborting" ? this.abortFailure : failure),
+      fail: (failure) => this.finish(failure),
+      afterPrompt: () => this.afterPrompt(),
+      recoveryContext: () => this.recoveryContext(),
+    });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -122,45 +130,22 @@ export class Turn implements HubListener {
   }
 
   result(): OpenCodeTurnResult {
-    const { state } = this;
-    return {
-      sessionId: state.sessionId,
-      traceId: state.traceId,
-      status: state.status === "running" ? "error" : state.status,
-      text: state.text,
-      ...(state.usage === undefined ? {} : { usage: state.usage }),
-      ...(state.error === undefined ? {} : { error: state.error }),
-      ...(state.code === undefined ? {} : { code: state.code }),
-      ...(state.opencodeError === undefined ? {} : { opencodeError: state.opencodeError }),
-      ...(state.structured === undefined ? {} : { structured: state.structured }),
-      decisions: this.decisions,
-    };
+    return resultOf(this.state, this.asks.decisions);
   }
 
   // HubListener
 
   onEvent(frame: Frame): void {
     if (this.phase === "done" || this.phase === "ending") return;
-    if (this.held !== undefined) this.held.push(frame);
-    else this.handle(frame);
+    if (!this.gate.hold(frame)) this.handle(frame);
   }
 
   onDropped(): void {
-    if (this.phase === "done") return;
-    this.gap = true;
-    this.held ??= [];
+    if (this.phase !== "done") this.gate.dropped();
   }
 
   onResubscribed(): void {
-    if (this.phase === "done") return;
-    this.options.logger.warn(
-      { sessionId: this.state.sessionId },
-      "the event stream dropped and was resubscribed; catching up on missed events",
-    );
-    this.gap = true;
-    this.held ??= [];
-    const previous = this.catchingUp ?? Promise.resolve();
-    this.catchingUp = previous.then(() => this.recover());
+    if (this.phase !== "done") this.gate.resubscribed();
   }
 
   onFailure(error: OpenCodeEventStreamError): void {
@@ -179,11 +164,12 @@ export class Turn implements HubListener {
 
   private handle(frame: Frame): void {
     if (frame.type === "permission.asked" || frame.type === "question.asked") {
-      handleAsk(frame.type, propertiesOf(frame.parse()), this.askContext());
+      this.asks.ask(frame.type, propertiesOf(frame.parse()));
       return;
     }
     if (frame.type === "session.created") {
-      this.onSessionCreated(frame.parse());
+      const child = this.asks.sessionCreated(propertiesOf(frame.parse())?.info);
+      if (child !== undefined) this.onChildSession?.(child);
       return;
     }
     if (frame.sessionId !== undefined && frame.sessionId !== this.state.sessionId) return;
@@ -198,25 +184,27 @@ export class Turn implements HubListener {
         this.onIdle(frame);
         return;
       case "session.error":
-        if (this.phase === "aborting") this.finish(this.abortFailure);
+        if (this.phase === "aborting") this.finish(this.abortedBy(frame));
         else this.deliver(mapFrame(frame, this.state));
         return;
       case "message.part.delta":
-        if (!this.gap) this.deliver(mapFrame(frame, this.state));
+        if (this.gate.deltaUsable(frame.partId)) this.deliver(mapFrame(frame, this.state));
         return;
       default:
         this.deliver(mapFrame(frame, this.state));
     }
   }
 
+  /** How an aborting turn ends on opencode's error: its own abort error when it is the user's abort. */
+  private abortedBy(frame: Frame): TurnFailure {
+    if (this.abortFailure !== ABORTED) return this.abortFailure;
+    const failure = failureOf(propertiesOf(frame.parse())?.error);
+    return failure.aborted === true ? failure : ABORTED;
+  }
+
   private learn(learned: Learned): void {
-    const messages = this.messages;
-    if ("userSeen" in learned) {
-      messages.userMessageSeen = true;
-      if (this.phase === "waiting_user_message") this.phase = "running";
-    } else if ("assistant" in learned) messages.assistants.add(learned.assistant);
-    else if ("addedUser" in learned) messages.addedUsers.add(learned.addedUser);
-    else messages.addedUsers.delete(learned.notAddedUser);
+    learn(this.messages, learned);
+    if ("userSeen" in learned && this.phase === "waiting_user_message") this.phase = "running";
   }
 
   private onStatus(frame: Frame): void {
@@ -271,36 +259,6 @@ export class Turn implements HubListener {
     this.finish(failure);
   }
 
-  private async recover(): Promise<void> {
-    if (this.phase === "done") return;
-    await this.afterPrompt();
-    try {
-      const outcome = await catchUp(this.recoveryContext());
-      if (outcome.ended && !this.isDone()) {
-        this.options.logger.info(
-          { sessionId: this.state.sessionId },
-          "the turn ended while the event stream was down",
-        );
-        this.finish(this.phase === "aborting" ? this.abortFailure : outcome.failure);
-      }
-    } catch (error) {
-      this.options.logger.warn(
-        { sessionId: this.state.sessionId, err: errorField(error) },
-        "catching up after a resubscribe failed",
-      );
-      this.finish({
-        error: `lost events of the turn and could not catch up: ${errorField(error).message}`,
-        code: ReplyErrorCode.EventStreamLost,
-      });
-    }
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const frame of held) {
-      if (this.isDone() || this.phase === "ending") break;
-      this.handle(frame);
-    }
-  }
-
   private recoveryContext(): RecoveryContext {
     return {
       http: this.options.http,
@@ -308,40 +266,8 @@ export class Turn implements HubListener {
       requestTimeoutMs: this.options.requestTimeoutMs,
       messages: () => this.messages,
       replay: (frame) => this.handle(frame),
-      answerPending: (type, item) => handleAsk(type, item, this.askContext()),
+      answerPending: (type, item) => this.asks.ask(type, item),
     };
-  }
-
-  private askContext() {
-    return {
-      policies: this.options.policies,
-      logger: this.options.logger,
-      sessions: this.sessions,
-      answered: this.answered,
-      signal: this.ended.signal,
-      record: (decision: AskDecision) => this.record(decision),
-      send: (path: string, body: unknown) => this.options.send(path, body),
-    };
-  }
-
-  private onSessionCreated(event: unknown): void {
-    const info = propertiesOf(event)?.info;
-    if (!isObject(info) || typeof info.id !== "string" || typeof info.parentID !== "string") return;
-    if (!this.sessions.has(info.parentID) || this.sessions.has(info.id)) return;
-    this.sessions.add(info.id);
-    this.onChildSession?.(info.id);
-  }
-
-  private record(decision: AskDecision): void {
-    this.decisions.push(decision);
-    const { logger, onDecision } = this.options;
-    const { sessionId, requestId, kind, reply } = decision;
-    logger.info({ sessionId, requestId, kind, reply }, `answered a ${kind} ask`);
-    try {
-      onDecision?.(decision);
-    } catch (error) {
-      logger.warn({ err: errorField(error) }, "onDecision threw; ignored");
-    }
   }
 
   private abort(failure: TurnFailure): void {
@@ -393,15 +319,11 @@ export class Turn implements HubListener {
     this.abortTimer = undefined;
     this.options.signal?.removeEventListener("abort", this.onAbort);
     this.ended.abort();
-    this.held = undefined;
+    this.gate.clear();
     this.resolveDone();
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
-
 function propertiesOf(event: unknown): Record<string, unknown> | undefined {
-  return isObject(event) && isObject(event.properties) ? event.properties : undefined;
+  return isRecord(event) && isRecord(event.properties) ? event.properties : undefined;
 }

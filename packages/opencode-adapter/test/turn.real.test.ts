@@ -1,0 +1,183 @@
+/**
+ * What a user sees of a turn, against the real `opencode serve` and the LiteLLM
+ * stand-in: distinct parts kept apart, a policy that never answers, a failing upstream,
+ * per-prompt settings and structured output.
+ */
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import { buildOpenCodeConfig } from "@taos/opencode-config";
+import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  OpenCodeAdapter,
+  type OpenCodeAdapterConfig,
+  type Reply,
+  type TurnStatusUpdate,
+} from "../src/index.js";
+import { collectingSink } from "./support.js";
+
+const KEY = "sk-turn-real-test-5b1e";
+const SCHEMA = {
+  type: "object",
+  properties: { answer: { type: "string" } },
+  required: ["answer"],
+  additionalProperties: false,
+};
+
+let llm: FakeLiteLLM;
+let home: TempHome;
+let opencode: RawOpenCode;
+const adapters: OpenCodeAdapter[] = [];
+
+beforeAll(async () => {
+  llm = await startFakeLiteLLM({
+    keys: [KEY],
+    rules: [
+      {
+        match: "[text-tool-text]",
+        reply: {
+          text: "Let me update the README with the new command syntax:",
+          toolCalls: [{ name: "bash", arguments: { command: "echo hi", description: "Print hi" } }],
+          then: { text: "README updated.", chunks: 3 },
+        },
+      },
+      {
+        match: "[ask-hangs]",
+        reply: {
+          toolCalls: [{ name: "bash", arguments: { command: "echo hi", description: "Print hi" } }],
+          then: { text: "Went on without it." },
+        },
+      },
+      {
+        match: "[upstream-down]",
+        reply: { error: { status: 503, headers: { "retry-after-ms": "20" } } },
+      },
+      { match: "[options]", reply: { text: "Options seen." } },
+      {
+        match: "[structured-ok]",
+        reply: { toolCalls: [{ name: "StructuredOutput", arguments: { answer: "forty-two" } }] },
+      },
+      {
+        match: "[structured-bad]",
+        reply: { toolCalls: [{ name: "StructuredOutput", arguments: { wrong: 1 } }] },
+      },
+    ],
+  });
+  home = await makeTempHome("taos-adapter-turn-");
+  opencode = await startRawOpenCode({
+    home: home.path,
+    config: buildOpenCodeConfig({
+      baseURL: llm.url,
+      apiKey: KEY,
+      modelIds: ["fake-model"],
+      permission: { bash: "ask" },
+    }),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(adapters.map((adapter) => adapter.close()));
+  await opencode?.stop();
+  await llm?.close();
+  await home?.cleanup();
+});
+
+function adapter(
+  sink: (reply: Reply) => void | Promise<void>,
+  config: Partial<OpenCodeAdapterConfig> = {},
+): OpenCodeAdapter {
+  const created = new OpenCodeAdapter(
+    { baseUrl: opencode.url, modelId: "fake-model", permission: "once", ...config },
+    sink,
+  );
+  adapters.push(created);
+  return created;
+}
+
+describe("a turn against the real server", () => {
+  it("text, a tool call, more text: the parts are kept apart by a blank line, deltas and final alike", async () => {
+    const out = collectingSink();
+    const result = await adapter(out.sink).prompt("[text-tool-text] update the readme");
+    expect(result.status).toBe("completed");
+    const expected = "Let me update the README with the new command syntax:\n\nREADME updated.";
+    expect(result.text).toBe(expected);
+    expect(out.deltaText()).toBe(expected);
+    expect(out.of("final")[0]?.content).toBe(expected);
+  }, 60_000);
+
+  it("a permission policy that never answers is rejected after askTimeoutMs, and the turn goes on", async () => {
+    const out = collectingSink();
+    const result = await adapter(out.sink, {
+      permission: () => new Promise(() => undefined),
+      askTimeoutMs: 300,
+    }).prompt("[ask-hangs] run it");
+    expect(result.status).toBe("completed");
+    expect(result.text).toBe("Went on without it.");
+    expect(result.decisions).toMatchObject([
+      { kind: "permission", permission: "bash", reply: "reject", timedOut: true },
+    ]);
+  }, 60_000);
+
+  it("past maxRetries an unavailable upstream ends the turn with one upstream_unavailable error; onStatus saw the retries", async () => {
+    const out = collectingSink();
+    const statuses: TurnStatusUpdate[] = [];
+    const result = await adapter(out.sink).prompt("[upstream-down] hello", {
+      maxRetries: 1,
+      onStatus: (update) => statuses.push(update),
+    });
+    expect(result.status).toBe("error");
+    expect(result.code).toBe("upstream_unavailable");
+    const errors = out.of("error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.code).toBe("upstream_unavailable");
+    const retries = statuses.filter((update) => update.type === "retry");
+    expect(retries.map((update) => update.attempt)).toEqual([1, 2]);
+    const last = retries.at(-1);
+    expect(last?.type === "retry" ? last.message : "").not.toBe("");
+    expect(errors[0]?.error).toContain(last?.type === "retry" ? last.message : "?");
+    expect(errors[0]?.error).toMatch(/^the model call still failed after 1 retries: /);
+    expect(statuses[0]).toEqual({ type: "busy" });
+    expect(out.of("final")).toHaveLength(0);
+  }, 60_000);
+
+  it("per-prompt system, tools and agent reach opencode and win over the config's", async () => {
+    const out = collectingSink();
+    const a = adapter(out.sink, { system: "CONFIG-SYSTEM-MARKER" });
+    const result = await a.prompt("[options] go", {
+      system: "PROMPT-SYSTEM-MARKER",
+      tools: { bash: false },
+      agent: "build",
+    });
+    expect(result.status).toBe("completed");
+    const request = [...llm.requests].reverse().find((r) => !r.isTitleRequest);
+    const body = JSON.stringify(request?.body);
+    expect(body).toContain("PROMPT-SYSTEM-MARKER");
+    expect(body).not.toContain("CONFIG-SYSTEM-MARKER");
+    const sent = request?.body as { tools?: { function?: { name?: string } }[] } | undefined;
+    const tools = sent?.tools ?? [];
+    expect(tools.map((tool) => tool.function?.name)).not.toContain("bash");
+    expect(tools.map((tool) => tool.function?.name)).toContain("read");
+  }, 60_000);
+});
+
+describe("structured output", () => {
+  const format = { type: "json_schema", schema: SCHEMA } as const;
+
+  it("the final and the result carry the object when it matches the schema", async () => {
+    const out = collectingSink();
+    const result = await adapter(out.sink).prompt("[structured-ok] answer", { format });
+    expect(result.status).toBe("completed");
+    expect(result.structured).toEqual({ answer: "forty-two" });
+    expect(out.of("final")[0]?.structured).toEqual({ answer: "forty-two" });
+  }, 60_000);
+
+  it("an object that fails the schema is one structured_output_invalid error, the object attached", async () => {
+    const out = collectingSink();
+    const result = await adapter(out.sink).prompt("[structured-bad] answer", { format });
+    expect(result.status).toBe("error");
+    expect(result.code).toBe("structured_output_invalid");
+    expect(out.of("error")).toEqual([
+      expect.objectContaining({ code: "structured_output_invalid", structured: { wrong: 1 } }),
+    ]);
+    expect(out.of("final")).toHaveLength(0);
+  }, 60_000);
+});
