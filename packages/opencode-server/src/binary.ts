@@ -3,7 +3,14 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, delimiter, dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { OpenCodeBinaryNotFoundError } from "./errors.js";
+import { type HostTraits, platformPackageNames, platformTraits } from "./binary-platform.js";
+import { OpenCodeBinaryNotFoundError, type SkippedOpenCodeBinary } from "./errors.js";
+import {
+  assertVersionRange,
+  isSupportedOpenCodeVersion,
+  readBinaryVersion,
+  readBinaryVersionSync,
+} from "./version.js";
 
 export interface ResolveOpenCodeBinaryOptions {
   /** An explicit path; when given it must exist, nothing else is tried. */
@@ -21,6 +28,31 @@ export interface ResolveOpenCodeBinaryOptions {
   readonly platform?: NodeJS.Platform;
   /** @default process.arch */
   readonly arch?: string;
+  /** Whether the target's C library is musl. @default probed when `platform` is this host's, else false */
+  readonly musl?: boolean;
+  /** Whether the target x64 CPU has AVX2. @default probed when `platform`/`arch` are this host's, else true */
+  readonly avx2?: boolean;
+  /**
+   * Only accept a found binary whose version lies in this semver range (e.g.
+   * `SUPPORTED_OPENCODE_VERSIONS`): each one found on `PATH`, in
+   * `~/.opencode/bin` or in npm packages is asked (`--version`, or its npm
+   * package's version) and skipped when outside it, so a 2.x first on `PATH`
+   * does not hide a 1.x installed from npm. The skipped ones are listed in
+   * the not-found error. An explicit `binary` or `OPENCODE_BIN` is returned
+   * as it is: the caller checks its version (and may allow it).
+   */
+  readonly versionRange?: string;
+}
+
+export interface FindOpenCodeBinaryOptions extends ResolveOpenCodeBinaryOptions {
+  /** Stops the search (each `--version` run); it rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** A binary `findOpenCodeBinary` chose, with the version it read (only with `versionRange`). */
+export interface FoundOpenCodeBinary {
+  readonly binary: string;
+  readonly version: string | undefined;
 }
 
 const exe = (platform: NodeJS.Platform): string =>
@@ -36,59 +68,27 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-let muslCache: boolean | undefined;
-function isMusl(platform: NodeJS.Platform): boolean {
-  if (platform !== "linux") return false;
-  if (muslCache === undefined) {
-    // ldd names its libc; reading it is much cheaper than process.report (about 7 ms).
-    let ldd = "";
-    try {
-      ldd = readFileSync("/usr/bin/ldd", "latin1");
-    } catch {
-      // no ldd: ask the runtime
-    }
-    if (ldd.includes("musl")) muslCache = true;
-    else if (ldd.includes("GNU C Library") || ldd.includes("glibc")) muslCache = false;
-    else {
-      const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } };
-      muslCache = report?.header?.glibcVersionRuntime === undefined;
-    }
+/** A binary found by the search; `packageVersion` when it came from an npm package. */
+interface Candidate {
+  readonly path: string;
+  readonly packageVersion?: string;
+}
+
+function packageVersion(packageJson: string): string | undefined {
+  try {
+    const { version } = JSON.parse(readFileSync(packageJson, "utf8")) as { version?: unknown };
+    return typeof version === "string" ? version : undefined;
+  } catch {
+    return undefined;
   }
-  return muslCache;
 }
 
-let avx2Cache: boolean | undefined;
-// The non-baseline x64 builds need AVX2; without it they die on an illegal instruction.
-function hasAvx2(platform: NodeJS.Platform, arch: string): boolean {
-  if (platform !== "linux" || arch !== "x64") return true;
-  if (avx2Cache === undefined) {
-    try {
-      avx2Cache = /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-    } catch {
-      avx2Cache = true;
-    }
-  }
-  return avx2Cache;
-}
-
-/** The platform package names to try, best first (what `opencode-ai`'s own launcher picks). */
-export function platformPackageNames(platform: NodeJS.Platform, arch: string): string[] {
-  const os = platform === "win32" ? "windows" : platform;
-  const cpu = arch === "arm64" ? "arm64" : "x64";
-  const base = `opencode-${os}-${cpu}`;
-  const variants =
-    cpu === "x64" && !hasAvx2(platform, arch)
-      ? [`${base}-baseline`, base]
-      : [base, `${base}-baseline`];
-  if (!isMusl(platform)) return variants;
-  return [...variants.map((name) => `${name}-musl`), ...variants];
-}
-
-function fromPackages(
+function* fromPackages(
   roots: readonly string[],
   names: readonly string[],
   platform: NodeJS.Platform,
-): string | undefined {
+): Generator<Candidate> {
+  const seen = new Set<string>();
   for (const root of roots) {
     // createRequire wants a file path; any name inside the directory will do.
     const fromRoot = createRequire(join(root, "noop.js"));
@@ -101,20 +101,87 @@ function fromPackages(
     }
     for (const req of requires) {
       for (const name of names) {
+        let manifest: string;
         try {
-          const candidate = join(
-            dirname(req.resolve(`${name}/package.json`)),
-            "bin",
-            exe(platform),
-          );
-          if (isExecutableFile(candidate)) return candidate;
+          manifest = req.resolve(`${name}/package.json`);
         } catch {
-          // not installed
+          continue; // not installed
         }
+        const path = join(dirname(manifest), "bin", exe(platform));
+        if (seen.has(path) || !isExecutableFile(path)) continue;
+        seen.add(path);
+        const version = packageVersion(manifest);
+        yield version === undefined ? { path } : { path, packageVersion: version };
       }
     }
   }
+}
+
+/** The explicit choice (`binary`, then `OPENCODE_BIN`), or undefined when neither is set. */
+function explicitChoice(options: ResolveOpenCodeBinaryOptions): string | undefined {
+  const given: [string, string | undefined][] = [
+    ["option `binary`", options.binary],
+    ["OPENCODE_BIN", (options.env ?? process.env).OPENCODE_BIN || undefined],
+  ];
+  for (const [what, value] of given) {
+    if (value === undefined) continue;
+    const path = resolve(value);
+    if (isExecutableFile(path)) return path;
+    throw new OpenCodeBinaryNotFoundError({
+      searched: [`${what}: ${path} (missing or not executable)`],
+    });
+  }
   return undefined;
+}
+
+/** Every binary the search finds, in order; notes each place that held none in `searched`. */
+function* searchCandidates(
+  options: ResolveOpenCodeBinaryOptions,
+  searched: string[],
+): Generator<Candidate> {
+  const env = options.env ?? process.env;
+  const platform = options.platform ?? process.platform;
+  const arch = options.arch ?? process.arch;
+  const name = exe(platform);
+  searched.push("OPENCODE_BIN (not set)");
+
+  const pathDirs = (env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
+  for (const dir of pathDirs) {
+    if (basename(dir) === ".bin" && dir.split(sep).includes("node_modules")) continue;
+    const candidate = join(dir, name);
+    if (isExecutableFile(candidate)) yield { path: candidate };
+  }
+  searched.push(`PATH (${pathDirs.length} directories, node_modules/.bin skipped)`);
+
+  const installed = join(options.homeDir ?? homedir(), ".opencode", "bin", name);
+  if (isExecutableFile(installed)) yield { path: installed };
+  searched.push(installed);
+
+  const roots = options.packageRoots ?? [dirname(fileURLToPath(import.meta.url)), process.cwd()];
+  const given: Partial<HostTraits> = {
+    ...(options.musl === undefined ? {} : { musl: options.musl }),
+    ...(options.avx2 === undefined ? {} : { avx2: options.avx2 }),
+  };
+  const names = platformPackageNames(platform, arch, platformTraits(platform, arch, given));
+  yield* fromPackages(roots, names, platform);
+  searched.push(`npm packages opencode-ai / ${names.join(", ")} resolved from ${roots.join(", ")}`);
+}
+
+function rangeOf(options: ResolveOpenCodeBinaryOptions): string | undefined {
+  if (options.versionRange !== undefined) assertVersionRange(options.versionRange);
+  return options.versionRange;
+}
+
+function notFound(
+  searched: readonly string[],
+  skipped: readonly SkippedOpenCodeBinary[],
+  versionRange: string | undefined,
+): OpenCodeBinaryNotFoundError {
+  return new OpenCodeBinaryNotFoundError({
+    searched,
+    skipped,
+    ...(versionRange === undefined ? {} : { versionRange }),
+  });
 }
 
 /**
@@ -128,49 +195,48 @@ function fromPackages(
  * the `opencode-ai` launcher, which only works when that package's postinstall
  * ran (pnpm does not run it by default); the last step finds the same binary
  * without it.
+ *
+ * With `versionRange`, binaries found outside the range are skipped. Asking a
+ * binary its version runs it (a few seconds for opencode), and this function
+ * blocks meanwhile: a server should use `findOpenCodeBinary` instead.
  */
 export function resolveOpenCodeBinary(options: ResolveOpenCodeBinaryOptions = {}): string {
-  const env = options.env ?? process.env;
-  const platform = options.platform ?? process.platform;
-  const arch = options.arch ?? process.arch;
-  const name = exe(platform);
+  const range = rangeOf(options);
+  const explicit = explicitChoice(options);
+  if (explicit !== undefined) return explicit;
   const searched: string[] = [];
-
-  if (options.binary !== undefined) {
-    const path = resolve(options.binary);
-    if (isExecutableFile(path)) return path;
-    throw new OpenCodeBinaryNotFoundError({
-      searched: [`option \`binary\`: ${path} (missing or not executable)`],
-    });
+  const skipped: SkippedOpenCodeBinary[] = [];
+  for (const candidate of searchCandidates(options, searched)) {
+    if (range === undefined) return candidate.path;
+    const version = candidate.packageVersion ?? readBinaryVersionSync(candidate.path);
+    if (version !== undefined && isSupportedOpenCodeVersion(version, range)) return candidate.path;
+    skipped.push({ binary: candidate.path, version });
   }
+  throw notFound(searched, skipped, range);
+}
 
-  const fromEnv = env.OPENCODE_BIN;
-  if (fromEnv) {
-    const path = resolve(fromEnv);
-    if (isExecutableFile(path)) return path;
-    throw new OpenCodeBinaryNotFoundError({
-      searched: [`OPENCODE_BIN: ${path} (missing or not executable)`],
-    });
+/**
+ * `resolveOpenCodeBinary` without blocking: the same search, each `--version`
+ * run asynchronously and stopped by `signal`. Returns the binary and, when a
+ * `versionRange` was checked, the version it reported.
+ */
+export async function findOpenCodeBinary(
+  options: FindOpenCodeBinaryOptions = {},
+): Promise<FoundOpenCodeBinary> {
+  const range = rangeOf(options);
+  options.signal?.throwIfAborted();
+  const explicit = explicitChoice(options);
+  if (explicit !== undefined) return { binary: explicit, version: undefined };
+  const searched: string[] = [];
+  const skipped: SkippedOpenCodeBinary[] = [];
+  for (const candidate of searchCandidates(options, searched)) {
+    if (range === undefined) return { binary: candidate.path, version: undefined };
+    const version =
+      candidate.packageVersion ?? (await readBinaryVersion(candidate.path, options.signal));
+    if (version !== undefined && isSupportedOpenCodeVersion(version, range)) {
+      return { binary: candidate.path, version };
+    }
+    skipped.push({ binary: candidate.path, version });
   }
-  searched.push("OPENCODE_BIN (not set)");
-
-  const pathDirs = (env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
-  for (const dir of pathDirs) {
-    if (basename(dir) === ".bin" && dir.split(sep).includes("node_modules")) continue;
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  searched.push(`PATH (${pathDirs.length} directories, node_modules/.bin skipped)`);
-
-  const installed = join(options.homeDir ?? homedir(), ".opencode", "bin", name);
-  if (isExecutableFile(installed)) return installed;
-  searched.push(installed);
-
-  const roots = options.packageRoots ?? [dirname(fileURLToPath(import.meta.url)), process.cwd()];
-  const names = platformPackageNames(platform, arch);
-  const fromNpm = fromPackages(roots, names, platform);
-  if (fromNpm) return fromNpm;
-  searched.push(`npm packages opencode-ai / ${names.join(", ")} resolved from ${roots.join(", ")}`);
-
-  throw new OpenCodeBinaryNotFoundError({ searched });
+  throw notFound(searched, skipped, range);
 }

@@ -20,24 +20,66 @@ export class InvalidServerOptionError extends TaosOpenCodeError {
 }
 
 const binaryNotFound = `${prefix}OpenCodeBinaryNotFoundError`;
-/** No usable `opencode` executable; `searched` lists every place that was tried. */
+/** A binary found but passed over because its version is outside the range asked for. */
+export interface SkippedOpenCodeBinary {
+  readonly binary: string;
+  /** What `--version` (or its npm package) said; undefined when it said nothing usable. */
+  readonly version: string | undefined;
+}
+
+/**
+ * No usable `opencode` executable; `searched` lists every place that was tried,
+ * `skipped` the binaries passed over for their version (outside `versionRange`).
+ */
 export class OpenCodeBinaryNotFoundError extends TaosOpenCodeError {
   readonly searched: readonly string[];
+  readonly skipped: readonly SkippedOpenCodeBinary[];
+  /** The version range that was asked for, if any. */
+  readonly versionRange: string | undefined;
 
   constructor({
     searched,
+    skipped = [],
+    versionRange,
     cause,
-  }: { readonly searched: readonly string[]; readonly cause?: unknown }) {
+  }: {
+    readonly searched: readonly string[];
+    readonly skipped?: readonly SkippedOpenCodeBinary[];
+    readonly versionRange?: string;
+    readonly cause?: unknown;
+  }) {
+    const passedOver =
+      skipped.length === 0
+        ? []
+        : [
+            `Skipped, version outside ${versionRange ?? "the range asked for"}:`,
+            ...skipped.map(
+              ({ binary, version }) => `  - ${binary} (opencode ${version ?? "version unknown"})`,
+            ),
+          ];
+    // The official installer now installs opencode 2: not a way to a 1.x.
+    const install =
+      versionRange === undefined
+        ? [
+            'Install it with "npm install opencode-ai" (its platform package carries the binary)',
+            'or "curl -fsSL https://opencode.ai/install | bash", or pass the `binary` option or set OPENCODE_BIN.',
+          ]
+        : [
+            'Install a supported one with "npm install opencode-ai@1" (its platform package carries',
+            "the binary), or pass the `binary` option or set OPENCODE_BIN.",
+          ];
     super({
       message: [
         "The opencode binary was not found. Looked in:",
         ...searched.map((place) => `  - ${place}`),
-        'Install it with "npm install opencode-ai" (its platform package carries the binary)',
-        'or "curl -fsSL https://opencode.ai/install | bash", or pass the `binary` option or set OPENCODE_BIN.',
+        ...passedOver,
+        ...install,
       ].join("\n"),
       cause,
     });
     this.searched = searched;
+    this.skipped = skipped;
+    this.versionRange = versionRange;
     TaosOpenCodeError.brand(this, binaryNotFound);
   }
 

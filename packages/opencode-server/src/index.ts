@@ -1,6 +1,14 @@
-export type { ResolveOpenCodeBinaryOptions } from "./binary.js";
-export { platformPackageNames, resolveOpenCodeBinary } from "./binary.js";
+export type {
+  FindOpenCodeBinaryOptions,
+  FoundOpenCodeBinary,
+  ResolveOpenCodeBinaryOptions,
+} from "./binary.js";
+export { findOpenCodeBinary, resolveOpenCodeBinary } from "./binary.js";
+export type { HostTraits } from "./binary-platform.js";
+export { platformPackageNames, platformTraits } from "./binary-platform.js";
+export type { ExitInfo } from "./child.js";
 export { DEFAULT_SERVER_ENV } from "./env.js";
+export type { SkippedOpenCodeBinary } from "./errors.js";
 export {
   InvalidServerOptionError,
   OpenCodeBinaryNotFoundError,
@@ -10,23 +18,20 @@ export {
   OpenCodeStoppedError,
   PortInUseError,
 } from "./errors.js";
+export { findBwrap } from "./find-bwrap.js";
+export type { SandboxMode } from "./sandbox.js";
+export { OpenCodeServer } from "./server.js";
 export type {
+  ConfigUpdate,
   EnsureRunningOptions,
+  ExitListener,
+  HealthCheckOptions,
   LiteLLMOptions,
   OpenCodeServerOptions,
   RestartOptions,
-  StopOptions,
-} from "./options.js";
-export type { SandboxMode } from "./sandbox.js";
-export { findBwrap } from "./sandbox.js";
-export type {
-  ConfigUpdate,
-  ExitInfo,
-  ExitListener,
-  HealthCheckOptions,
   ServerAuth,
-} from "./server.js";
-export { OpenCodeServer } from "./server.js";
+  StopOptions,
+} from "./types.js";
 export type { CheckOpenCodeVersionOptions } from "./version.js";
 export {
   assertVersionRange,
@@ -35,6 +40,7 @@ export {
   OPENCODE_INSTALL_HINT,
   parseOpenCodeVersion,
   readBinaryVersion,
+  readBinaryVersionSync,
   SUPPORTED_OPENCODE_VERSIONS,
   UnsupportedOpenCodeVersionError,
   VERSION_TIMEOUT_MS,

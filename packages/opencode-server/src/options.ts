@@ -1,95 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
-import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
-import { type PermissionConfig, validateOpenCodeConfigOptions } from "@taos/opencode-config";
+import {
+  describeValue,
+  type Fail,
+  fieldFailer,
+  isRecord,
+  loggerProblem,
+  type OpenCodeLogger,
+  silentLogger,
+} from "@taos/internal";
+import {
+  ConfigValidationError,
+  type PermissionConfig,
+  validateOpenCodeConfigOptions,
+} from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
-import { findBwrap, isExecutableFile, type SandboxMode } from "./sandbox.js";
-
-/** Where opencode reaches its models: the LiteLLM proxy, with the agent's own key. */
-export interface LiteLLMOptions {
-  /** The proxy's OpenAI-compatible base URL, e.g. `http://litellm:4000/v1`. */
-  readonly baseURL: string;
-  /** The agent's LiteLLM virtual key. Redacted from the log and from every error. */
-  readonly apiKey: string;
-  /** The model ids the agent may use. */
-  readonly modelIds: readonly string[];
-  /** The provider id opencode knows the proxy by. @default "litellm" */
-  readonly providerId?: string;
-}
-
-export interface OpenCodeServerOptions {
-  /** The server's home (absolute): config, data, cache and state all stay under it. */
-  readonly home: string;
-  readonly litellm: LiteLLMOptions;
-  /** opencode's `permission` block, written into the config. */
-  readonly permission?: PermissionConfig;
-  /**
-   * The port to listen on. Omitted or 0: a free port is picked and passed
-   * explicitly (opencode's own `--port 0` is not random), and another is
-   * tried if opencode fails to bind it. Given: a port held by another process
-   * gives `PortInUseError`.
-   */
-  readonly port?: number;
-  /** @default "127.0.0.1" */
-  readonly hostname?: string;
-  /**
-   * The Basic-auth password. Omitted: a random one, so a server is never open
-   * by default. `null`: no auth at all (a warning is logged).
-   */
-  readonly password?: string | null;
-  /** @default "opencode" */
-  readonly username?: string;
-  /** The `opencode` executable. Omitted: `resolveOpenCodeBinary()` finds it. */
-  readonly binary?: string;
-  /** The directory opencode works in (sessions' `directory`); absolute. @default home */
-  readonly cwd?: string;
-  /**
-   * Extra environment for the child, over `DEFAULT_SERVER_ENV`; `undefined`
-   * removes a variable. HOME, the XDG variables and the auth variables
-   * always come from the options.
-   */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Where the child's output goes (appended, 0600). @default `<home>/.config/opencode/serve.log` */
-  readonly logFile?: string;
-  readonly logger?: OpenCodeLogger;
-  /**
-   * Let opencode install `@opencode-ai/plugin` into `<home>/.config/opencode`
-   * from the npm registry (it does so in the background for every new home:
-   * about 26 packages, 95 MB with the npm cache). Off by default: a
-   * `.npmrc` with `offline=true` in that directory makes the install fail at
-   * once. Only plugins loaded from that directory need the package.
-   * @default false
-   */
-  readonly installPluginDependencies?: boolean;
-  /**
-   * `"bwrap"`: run the server under bubblewrap, seeing the system read-only,
-   * its own home and `cwd` read-write, a private `/tmp`, and none of the
-   * directories in `sandboxHide` (by default the parent of `home`, `/home`,
-   * `/root` and the host user's home). Needs `bwrap` (Debian: `bubblewrap`);
-   * without it the constructor throws `InvalidServerOptionError` (field
-   * `sandbox`). Linux only.
-   * @default "none"
-   */
-  readonly sandbox?: SandboxMode;
-  /** The `bwrap` executable. Omitted: `findBwrap()` looks on `PATH`. */
-  readonly bwrapPath?: string;
-  /** More absolute directories a sandboxed server must not see (each covered by an empty tmpfs). */
-  readonly sandboxHide?: readonly string[];
-}
-
-export interface EnsureRunningOptions {
-  /** How long a start may take, wall clock. @default 20000 */
-  readonly deadlineMs?: number;
-  readonly signal?: AbortSignal;
-}
-
-export interface StopOptions {
-  /** How long to wait after SIGTERM before SIGKILL. @default 5000 */
-  readonly graceMs?: number;
-}
-
-export interface RestartOptions extends EnsureRunningOptions, StopOptions {}
+import { findBwrap, isExecutableFile } from "./find-bwrap.js";
+import type { LiteLLMOptions } from "./types.js";
 
 /** The options after validation and defaults. */
 export interface ResolvedOptions {
@@ -109,25 +37,23 @@ export interface ResolvedOptions {
   /** The bwrap executable when sandboxed, undefined for `sandbox: "none"`. */
   readonly bwrap: string | undefined;
   readonly sandboxHide: readonly string[];
+  readonly allowUnsupportedVersion: boolean;
+  /** The OS user and group to run as, both or neither. */
+  readonly user: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // Control characters would break the header or the environment variable.
 const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONFIG_PREFIX = /^Invalid opencode config option "[^"]*": /;
 
-function fail(field: string, message: string): never {
-  throw new InvalidServerOptionError({ field, message });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
+const fail: Fail = fieldFailer(
+  (field, message) => new InvalidServerOptionError({ field, message }),
+);
 
 function absolutePath(value: unknown, field: string): string {
-  if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
+  if (typeof value !== "string") fail(field, `must be a string, got ${describeValue(value)}`);
   if (!isAbsolute(value)) fail(field, `must be an absolute path, got "${value}"`);
   return value;
 }
@@ -138,6 +64,13 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
+function optionalBoolean(value: unknown, field: string): boolean {
+  if (value !== undefined && typeof value !== "boolean") {
+    fail(field, `must be a boolean, got ${describeValue(value)}`);
+  }
+  return value === true;
+}
+
 /** A whole number of milliseconds, > 0 (or >= 0 with `allowZero`). */
 export function validateMs(
   value: unknown,
@@ -146,12 +79,8 @@ export function validateMs(
   allowZero = false,
 ): number {
   if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (!allowZero && value === 0)
-  ) {
+  const ok = typeof value === "number" && Number.isFinite(value) && value >= 0;
+  if (!ok || (!allowZero && value === 0)) {
     fail(
       field,
       `must be a finite number of milliseconds ${allowZero ? ">= 0" : "> 0"}, got ${String(value)}`,
@@ -162,113 +91,79 @@ export function validateMs(
 
 export function validateSignal(value: unknown, field: string): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value;
-  fail(field, `must be an AbortSignal, got ${describe(value)}`);
+  fail(field, `must be an AbortSignal, got ${describeValue(value)}`);
 }
 
-/** Checks the LiteLLM part through the config package (its errors name the field). */
+/**
+ * Checks the LiteLLM part and the permissions through the config package, and
+ * names the field as the server's options do (`litellm.baseURL`, `permission.bash`).
+ */
 export function validateLiteLLM(litellm: unknown, permission: unknown): LiteLLMOptions {
-  if (litellm === null || typeof litellm !== "object") {
+  if (!isRecord(litellm)) {
     fail(
       "litellm",
-      `must be an object with baseURL, apiKey and modelIds, got ${describe(litellm)}`,
+      `must be an object with baseURL, apiKey and modelIds, got ${describeValue(litellm)}`,
     );
   }
-  const { baseURL, apiKey, modelIds, providerId } = litellm as Record<string, unknown>;
-  validateOpenCodeConfigOptions({ baseURL, apiKey, modelIds, providerId, permission });
-  return litellm as LiteLLMOptions;
+  const { baseURL, apiKey, modelIds, providerId } = litellm;
+  try {
+    validateOpenCodeConfigOptions({ baseURL, apiKey, modelIds, providerId, permission });
+  } catch (error) {
+    if (!ConfigValidationError.isInstance(error)) throw error;
+    const field = error.field.startsWith("permission") ? error.field : `litellm.${error.field}`;
+    fail(field, error.message.replace(CONFIG_PREFIX, ""));
+  }
+  return litellm as unknown as LiteLLMOptions;
 }
 
-/** Validates every option and fills in defaults; throws `InvalidServerOptionError` naming the first bad one. */
-export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === null || typeof options !== "object")
-    fail("options", `must be an object, got ${describe(options)}`);
-  const o = options as Record<string, unknown>;
-  const home = absolutePath(o.home, "home");
-  const litellm = validateLiteLLM(o.litellm, o.permission);
-
-  let port = 0;
-  if (o.port !== undefined) {
-    if (typeof o.port !== "number" || !Number.isInteger(o.port) || o.port < 0 || o.port > 65535) {
-      fail("port", `must be an integer from 0 to 65535, got ${String(o.port)}`);
-    }
-    port = o.port;
+function validatePort(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 65535) {
+    fail("port", `must be an integer from 0 to 65535, got ${String(value)}`);
   }
+  return value;
+}
 
-  const hostname = optionalString(o.hostname, "hostname") ?? "127.0.0.1";
+function validateHostname(value: unknown): string {
+  const hostname = optionalString(value, "hostname") ?? "127.0.0.1";
   if (isIP(hostname) === 0 && !HOSTNAME.test(hostname)) {
     fail("hostname", `must be an IP address or a host name, got "${hostname}"`);
   }
+  return hostname;
+}
 
-  let password: string | null;
-  if (o.password === undefined) password = randomPassword();
-  else if (o.password === null) password = null;
-  else if (typeof o.password !== "string")
-    fail("password", `must be a string or null, got ${describe(o.password)}`);
-  else if (o.password === "") fail("password", "must not be empty (use null for no auth)");
-  else if (CONTROL.test(o.password)) fail("password", "must not contain control characters");
-  else password = o.password;
-
+function validateAuth(o: Record<string, unknown>): { username: string; password: string | null } {
   const username = optionalString(o.username, "username") ?? "opencode";
   if (username.includes(":") || CONTROL.test(username)) {
     fail("username", "must not contain ':' or control characters");
   }
+  const { password } = o;
+  if (password === undefined) return { username, password: randomBytes(24).toString("base64url") };
+  if (password === null) return { username, password: null };
+  if (typeof password !== "string") {
+    fail("password", `must be a string or null, got ${describeValue(password)}`);
+  }
+  if (password === "") fail("password", "must not be empty (use null for no auth)");
+  if (CONTROL.test(password)) fail("password", "must not contain control characters");
+  return { username, password };
+}
 
-  const binary = optionalString(o.binary, "binary");
-  const cwd = o.cwd === undefined ? home : absolutePath(o.cwd, "cwd");
-
-  let env: Record<string, string | undefined> | undefined;
-  if (o.env !== undefined) {
-    if (o.env === null || typeof o.env !== "object" || Array.isArray(o.env)) {
-      fail("env", `must be an object of strings, got ${describe(o.env)}`);
+function validateEnv(value: unknown): Record<string, string | undefined> | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) fail("env", `must be an object of strings, got ${describeValue(value)}`);
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry !== undefined && typeof entry !== "string") {
+      fail(`env.${key}`, `must be a string or undefined, got ${describeValue(entry)}`);
     }
-    for (const [key, value] of Object.entries(o.env)) {
-      if (value !== undefined && typeof value !== "string")
-        fail(`env.${key}`, `must be a string or undefined, got ${describe(value)}`);
-    }
-    env = o.env as Record<string, string | undefined>;
   }
+  return value as Record<string, string | undefined>;
+}
 
-  const logFile =
-    o.logFile === undefined
-      ? join(home, ".config", "opencode", "serve.log")
-      : absolutePath(o.logFile, "logFile");
-
-  let logger = silentLogger;
-  if (o.logger !== undefined) {
-    const problem = loggerProblem(o.logger);
-    if (problem !== undefined) fail("logger", problem);
-    logger = o.logger as OpenCodeLogger;
-  }
-
-  if (
-    o.installPluginDependencies !== undefined &&
-    typeof o.installPluginDependencies !== "boolean"
-  ) {
-    fail(
-      "installPluginDependencies",
-      `must be a boolean, got ${describe(o.installPluginDependencies)}`,
-    );
-  }
-
-  const { bwrap, sandboxHide } = validateSandbox(o);
-
-  return {
-    home,
-    litellm,
-    permission: o.permission as PermissionConfig | undefined,
-    port,
-    hostname,
-    password,
-    username,
-    binary,
-    cwd,
-    env,
-    logFile,
-    logger,
-    installPluginDependencies: o.installPluginDependencies === true,
-    bwrap,
-    sandboxHide,
-  };
+function validateLogger(value: unknown): OpenCodeLogger {
+  if (value === undefined) return silentLogger;
+  const problem = loggerProblem(value);
+  if (problem !== undefined) fail("logger", problem);
+  return value as OpenCodeLogger;
 }
 
 function validateSandbox(o: Record<string, unknown>): {
@@ -277,14 +172,13 @@ function validateSandbox(o: Record<string, unknown>): {
 } {
   const sandbox = o.sandbox ?? "none";
   if (sandbox !== "bwrap" && sandbox !== "none") {
-    fail(
-      "sandbox",
-      `must be "bwrap" or "none", got ${typeof sandbox === "string" ? `"${sandbox}"` : describe(sandbox)}`,
-    );
+    const got = typeof sandbox === "string" ? `"${sandbox}"` : describeValue(sandbox);
+    fail("sandbox", `must be "bwrap" or "none", got ${got}`);
   }
   const hide = o.sandboxHide ?? [];
-  if (!Array.isArray(hide))
-    fail("sandboxHide", `must be an array of absolute paths, got ${describe(hide)}`);
+  if (!Array.isArray(hide)) {
+    fail("sandboxHide", `must be an array of absolute paths, got ${describeValue(hide)}`);
+  }
   const sandboxHide = hide.map((path, i) => absolutePath(path, `sandboxHide[${i}]`));
   const bwrapPath = o.bwrapPath === undefined ? undefined : absolutePath(o.bwrapPath, "bwrapPath");
   if (sandbox === "none") return { bwrap: undefined, sandboxHide };
@@ -292,16 +186,61 @@ function validateSandbox(o: Record<string, unknown>): {
     if (!isExecutableFile(bwrapPath)) fail("bwrapPath", `"${bwrapPath}" is not an executable file`);
     return { bwrap: bwrapPath, sandboxHide };
   }
-  const found = findBwrap();
-  if (found === undefined) {
+  const bwrap = findBwrap();
+  if (bwrap === undefined) {
     fail(
       "sandbox",
       '"bwrap" needs bubblewrap, and no bwrap is on PATH: install it (Debian/Ubuntu: apt-get install bubblewrap), pass bwrapPath, or use sandbox: "none"',
     );
   }
-  return { bwrap: found, sandboxHide };
+  return { bwrap, sandboxHide };
 }
 
-function randomPassword(): string {
-  return randomBytes(24).toString("base64url");
+function validateId(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xfffffffe) {
+    fail(field, `must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function validateUser(o: Record<string, unknown>): ResolvedOptions["user"] {
+  if (o.uid === undefined && o.gid === undefined) return undefined;
+  if (o.uid === undefined) fail("uid", "must be given with gid");
+  if (o.gid === undefined) fail("gid", "must be given with uid");
+  const uid = validateId(o.uid, "uid");
+  const gid = validateId(o.gid, "gid");
+  if (process.getuid?.() !== 0) {
+    fail("uid", "running the server as another user needs the host to run as root");
+  }
+  return { uid, gid };
+}
+
+/** Validates every option and fills in defaults; throws `InvalidServerOptionError` naming the first bad one. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isRecord(options)) fail("options", `must be an object, got ${describeValue(options)}`);
+  const o = options;
+  const home = absolutePath(o.home, "home");
+  return {
+    home,
+    litellm: validateLiteLLM(o.litellm, o.permission),
+    permission: o.permission as PermissionConfig | undefined,
+    port: validatePort(o.port),
+    hostname: validateHostname(o.hostname),
+    ...validateAuth(o),
+    binary: optionalString(o.binary, "binary"),
+    cwd: o.cwd === undefined ? home : absolutePath(o.cwd, "cwd"),
+    env: validateEnv(o.env),
+    logFile:
+      o.logFile === undefined
+        ? join(home, ".config", "opencode", "serve.log")
+        : absolutePath(o.logFile, "logFile"),
+    logger: validateLogger(o.logger),
+    installPluginDependencies: optionalBoolean(
+      o.installPluginDependencies,
+      "installPluginDependencies",
+    ),
+    ...validateSandbox(o),
+    allowUnsupportedVersion: optionalBoolean(o.allowUnsupportedVersion, "allowUnsupportedVersion"),
+    user: validateUser(o),
+  };
 }

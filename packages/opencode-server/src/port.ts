@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { InvalidServerOptionError, PortInUseError } from "./errors.js";
 
 /**
  * Binds `hostname:port` for an instant and lets go. Resolves with the port
@@ -21,9 +22,31 @@ export function probePort(hostname: string, port: number): Promise<number | unde
   });
 }
 
-/** A port free on `hostname` right now (another process may still take it before opencode binds). */
-export async function pickFreePort(hostname: string): Promise<number> {
-  const port = await probePort(hostname, 0);
-  if (port === undefined) throw new Error(`no free port on ${hostname}`);
-  return port;
+/**
+ * `probePort` with its failures named as the options that caused them: a
+ * privileged port (`port`), an address this host cannot listen on (`hostname`).
+ */
+export async function probeOptionPort(hostname: string, port: number): Promise<number | undefined> {
+  try {
+    return await probePort(hostname, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EACCES") {
+      throw new InvalidServerOptionError({
+        field: "port",
+        message: `${port} needs privileges to bind`,
+      });
+    }
+    throw new InvalidServerOptionError({
+      field: "hostname",
+      message: `cannot listen on "${hostname}" (${code ?? String(error)})`,
+    });
+  }
+}
+
+/** The port to pass to opencode: the one given (if free), or one the OS picked for 0. */
+export async function choosePort(hostname: string, port: number): Promise<number> {
+  const bound = await probeOptionPort(hostname, port);
+  if (bound === undefined) throw new PortInUseError({ port, hostname });
+  return bound;
 }

@@ -1,5 +1,4 @@
-import { accessSync, constants } from "node:fs";
-import { delimiter, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { dirname, isAbsolute, relative, sep } from "node:path";
 
 /** How the child is confined: `"bwrap"` (bubblewrap) or `"none"`. */
 export type SandboxMode = "bwrap" | "none";
@@ -78,30 +77,4 @@ export function defaultHidden(home: string, hostHome: string | undefined): strin
   const dirs = [dirname(home), "/home", "/root"];
   if (hostHome && isAbsolute(hostHome)) dirs.push(hostHome);
   return dirs;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The `bwrap` executable on `PATH`, or undefined when bubblewrap is not installed. */
-export function findBwrap(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): string | undefined {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir === "" || !isAbsolute(dir)) continue;
-    const candidate = join(dir, "bwrap");
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** True when `path` is an executable file (for a `bwrapPath` option). */
-export function isExecutableFile(path: string): boolean {
-  return isExecutable(path);
 }

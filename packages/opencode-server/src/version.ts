@@ -1,15 +1,17 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import type { OpenCodeLogger } from "@taos/internal";
 import { TaosOpenCodeError } from "@taos/opencode-config";
 import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
 
 /**
- * The opencode releases this package is tested with: the oldest 1.x on which
- * the real-binary server and adapter tests pass, up to (not including) 2.0,
- * whose server API is a different one (routes under `/api/*`, no `/global/*`).
+ * The opencode releases this package is tested with: from 1.3.0, the oldest
+ * release on which the real-binary server and adapter tests pass (1.2 makes
+ * the first session of a fresh home wait for a plugin download; older ones lack
+ * the SQLite state, `format` on prompts, Basic auth or `/global/*`), up to (not
+ * including) 2.0, whose server API is a different one (`/api/*` routes).
  */
-export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.0.0 <2";
+export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.3.0 <2";
 
 /** How a supported one is installed; named in every refusal. */
 export const OPENCODE_INSTALL_HINT: string = "npm i opencode-ai@1";
@@ -116,8 +118,19 @@ export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void
   );
 }
 
-/** How long `opencode --version` may take. */
-export const VERSION_TIMEOUT_MS = 10_000;
+/** How long `opencode --version` may take (it takes 1 to 5 s on a busy host). */
+export const VERSION_TIMEOUT_MS = 15_000;
+
+function versionRunOptions(timeoutMs: number) {
+  return {
+    timeout: timeoutMs,
+    killSignal: "SIGKILL" as const,
+    maxBuffer: 64 * 1024,
+    windowsHide: true,
+    // Asking a version must not reach the network (models catalogue, self-update).
+    env: { ...process.env, OPENCODE_DISABLE_MODELS_FETCH: "1", OPENCODE_DISABLE_AUTOUPDATE: "1" },
+  };
+}
 
 /**
  * Runs `<binary> --version` and returns the version it prints, or undefined
@@ -134,13 +147,7 @@ export function readBinaryVersion(
     execFile(
       binary,
       ["--version"],
-      {
-        timeout: timeoutMs,
-        killSignal: "SIGKILL",
-        maxBuffer: 64 * 1024,
-        windowsHide: true,
-        ...(signal === undefined ? {} : { signal }),
-      },
+      { ...versionRunOptions(timeoutMs), ...(signal === undefined ? {} : { signal }) },
       (error, stdout) => {
         if (signal?.aborted) reject(signal.reason);
         else if (error) resolve(undefined);
@@ -148,4 +155,21 @@ export function readBinaryVersion(
       },
     );
   });
+}
+
+/** `readBinaryVersion` that blocks until the binary answered (for synchronous callers). */
+export function readBinaryVersionSync(
+  binary: string,
+  timeoutMs: number = VERSION_TIMEOUT_MS,
+): string | undefined {
+  try {
+    const stdout = execFileSync(binary, ["--version"], {
+      ...versionRunOptions(timeoutMs),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return parseOpenCodeVersion(stdout);
+  } catch {
+    return undefined;
+  }
 }

@@ -10,13 +10,16 @@ import {
   OpenCodeServer,
   type OpenCodeServerOptions,
   OpenCodeStartTimeoutError,
+  OpenCodeStoppedError,
   PortInUseError,
+  UnsupportedOpenCodeVersionError,
 } from "../src/index.js";
 import {
   eventually,
   type FakeBehaviour,
   isGone,
   liveGroupMembers,
+  recordingLogger,
   writeFakeOpenCode,
 } from "./helpers.js";
 
@@ -204,5 +207,84 @@ describe("faults (tiny fake opencode scripts)", () => {
     expect(seen).toEqual([{ code: null, signal: "SIGKILL" }]);
     expect(removed).toEqual([]);
     expect(server.isRunning()).toBe(false);
+  });
+
+  it("stop() during a start: the start rejects with OpenCodeStoppedError and its child is gone", async () => {
+    const { fake, server } = await setup({ neverHealthy: true });
+    const starting = server.ensureRunning({ deadlineMs: 600_000 }).catch((e: unknown) => e);
+    expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
+    await server.stop();
+    expect(OpenCodeStoppedError.isInstance(await starting)).toBe(true);
+    const [pid] = await fake.spawns();
+    expect(await isGone(pid!)).toBe(true);
+    expect(server.isRunning()).toBe(false);
+  }, 20_000);
+
+  it("the only caller's signal aborts: the start is abandoned and its child dead before the call settles", async () => {
+    const { fake, server } = await setup({ neverHealthy: true });
+    const controller = new AbortController();
+    const starting = server
+      .ensureRunning({ deadlineMs: 600_000, signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
+    const reason = new Error("the caller went away");
+    controller.abort(reason);
+    expect(await starting).toBe(reason);
+    const [pid] = await fake.spawns();
+    expect(await isGone(pid!)).toBe(true);
+    // A new call starts afresh instead of joining the abandoned start.
+    await expect(server.ensureRunning({ deadlineMs: 1_000 })).rejects.toSatisfy(
+      OpenCodeStartTimeoutError.isInstance,
+    );
+    expect(await fake.spawns()).toHaveLength(2);
+  }, 20_000);
+
+  describe("the version check after readiness", () => {
+    it("a version outside the supported range: UnsupportedOpenCodeVersionError, the child stopped", async () => {
+      const { fake, server } = await setup({ version: "2.0.0" });
+      const error = await server.ensureRunning().catch((e: unknown) => e);
+      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
+      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.0.0");
+      const [pid] = await fake.spawns();
+      expect(await isGone(pid!)).toBe(true);
+      expect(await liveGroupMembers(pid!)).toEqual([]);
+      expect(server.isRunning()).toBe(false);
+    });
+
+    it("allowUnsupportedVersion: the same server runs, with a warning", async () => {
+      const logger = recordingLogger();
+      const { server } = await setup(
+        { version: "2.0.0" },
+        { allowUnsupportedVersion: true, logger },
+      );
+      await server.ensureRunning();
+      expect(server.isRunning()).toBe(true);
+      expect(server.version).toBe("2.0.0");
+      const warnings = logger.records.filter((r) => r.level === "warn").map((r) => r.message);
+      expect(warnings.some((message) => message.includes("2.0.0"))).toBe(true);
+    });
+
+    it("a server without /global/health: ready through /doc, and `opencode --version` decides (not the API version in /doc)", async () => {
+      const refused = await setup({ noGlobalHealth: true, cliVersion: "opencode 2.1.0" });
+      const error = await refused.server.ensureRunning().catch((e: unknown) => e);
+      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
+      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.1.0");
+
+      const accepted = await setup({ noGlobalHealth: true, cliVersion: "1.4.0" });
+      await accepted.server.ensureRunning();
+      expect(accepted.server.version).toBe("1.4.0");
+      expect(await accepted.server.healthCheck()).toBe(true);
+    });
+
+    it("a health answer without a version: `opencode --version` decides", async () => {
+      const refused = await setup({ version: null, cliVersion: "opencode 2.1.0" });
+      const error = await refused.server.ensureRunning().catch((e: unknown) => e);
+      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
+      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.1.0");
+
+      const accepted = await setup({ version: null, cliVersion: "1.18.33" });
+      await accepted.server.ensureRunning();
+      expect(accepted.server.version).toBe("1.18.33");
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { OpenCodeLogger } from "@taos/opencode-config";
+import type { OpenCodeLogger } from "@taos/internal";
 
 /** What a fake `opencode` does; see `writeFakeOpenCode`. */
 export interface FakeBehaviour {
@@ -17,6 +17,12 @@ export interface FakeBehaviour {
   readonly ignoreTerm?: boolean;
   /** Fails its first start the way opencode fails to bind a port ("ServeError", exit 1). */
   readonly bindFailOnce?: boolean;
+  /** The version its health check reports; null: the answer has no version. @default "1.18.33" */
+  readonly version?: string | null;
+  /** An older server: 404 for `/global/health`, the OpenAPI document on `/doc` (its `info.version` is the API's, "1.0.0"). */
+  readonly noGlobalHealth?: boolean;
+  /** What `opencode --version` prints. @default "1.18.33" */
+  readonly cliVersion?: string;
   /** After listening, writes this many bytes to stdout with blocking writes, then creates `<spawnLog>.flooded`. */
   readonly flood?: number;
 }
@@ -48,6 +54,10 @@ const fs = require("node:fs");
 const http = require("node:http");
 const path = require("node:path");
 const args = process.argv.slice(2);
+if (args[0] === "--version") {
+  console.log(cfg.cliVersion ?? "1.18.33");
+  process.exit(0);
+}
 const port = Number(args[args.indexOf("--port") + 1]);
 const host = args[args.indexOf("--hostname") + 1];
 fs.appendFileSync(cfg.spawnLog, process.pid + "\\n");
@@ -72,13 +82,24 @@ if (cfg.bindFailOnce && spawnCount === 1) {
 let polls = 0;
 http
   .createServer((req, res) => {
+    if (cfg.noGlobalHealth && req.url === "/global/health") {
+      res.writeHead(404);
+      res.end("Not Found");
+      return;
+    }
+    if (req.url === "/doc") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ openapi: "3.1.1", info: { title: "opencode", version: "1.0.0" } }));
+      return;
+    }
     polls += 1;
     const unhealthy =
       cfg.neverHealthy ||
       polls <= (cfg.unhealthyPolls || 0) ||
       fs.existsSync(cfg.spawnLog + ".unhealthy-" + process.pid);
     res.writeHead(unhealthy ? 503 : 200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ healthy: !unhealthy, version: "0.0.0-fake" }));
+    const version = cfg.version === undefined ? "1.18.33" : cfg.version;
+    res.end(JSON.stringify(version === null ? { healthy: !unhealthy } : { healthy: !unhealthy, version }));
   })
   .listen(port, host, () => {
     console.log("opencode server listening on http://" + host + ":" + port);

@@ -1,18 +1,17 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Redactor } from "@taos/internal";
 import { ConfigValidationError } from "@taos/opencode-config";
-import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
-import { execa } from "execa";
+import { makeTempHome, type TempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { InvalidServerOptionError, OpenCodeServer, resolveOpenCodeBinary } from "../src/index.js";
+import { InvalidServerOptionError, OpenCodeServer } from "../src/index.js";
 import { LogSink } from "../src/log-sink.js";
-import { backoffDelays, linkedController, settlesWithin } from "../src/timing.js";
+import { backoffDelays, settlesWithin } from "../src/timing.js";
 
 const KEY = "sk-unit-key-abcdef0123456789";
 
-// `delay` itself is tested where it lives, in @taos/opencode-config.
+// `delay` itself is tested where it lives, in @taos/internal.
 describe("timing helpers (fake timers)", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -26,21 +25,13 @@ describe("timing helpers (fake timers)", () => {
     expect(first.at(-1)).toBe(250);
   });
 
-  it("settlesWithin and linkedController clear their timers", async () => {
+  it("settlesWithin clears its timer", async () => {
     vi.useFakeTimers();
     expect(await settlesWithin(Promise.resolve(), 1_000)).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
     const slow = settlesWithin(new Promise(() => {}), 1_000);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await slow).toBe(false);
-    expect(vi.getTimerCount()).toBe(0);
-
-    const parent = new AbortController();
-    const link = linkedController([parent.signal], { ms: 5_000, reason: () => new Error("late") });
-    expect(vi.getTimerCount()).toBe(1);
-    parent.abort(new Error("parent"));
-    expect(link.controller.signal.aborted).toBe(true);
-    link.dispose();
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -106,6 +97,9 @@ describe("options are checked before anything is written or spawned", () => {
     ["logFile", { logFile: "serve.log" }],
     ["logger", { logger: { info() {} } }],
     ["installPluginDependencies", { installPluginDependencies: "yes" }],
+    ["allowUnsupportedVersion", { allowUnsupportedVersion: 1 }],
+    ["litellm", { litellm: null }],
+    ["permission", { permission: "sometimes" }],
   ])("%s", (field, patch) => {
     const error = (() => {
       try {
@@ -120,12 +114,13 @@ describe("options are checked before anything is written or spawned", () => {
     expect((error as Error).message).toContain(field);
   });
 
-  it("the LiteLLM part goes through the config package, and the key never shows", async () => {
+  it("a bad litellm part names its field under litellm, and the key never shows", async () => {
     const badKey = `${KEY} with spaces`;
     const cases = [
-      [{ litellm: { ...valid.litellm, baseURL: "ftp://x" } }, "baseURL"],
-      [{ litellm: { ...valid.litellm, apiKey: badKey } }, "apiKey"],
-      [{ litellm: { ...valid.litellm, modelIds: [] } }, "modelIds"],
+      [{ litellm: { ...valid.litellm, baseURL: "ftp://x" } }, "litellm.baseURL"],
+      [{ litellm: { ...valid.litellm, apiKey: badKey } }, "litellm.apiKey"],
+      [{ litellm: { ...valid.litellm, modelIds: [] } }, "litellm.modelIds"],
+      [{ litellm: { ...valid.litellm, providerId: "" } }, "litellm.providerId"],
     ] as const;
     for (const [patch, field] of cases) {
       let error: unknown;
@@ -134,8 +129,12 @@ describe("options are checked before anything is written or spawned", () => {
       } catch (e) {
         error = e;
       }
-      expect(ConfigValidationError.isInstance(error)).toBe(true);
-      expect((error as ConfigValidationError).field).toBe(field);
+      expect({ field, ok: InvalidServerOptionError.isInstance(error) }).toEqual({
+        field,
+        ok: true,
+      });
+      expect((error as InvalidServerOptionError).field).toBe(field);
+      expect((error as Error).message).toContain(`"${field}"`);
       expect((error as Error).message).not.toContain(KEY);
     }
     const server = new OpenCodeServer(valid);
@@ -146,74 +145,22 @@ describe("options are checked before anything is written or spawned", () => {
       readFile(join(valid.home, ".config", "opencode", "opencode.json")),
     ).rejects.toThrow();
   });
-});
 
-describe("resolveOpenCodeBinary", () => {
-  let temp: TempHome;
-
-  beforeAll(async () => {
-    temp = await makeTempHome("taos-oc-resolve-");
-  });
-
-  afterAll(async () => {
-    await temp.cleanup();
-  });
-
-  async function executable(path: string): Promise<string> {
-    await mkdir(join(path, ".."), { recursive: true });
-    await writeFile(path, "#!/bin/sh\n");
-    await chmod(path, 0o755);
-    return path;
-  }
-
-  it("tries the option, OPENCODE_BIN, PATH (not node_modules/.bin), ~/.opencode/bin, then opencode-ai", async () => {
-    const explicit = await executable(join(temp.path, "explicit", "opencode"));
-    const fromEnv = await executable(join(temp.path, "env", "opencode"));
-    const shim = await executable(join(temp.path, "proj", "node_modules", ".bin", "opencode"));
-    const onPath = await executable(join(temp.path, "path", "opencode"));
-    const installed = await executable(join(temp.path, "home", ".opencode", "bin", "opencode"));
-    const empty = join(temp.path, "empty");
-    await mkdir(empty, { recursive: true });
-    const base = { homeDir: join(temp.path, "home"), packageRoots: [empty] };
-    const PATH = [join(shim, ".."), join(onPath, "..")].join(":");
-
-    expect(
-      resolveOpenCodeBinary({ ...base, binary: explicit, env: { OPENCODE_BIN: fromEnv, PATH } }),
-    ).toBe(explicit);
-    expect(resolveOpenCodeBinary({ ...base, env: { OPENCODE_BIN: fromEnv, PATH } })).toBe(fromEnv);
-    expect(resolveOpenCodeBinary({ ...base, env: { PATH } })).toBe(onPath);
-    expect(resolveOpenCodeBinary({ ...base, env: { PATH: join(shim, "..") } })).toBe(installed);
-    // The workspace's opencode-ai, through its platform package.
-    expect(resolveOpenCodeBinary({ homeDir: empty, env: {} })).toBe(opencodeBinaryPath());
-  });
-
-  it("names every place it looked when nothing is found", async () => {
-    const empty = join(temp.path, "nothing");
-    await mkdir(empty, { recursive: true });
-    // In a clean process: the NODE_PATH that pnpm gives the test runner would let require find opencode-ai.
-    const dist = new URL("../dist/index.js", import.meta.url).href;
-    const { stdout } = await execa(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        `import { resolveOpenCodeBinary, OpenCodeBinaryNotFoundError } from ${JSON.stringify(dist)};
-        try { console.log(resolveOpenCodeBinary({ packageRoots: [process.cwd()] })); }
-        catch (e) { console.log(JSON.stringify({ ok: OpenCodeBinaryNotFoundError.isInstance(e), searched: e.searched, message: e.message })); }`,
-      ],
-      { cwd: empty, env: { PATH: empty, HOME: empty }, extendEnv: false },
-    );
-    const { ok, searched, message } = JSON.parse(stdout) as {
-      ok: boolean;
-      searched: string[];
-      message: string;
-    };
-    expect(ok).toBe(true);
-    expect(searched).toHaveLength(4);
-    expect(message).toContain("OPENCODE_BIN");
-    expect(message).toContain("PATH");
-    expect(message).toContain(join(empty, ".opencode", "bin", "opencode"));
-    expect(message).toContain("opencode-ai");
-    expect(message).toContain("npm install opencode-ai");
+  it("updateConfig checks its input like the constructor: null, a bad key", () => {
+    const server = new OpenCodeServer(valid);
+    for (const bad of [null, undefined, "litellm", []]) {
+      expect(() => server.updateConfig(bad as never)).toThrow(
+        expect.objectContaining({ field: "updateConfig" }),
+      );
+    }
+    let error: unknown;
+    try {
+      server.updateConfig({ litellm: { ...valid.litellm, apiKey: `${KEY} x` } });
+    } catch (e) {
+      error = e;
+    }
+    expect(InvalidServerOptionError.isInstance(error)).toBe(true);
+    expect((error as InvalidServerOptionError).field).toBe("litellm.apiKey");
+    expect(ConfigValidationError.isInstance(error)).toBe(false);
   });
 });

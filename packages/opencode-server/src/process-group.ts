@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** A signal to every process of a group; a group already gone is fine. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+/** The live members of a process group with their command names, from /proc (Linux). */
+export function groupMembers(pgid: number): { readonly pid: number; readonly comm: string }[] {
+  const members: { pid: number; comm: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    if (fields[0] === "Z" || Number(fields[2]) !== pgid) continue;
+    members.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, close) });
+  }
+  return members;
+}
+
+/**
+ * A signal to every member of a group except the processes named `spare`.
+ * For a sandboxed child: bwrap dies of SIGTERM at once and, with
+ * `--die-with-parent`, SIGKILLs what it runs, so opencode would get no grace;
+ * spared, bwrap exits after opencode, with its status.
+ */
+export function signalGroupExcept(pgid: number, signal: NodeJS.Signals, spare: string): void {
+  for (const { pid, comm } of groupMembers(pgid)) {
+    if (comm === spare) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
