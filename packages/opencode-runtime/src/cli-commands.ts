@@ -23,11 +23,21 @@ type CliTurn = Omit<RuntimeTurnOptions, "traceId" | "sink">;
 
 function turnOptions(command: RunCommand, inputs: RunInputs, context: CommandContext): CliTurn {
   const { turn } = command;
+  const { output } = context.report;
   return {
     sessionId: turn.sessionId,
     agent: turn.agent,
     system: turn.system,
+    variant: turn.variant,
     attachments: inputs.attachments.length > 0 ? inputs.attachments : undefined,
+    format:
+      inputs.schema === undefined ? undefined : { type: "json_schema", schema: inputs.schema },
+    onStatus: (update) => {
+      // opencode numbers its retries from 1: the first retry is the model call's second attempt.
+      if (update.type === "retry") {
+        output.err(`retrying the model call (attempt ${update.attempt + 1}): ${update.message}`);
+      }
+    },
     logger: context.logger,
   };
 }
@@ -35,18 +45,18 @@ function turnOptions(command: RunCommand, inputs: RunInputs, context: CommandCon
 function sinkOf(context: CommandContext, inputs: RunInputs): Sink {
   const { options, report } = context;
   if (options.json) return report.json;
-  return renderText(report.output, {
-    verbose: options.verbose,
-    structured: inputs.schema !== undefined,
-  });
+  return renderText(report.output, { structured: inputs.schema !== undefined });
 }
 
-/** Prints what a finished turn leaves (its session) and gives the exit code. */
-function finish(result: TurnResult, context: CommandContext): number {
-  const { output } = context.report;
+/** Prints what a finished turn leaves (the structured object, its session); gives the exit code. */
+function finish(result: TurnResult, inputs: RunInputs, context: CommandContext): number {
+  const { options, report, signal } = context;
+  const { output } = report;
   output.endLine();
+  const structured = inputs.schema !== undefined && result.status === "completed";
+  if (structured && !options.json) output.out(`${JSON.stringify(result.structured, null, 2)}\n`);
   if (result.sessionId) output.err(`session: ${result.sessionId}`);
-  if (context.signal.aborted) return EXIT_SIGINT;
+  if (signal.aborted) return EXIT_SIGINT;
   return result.status === "completed" ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -65,7 +75,7 @@ export async function runTurn(
     sink: sinkOf(context, inputs),
     signal,
   });
-  return finish(result, context);
+  return finish(result, inputs, context);
 }
 
 /** `run --server URL`: one turn on a server that runs already; nothing is started. */
@@ -84,7 +94,7 @@ export async function runOnServer(
     modelId: options.modelId,
     signal,
   });
-  return finish(result, context);
+  return finish(result, inputs, context);
 }
 
 /** `serve`: start a server, print how to reach it, keep it until a signal. */

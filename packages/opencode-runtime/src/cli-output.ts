@@ -119,7 +119,6 @@ export function resultSummary(result: string): string {
 
 /** How a run shows its replies in text mode. */
 export interface TextView {
-  readonly verbose: boolean;
   /** With a schema, stdout gets the structured object, not the text. */
   readonly structured: boolean;
 }
@@ -132,7 +131,7 @@ export function renderText(output: Output, view: TextView): (reply: Reply) => vo
         if (!view.structured) output.out(reply.content);
         break;
       case "reasoning":
-        if (view.verbose) output.err(`[reasoning] ${oneLine(reply.content)}`);
+        output.err(`[reasoning] ${oneLine(reply.content)}`);
         break;
       case "tool_call":
         output.err(`[tool] ${toolSummary(reply.tool, reply.args)}`);

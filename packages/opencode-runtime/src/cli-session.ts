@@ -65,7 +65,13 @@ export async function prepareRuntime(context: CommandContext): Promise<OpenCodeR
     ({ baseUrl: baseURL, apiKey } = options.upstream);
   } else {
     apiKey = `sk-taos-${randomBytes(18).toString("base64url")}`;
-    resources.llm = await startFakeLiteLLM({ keys: [apiKey], models: [options.modelId] });
+    // A scripted agent turn (reasoning, one bash call, an answer quoting its output): shows
+    // what the runtime is for without a model.
+    resources.llm = await startFakeLiteLLM({
+      keys: [apiKey],
+      models: [options.modelId],
+      defaultScript: "agent",
+    });
     baseURL = resources.llm.url;
     logger?.info({ url: baseURL }, "built-in LiteLLM stand-in started");
   }

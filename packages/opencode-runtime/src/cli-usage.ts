@@ -9,7 +9,7 @@ export const USAGE: string = `Usage:
 Where the model calls go (run and serve):
   --base-url URL   LiteLLM (OpenAI-compatible) base URL, e.g. http://litellm:4000/v1;
                    the key comes from TAOS_LITELLM_KEY. Without it, a built-in
-                   stand-in answers (no network needed).
+                   stand-in plays a scripted agent turn (no network needed).
   --model ID       model id (required with --base-url; default ${STAND_IN_MODEL})
 
 The server (run and serve):

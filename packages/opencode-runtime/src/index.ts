@@ -1,140 +1,16 @@
 // The public API of the four packages, so that one dependency is enough; plus the runtime.
+// Re-exported whole: whatever a lower package adds reaches the runtime's users unedited.
 
-export type {
-  AskDecision,
-  Attachment,
-  DeltaReply,
-  ErrorReply,
-  EventHeader,
-  EventStreamFailure,
-  FilePartInput,
-  FinalReply,
-  MessagePartDeltaProperties,
-  MessagePartUpdatedProperties,
-  MessageUpdatedProperties,
-  OpenCodeAdapterConfig,
-  OpenCodeErrorInfo,
-  OpenCodeEvent,
-  OpenCodeEventTypeName,
-  OpenCodeHttpErrorOptions,
-  OpenCodeLogger,
-  OpenCodeMessageInfo,
-  OpenCodePart,
-  OpenCodeQuestionInfo,
-  OpenCodeQuestionOption,
-  OpenCodeSessionStatus,
-  OpenCodeTokens,
-  OpenCodeToolRef,
-  OpenCodeToolState,
-  OpenCodeTurnResult,
-  PermissionAskedProperties,
-  PermissionDecision,
-  PermissionPolicy,
-  PermissionReply,
-  PermissionRequest,
-  PromptOptions,
-  QuestionAnswers,
-  QuestionAskedProperties,
-  QuestionItem,
-  QuestionOption,
-  QuestionPolicy,
-  QuestionRequest,
-  ReasoningReply,
-  Reply,
-  ReplyKind,
-  ReplyUsage,
-  SessionErrorProperties,
-  SessionStatusProperties,
-  Sink,
-  ToolCallReply,
-  ToolResultReply,
-  TurnFailure,
-  TurnResult,
-  TurnState,
-  TurnStateOptions,
-  TurnStatus,
-  TurnUsage,
-} from "@taos/opencode-adapter";
-export {
-  CODEC_EVENT_TYPES,
-  createTurnState,
-  DEFAULT_REJECT_MESSAGE,
-  ErrorCode,
-  eventSessionId,
-  failureOf,
-  finishTurn,
-  GLOBAL_EVENT_PATH,
-  isTurnEndEvent,
-  mapOpenCodeEvent,
-  mapOpenCodeEventData,
-  OpenCodeAdapter,
-  OpenCodeAdapterClosedError,
-  OpenCodeAdapterConfigError,
-  OpenCodeEventStreamError,
-  OpenCodeEventType,
-  OpenCodeHttpError,
-  OpenCodeSessionNotFoundError,
-  OpenCodeUnauthorizedError,
-  readEventHeader,
-  redactSecrets,
-  toFileParts,
-} from "@taos/opencode-adapter";
-export type {
-  OpenCodeConfigFile,
-  OpenCodeConfigOptions,
-  OpenCodeProviderConfig,
-  PermissionAction,
-  PermissionConfig,
-  TaosOpenCodeErrorOptions,
-} from "@taos/opencode-config";
-export {
-  buildOpenCodeConfig,
-  ConfigValidationError,
-  OPENCODE_CONFIG_SCHEMA,
-  opencodeConfigPath,
-  TaosOpenCodeError,
-  toConfigEnv,
-  validateOpenCodeConfigOptions,
-  writeOpenCodeConfig,
-} from "@taos/opencode-config";
-export type {
-  ConfigUpdate,
-  EnsureRunningOptions,
-  ExitInfo,
-  ExitListener,
-  HealthCheckOptions,
-  LiteLLMOptions,
-  OpenCodeServerOptions,
-  ResolveOpenCodeBinaryOptions,
-  RestartOptions,
-  ServerAuth,
-  StopOptions,
-} from "@taos/opencode-server";
-export {
-  DEFAULT_SERVER_ENV,
-  InvalidServerOptionError,
-  OpenCodeBinaryNotFoundError,
-  OpenCodeExitedError,
-  OpenCodeHealthError,
-  OpenCodeServer,
-  OpenCodeStartTimeoutError,
-  OpenCodeStoppedError,
-  PortInUseError,
-  platformPackageNames,
-  resolveOpenCodeBinary,
-} from "@taos/opencode-server";
-export type {
-  AdapterFactory,
-  DriveTurnOptions,
-  TurnAdapter,
-  TurnPromptCall,
-  TurnPromptOptions,
-} from "@taos/opencode-turn";
-export { driveTurn } from "@taos/opencode-turn";
+// Every package declares the same logger shape; one name for it.
+export type { OpenCodeLogger } from "@taos/opencode-adapter";
+export * from "@taos/opencode-adapter";
+export * from "@taos/opencode-config";
+export * from "@taos/opencode-server";
+export * from "@taos/opencode-turn";
 export type {
   OpenCodeRuntimeOptions,
   RuntimeTurnDefaults,
   RuntimeTurnOptions,
   ServerProvidedTurnOption,
 } from "./runtime.js";
-export { OpenCodeRuntime, RuntimeErrorCode } from "./runtime.js";
+export { OpenCodeRuntime } from "./runtime.js";

@@ -1,5 +1,10 @@
 import { maskSecrets } from "@taos/internal";
-import type { ErrorReply, Sink, TurnResult } from "@taos/opencode-adapter";
+import {
+  type ErrorReply,
+  ReplyErrorCode,
+  type Sink,
+  type TurnResult,
+} from "@taos/opencode-adapter";
 import { OpenCodeServer, type OpenCodeServerOptions } from "@taos/opencode-server";
 import { type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
 
@@ -29,18 +34,6 @@ export interface RuntimeTurnOptions
   readonly traceId: string;
   readonly sink: Sink;
 }
-
-/** The codes of the error replies of turns that never reached opencode. */
-export const RuntimeErrorCode = {
-  /** `stop()` was called; `start()` opens the runtime again. */
-  ServerStopped: "server_stopped",
-  /** The server could not be started (the message says why). */
-  ServerStartFailed: "server_start_failed",
-  /** The server exited between its start and the turn. */
-  ServerExited: "server_exited",
-} as const;
-
-type RefusalCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
 /** How long `stop()` lets aborted turns end before the server goes. */
 const TURN_DRAIN_MS = 5_000;
@@ -95,18 +88,18 @@ export class OpenCodeRuntime {
   ): Promise<TurnResult> {
     if (this.#phase === "stopped") {
       const message = "the runtime is stopped (start() opens it again)";
-      return this.#refuse(options, signal, RuntimeErrorCode.ServerStopped, message);
+      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStopped);
     }
     try {
       await this.server.ensureRunning({ signal });
     } catch (error) {
       const message = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      return this.#refuse(options, signal, RuntimeErrorCode.ServerStartFailed, message);
+      return this.#refuse(options, signal, message);
     }
     const baseUrl = this.server.baseUrl;
     if (baseUrl === undefined) {
       const message = "opencode server exited as the turn began";
-      return this.#refuse(options, signal, RuntimeErrorCode.ServerExited, message);
+      return this.#refuse(options, signal, message);
     }
     const { traceId, sink, ...own } = options;
     const { server, turn: defaults } = this.#options;
@@ -128,21 +121,14 @@ export class OpenCodeRuntime {
   async #refuse(
     options: RuntimeTurnOptions,
     signal: AbortSignal,
-    code: RefusalCode,
     failure: string,
+    code?: ReplyErrorCode,
   ): Promise<TurnResult> {
     // The server's errors are redacted already; this guards against a key in any other message.
     const error = maskSecrets(failure, [this.#options.server.litellm.apiKey]);
-    // Integration stopgap (lane-otel): these runtime codes are not yet in the adapter's
-    // ReplyErrorCode vocabulary; the adapter and runtime lanes settle the real fix.
-    const reply = {
-      kind: "error",
-      trace_id: options.traceId,
-      error,
-      code,
-    } as unknown as ErrorReply;
+    const reply: ErrorReply = { kind: "error", trace_id: options.traceId, error };
     try {
-      await options.sink(reply);
+      await options.sink(code === undefined ? reply : { ...reply, code });
     } catch (sinkError) {
       this.#logger()?.warn({ traceId: options.traceId, err: String(sinkError) }, "sink failed");
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
@@ -89,11 +90,18 @@ describe("taos-opencode (built), usage", () => {
 });
 
 describe("taos-opencode run against the real opencode serve", () => {
-  it("runs a text turn with the built-in stand-in and leaves nothing behind", async () => {
+  it("runs the built-in stand-in's agent turn and leaves nothing behind", async () => {
     const result = await cli(["run", "Hello from the CLI test", "--verbose"]);
     expect(result.exitCode).toBe(0);
-    // The stand-in echoes the message; the text is all there is on stdout.
-    expect(result.stdout).toBe("Hello from the CLI test");
+    // The stand-in's agent turn: a reasoning line, one bash call, an answer quoting its output.
+    const machine = execFileSync("uname", ["-sm"], { encoding: "utf8" }).trim();
+    expect(result.stdout).toContain(`it printed "${machine}"`);
+    expect(result.stdout).toContain('You wrote: "Hello from the CLI test"');
+    expect(result.stderr).toMatch(/^\[reasoning\] The user wrote "Hello from the CLI test"/m);
+    expect(
+      result.stderr.match(/^\[tool\] bash: Show the operating system and machine type$/gm),
+    ).toHaveLength(1);
+    expect(result.stderr).toContain(`[tool] bash → ${machine}`);
     expect(sessionOf(result.stderr)).toMatch(/^ses_/);
     const started = /opencode serve running (\{.*\})/.exec(result.stderr)?.[1];
     expect(started).toBeDefined();
@@ -177,6 +185,57 @@ describe("taos-opencode run against the real opencode serve", () => {
     expect(transcript).toContain("System marker 51c.");
     expect(transcript).toContain("The launch code is 7431.");
     expect(request?.lastUserText).toContain("Plan mode ACTIVE");
+  });
+
+  it("--schema prints the structured object as JSON on stdout", async () => {
+    const schema = join(home.path, "city.schema.json");
+    writeFileSync(
+      schema,
+      JSON.stringify({
+        type: "object",
+        properties: { city: { type: "string" }, population: { type: "integer" } },
+        required: ["city", "population"],
+        additionalProperties: false,
+      }),
+    );
+    llm.setRules([
+      {
+        match: "largest city",
+        reply: { structured: { value: { city: "Tokyo", population: 37 } } },
+      },
+      { match: "broken city", reply: { structured: { invalid: true } } },
+    ]);
+    const result = await cli(["run", "largest city", "--schema", schema, ...upstream()], withKey);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ city: "Tokyo", population: 37 });
+    const request = llm.requests.filter((r) => !r.isTitleRequest).at(-1);
+    expect(request?.tools).toContain("StructuredOutput");
+
+    const invalid = await cli(["run", "broken city", "--schema", schema, ...upstream()], withKey);
+    expect(invalid.exitCode).toBe(1);
+    expect(invalid.stdout).toBe("");
+    expect(invalid.stderr).toMatch(/^error: /m);
+    const json = await cli(
+      ["run", "broken city", "--schema", schema, "--json", ...upstream()],
+      withKey,
+    );
+    const last = JSON.parse(json.stdout.split("\n").at(-1) ?? "{}") as Reply;
+    expect(last).toMatchObject({ kind: "error", code: "structured_output_invalid" });
+  });
+
+  it("shows a retried model call on stderr, and the answer after it", async () => {
+    let calls = 0;
+    llm.setRules([
+      {
+        match: (request) => request.lastUserText === "flaky upstream" && ++calls === 1,
+        reply: { error: { status: 500, message: "upstream hiccup" } },
+      },
+      { match: "flaky upstream", reply: { text: "Answered on the second try." } },
+    ]);
+    const result = await cli(["run", "flaky upstream", ...upstream()], withKey);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("Answered on the second try.");
+    expect(result.stderr).toMatch(/^retrying the model call \(attempt 2\): .*hiccup/m);
   });
 
   it("exits 1 with the upstream message when LiteLLM answers 401, never showing the key", async () => {

@@ -2,7 +2,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OpenCodeRuntime, type Reply, RuntimeErrorCode, TaosOpenCodeError } from "../src/index.js";
+import { OpenCodeRuntime, type Reply, ReplyErrorCode, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
 
 const KEY = "sk-runtime-test-key-9c1d";
@@ -70,8 +70,8 @@ describe("OpenCodeRuntime", () => {
     expect(first).toMatchObject({ status: "completed", text: "lazy one" });
     expect(second).toMatchObject({ status: "completed", text: "lazy two" });
     expect(first.sessionId).not.toBe(second.sessionId);
-    expect(a.replies.every((reply) => reply.trace_id === "t-a")).toBe(true);
-    expect(b.replies.every((reply) => reply.trace_id === "t-b")).toBe(true);
+    expect(new Set(a.replies.map((reply) => reply.trace_id))).toEqual(new Set(["t-a"]));
+    expect(new Set(b.replies.map((reply) => reply.trace_id))).toEqual(new Set(["t-b"]));
     expect(rt.server.isRunning()).toBe(true);
     expect(messages.filter((message) => message === "opencode spawned")).toHaveLength(1);
     const models = turnRequests()
@@ -124,6 +124,28 @@ describe("OpenCodeRuntime", () => {
     expect(turnRequests().at(-1)?.model).toBe("first-model");
     // opencode's plan agent adds its read-only reminder to the user's message.
     expect(turnRequests().at(-1)?.lastUserText).not.toContain("Plan mode ACTIVE");
+  });
+
+  it("runs a structured-output turn with tools switched off, per turn", async () => {
+    llm.setRules([{ match: "weather as json", reply: { structured: { value: { celsius: 21 } } } }]);
+    const rt = newRuntime();
+    const { sink, replies } = collect();
+    const schema = {
+      type: "object",
+      properties: { celsius: { type: "number" } },
+      required: ["celsius"],
+    };
+    const result = await rt.turn("weather as json", {
+      traceId: "t-s",
+      sink,
+      format: { type: "json_schema", schema },
+      tools: { bash: false },
+    });
+    expect(result).toMatchObject({ status: "completed", structured: { celsius: 21 } });
+    expect(replies.at(-1)).toMatchObject({ kind: "final", structured: { celsius: 21 } });
+    const tools = turnRequests().at(-1)?.tools ?? [];
+    expect(tools).toContain("StructuredOutput");
+    expect(tools).not.toContain("bash");
   });
 
   it("restarts a server that was SIGKILLed, and the session survives", async () => {
@@ -188,10 +210,10 @@ describe("OpenCodeRuntime", () => {
           kind: "error",
           trace_id: "t-after",
           error: "the runtime is stopped (start() opens it again)",
-          code: RuntimeErrorCode.ServerStopped,
+          code: ReplyErrorCode.ServerStopped,
         },
       ]);
-      expect(RuntimeErrorCode.ServerStopped).toBe("server_stopped");
+      expect(ReplyErrorCode.ServerStopped).toBe("server_stopped");
       expect(rt.server.isRunning()).toBe(false);
     } finally {
       llm.setRules([]);

@@ -1,15 +1,19 @@
-import { describeError, startTurnSpan, type TurnTelemetry } from "@taos/internal";
+import { describeError, OrderedDelivery, startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
   type AskDecision,
-  ErrorCode,
-  isReplyErrorCode,
   OpenCodeAdapter,
+  OpenCodeAdapterClosedError,
   type OpenCodeAdapterConfig,
+  OpenCodeAdapterConfigError,
+  OpenCodeEventStreamError,
+  OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
   type PromptOptions,
   type Reply,
-  type ReplyErrorCode,
+  ReplyErrorCode,
   type Sink,
+  streamFailureCode,
   type TurnResult,
 } from "@taos/opencode-adapter";
 
@@ -134,34 +138,34 @@ async function runOnAdapter(
   return result.sessionId ? result : { ...result, sessionId };
 }
 
-/** The sink of one turn: stamps the trace id, notes a terminal reply, never lets the sink throw. */
+/**
+ * The sink of one turn: stamps the trace id, notes a terminal reply, hands replies to the
+ * caller's sink in order and never lets it throw (a failing sink is logged).
+ */
 class TurnReplies {
   terminalSent = false;
   readonly #traceId: string;
-  readonly #target: Sink;
   readonly #options: DriveTurnOptions;
   readonly #telemetry: TurnTelemetry;
+  readonly #delivery: OrderedDelivery<Reply>;
 
   constructor(traceId: string, target: Sink, options: DriveTurnOptions, telemetry: TurnTelemetry) {
     this.#traceId = traceId;
-    this.#target = target;
     this.#options = options;
     this.#telemetry = telemetry;
+    this.#delivery = new OrderedDelivery<Reply>(target, (reply, error) => {
+      options.logger?.warn({ traceId, kind: reply.kind, err: this.describe(error) }, "sink failed");
+    });
   }
 
-  readonly sink = async (reply: Reply): Promise<void> => {
+  /** Resolves once this reply (and every one before it) has been taken by the caller's sink. */
+  readonly sink = (reply: Reply): Promise<void> => {
     const stamped =
       reply.trace_id === this.#traceId ? reply : { ...reply, trace_id: this.#traceId };
     if (stamped.kind === "error" || stamped.kind === "final") this.terminalSent = true;
     this.#telemetry.onReply(stamped);
-    try {
-      await this.#target(stamped);
-    } catch (error) {
-      this.#options.logger?.warn(
-        { traceId: this.#traceId, kind: stamped.kind, err: this.describe(error) },
-        "sink failed",
-      );
-    }
+    this.#delivery.push(stamped);
+    return this.#delivery.settled();
   };
 
   /** A one-line message for a user: no stack, the password masked. */
@@ -174,7 +178,7 @@ class TurnReplies {
     const aborted = this.#options.signal?.aborted === true;
     const message = aborted ? "turn aborted" : `${what}: ${this.describe(error)}`;
     if (!this.terminalSent) {
-      const code = aborted ? ErrorCode.Aborted : errorCode(error);
+      const code = aborted ? ReplyErrorCode.Aborted : errorCode(error);
       const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
       await this.sink(code === undefined ? reply : { ...reply, code });
     }
@@ -182,10 +186,14 @@ class TurnReplies {
   }
 }
 
-/** The reply code when the failure carries one of the vocabulary (e.g. `session_not_found`). */
+/** The reply code of a failure thrown by the adapter, when it is one of the adapter's errors. */
 function errorCode(error: unknown): ReplyErrorCode | undefined {
   // Lets a caller tell a stale session id (start a new conversation) from other failures.
-  if (OpenCodeSessionNotFoundError.isInstance(error)) return ErrorCode.SessionNotFound;
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return isReplyErrorCode(code) ? code : undefined;
+  if (OpenCodeSessionNotFoundError.isInstance(error)) return ReplyErrorCode.SessionNotFound;
+  if (OpenCodeUnauthorizedError.isInstance(error)) return ReplyErrorCode.Unauthorized;
+  if (OpenCodeAdapterConfigError.isInstance(error)) return ReplyErrorCode.InvalidInput;
+  if (OpenCodeAdapterClosedError.isInstance(error)) return ReplyErrorCode.AdapterClosed;
+  if (OpenCodeEventStreamError.isInstance(error)) return streamFailureCode(error.reason);
+  if (OpenCodeHttpError.isInstance(error)) return ReplyErrorCode.HttpError;
+  return undefined;
 }

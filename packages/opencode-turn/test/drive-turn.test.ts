@@ -1,5 +1,13 @@
 import { REDACTED } from "@taos/internal";
-import type { OpenCodeAdapterConfig, Reply, Sink, TurnResult } from "@taos/opencode-adapter";
+import {
+  type OpenCodeAdapterConfig,
+  OpenCodeHttpError,
+  OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
+  type Reply,
+  type Sink,
+  type TurnResult,
+} from "@taos/opencode-adapter";
 import { describe, expect, it } from "vitest";
 import {
   type AdapterFactory,
@@ -144,6 +152,52 @@ describe("driveTurn with a scripted adapter", () => {
     expect(rec.closeCalls).toBe(1);
   });
 
+  it.each([
+    [
+      "an HTTP failure",
+      new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 500 }),
+      "http_error",
+    ],
+    [
+      "a refused password",
+      new OpenCodeUnauthorizedError({
+        method: "POST",
+        url: "http://127.0.0.1:1/session",
+        statusCode: 401,
+      }),
+      "unauthorized",
+    ],
+    [
+      "a stale session",
+      new OpenCodeSessionNotFoundError({
+        method: "GET",
+        url: "http://127.0.0.1:1/session/ses_x",
+        statusCode: 404,
+        sessionId: "ses_x",
+      }),
+      "session_not_found",
+    ],
+  ])("gives %s its code from the reply vocabulary", async (_, failure, code) => {
+    const { factory } = fakeFactory({ session: failure });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: expect.any(String), code }]);
+  });
+
+  it("gives no code to a failure of unknown kind, whatever code it carries", async () => {
+    const failure = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const { factory } = fakeFactory({ session: failure });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t1",
+        error: "opencode session could not be created: connect ECONNREFUSED",
+      },
+    ]);
+  });
+
   it("names the session that could not be resumed", async () => {
     const { factory } = fakeFactory({ session: new Error("session not found") });
     const { sink, replies } = collector();
@@ -183,6 +237,7 @@ describe("driveTurn with a scripted adapter", () => {
       trace_id: "t1",
       error: "Authentication Error, invalid key",
       code: "upstream_unauthorized",
+      opencode_error: "APIError",
     };
     const { factory } = fakeFactory({
       replies: [adapterError],
@@ -278,7 +333,7 @@ describe("driveTurn with a scripted adapter", () => {
     });
     const { sink, replies } = collector();
     await driveTurn("hi", "trace-42", sink, { ...base, adapterFactory: factory });
-    expect(replies.every((r) => r.trace_id === "trace-42")).toBe(true);
+    expect(replies).toEqual([{ kind: "delta", trace_id: "trace-42", content: "x" }]);
   });
 
   it("keeps the result when close fails", async () => {

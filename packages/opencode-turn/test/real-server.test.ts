@@ -56,7 +56,7 @@ describe("driveTurn against the real opencode serve", () => {
     const result = await driveTurn("greet me", "trace-1", sink, connection());
     expect(result).toMatchObject({ status: "completed", text: "Hello from the model." });
     expect(result.sessionId).toMatch(/^ses_/);
-    expect(replies.every((reply) => reply.trace_id === "trace-1")).toBe(true);
+    expect(new Set(replies.map((reply) => reply.trace_id))).toEqual(new Set(["trace-1"]));
     const deltas = replies.filter((reply) => reply.kind === "delta");
     expect(deltas.map((reply) => reply.content).join("")).toBe("Hello from the model.");
     expect(replies.at(-1)).toMatchObject({ kind: "final", content: "Hello from the model." });
@@ -85,6 +85,24 @@ describe("driveTurn against the real opencode serve", () => {
     expect(request?.lastUserText).toBe("what is my name");
   });
 
+  it("passes the adapter's per-prompt options on: a system prompt and structured output", async () => {
+    llm.setRules([{ match: "point as json", reply: { structured: { value: { x: 1, y: 2 } } } }]);
+    const { sink, replies } = collect();
+    const result = await driveTurn("point as json", "trace-opts", sink, {
+      ...connection(),
+      system: "Turn system marker 9b2.",
+      format: {
+        type: "json_schema",
+        schema: { type: "object", properties: { x: { type: "number" }, y: { type: "number" } } },
+      },
+    });
+    expect(result).toMatchObject({ status: "completed", structured: { x: 1, y: 2 } });
+    expect(replies.at(-1)).toMatchObject({ kind: "final", structured: { x: 1, y: 2 } });
+    const request = turnRequests().at(-1);
+    expect(JSON.stringify(request?.messages)).toContain("Turn system marker 9b2.");
+    expect(request?.tools).toContain("StructuredOutput");
+  });
+
   it("passes an upstream 401 through as exactly one error, without the key", async () => {
     llm.setRules([{ match: "fail auth", reply: { error: { status: 401 } } }]);
     const { sink, replies } = collect();
@@ -92,6 +110,7 @@ describe("driveTurn against the real opencode serve", () => {
     expect(result.status).toBe("error");
     const errors = replies.filter((reply) => reply.kind === "error");
     expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "upstream_unauthorized", opencode_error: "APIError" });
     expect(errors[0]?.error).toMatch(/Authentication Error/);
     expect(replies.some((reply) => reply.kind === "final")).toBe(false);
     expect(JSON.stringify({ replies, result })).not.toContain(KEY);
@@ -122,7 +141,9 @@ describe("driveTurn against the real opencode serve", () => {
       password: "wrong-password-xyz",
     });
     expect(result.status).toBe("error");
-    expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+    expect(replies).toEqual([
+      { kind: "error", trace_id: "trace-pw", error: expect.any(String), code: "unauthorized" },
+    ]);
     expect(JSON.stringify({ replies, result })).not.toContain("wrong-password-xyz");
   });
 
@@ -139,7 +160,8 @@ describe("driveTurn against the real opencode serve", () => {
     controller.abort();
     const result = await pending;
     expect(result.status).toBe("aborted");
-    expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+    const errors = replies.filter((reply) => reply.kind === "error");
+    expect(errors).toEqual([expect.objectContaining({ code: "aborted" })]);
     expect(replies.some((reply) => reply.kind === "final")).toBe(false);
   });
 });

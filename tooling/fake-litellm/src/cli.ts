@@ -2,10 +2,18 @@
 import { parseArgs } from "node:util";
 import { startFakeLiteLLM } from "./server.js";
 
-const usage = "usage: fake-litellm [--port N] [--host 127.0.0.1] [--key K ...] [--model M ...]";
+const usage =
+  "usage: fake-litellm [--port N] [--host 127.0.0.1] [--key K ...] [--model M ...] [--script echo|agent]";
 
 async function main(): Promise<void> {
-  let values: { port?: string; host?: string; key?: string[]; model?: string[]; help?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    key?: string[];
+    model?: string[];
+    script?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -13,6 +21,7 @@ async function main(): Promise<void> {
         host: { type: "string" },
         key: { type: "string", multiple: true },
         model: { type: "string", multiple: true },
+        script: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -32,8 +41,15 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const script = values.script ?? "echo";
+  if (script !== "echo" && script !== "agent") {
+    process.stderr.write(`--script must be echo or agent\n${usage}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const llm = await startFakeLiteLLM({
     port,
+    defaultScript: script,
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values.key === undefined ? {} : { keys: values.key }),
     ...(values.model === undefined ? {} : { models: values.model }),

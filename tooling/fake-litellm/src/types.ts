@@ -32,6 +32,8 @@ export interface RecordedRequest {
   readonly messages: readonly ChatMessage[];
   /** Names of the tools offered (`tools[].function.name`). */
   readonly tools: readonly string[];
+  /** The parameters (a JSON schema) of the offered `StructuredOutput` tool; undefined when there is none. */
+  readonly structuredSchema: unknown;
   /** The text of the last `user` message (text parts joined with "\n"); "" when none. */
   readonly lastUserText: string;
   /** opencode's title-generation request (system prompt contains "You are a title generator"). */
@@ -82,12 +84,15 @@ export interface ToolCallSpec {
 /** Asks for tool calls (finish_reason "tool_calls"); `then` answers once a tool result comes back. */
 export interface ToolCallScript {
   readonly toolCalls: readonly ToolCallSpec[];
-  /** Streamed before the tool calls, as `delta.reasoning_content` (streamed requests only). */
+  /** Sent first, as one `delta.reasoning_content` chunk. */
   readonly reasoning?: string;
   /** Streamed before the tool calls, as `delta.content` (streamed requests only). */
   readonly text?: string;
-  /** The reply to the request that carries the tool result. Default `{ text: "Done." }`. */
-  readonly then?: Script;
+  /**
+   * The reply to the request that carries the tool result. Default `{ text: "Done." }`.
+   * A function gets that request (its last message is the tool result).
+   */
+  readonly then?: Reply;
   /** Reported instead of the estimated counts. */
   readonly usage?: UsageOverride;
 }
@@ -123,12 +128,44 @@ export interface HangUpScript {
   };
 }
 
-export type Script = TextScript | ToolCallScript | ErrorScript | StallScript | HangUpScript;
+/**
+ * Answers through opencode's `StructuredOutput` tool (the tool opencode 1.18 adds,
+ * with `tool_choice: "required"`, to a prompt that carries a JSON-schema `format`;
+ * its parameters are the schema). With none of the fields: an object generated
+ * from that schema, fitting it.
+ */
+export interface StructuredScript {
+  readonly structured: {
+    /** Sent as the tool's arguments as is, fitting the schema or not. */
+    readonly value?: Readonly<Record<string, unknown>>;
+    /** An object generated from the schema and then broken so that it does not fit. */
+    readonly invalid?: boolean;
+    /** No tool call at all: answers with `text` (opencode then reports `StructuredOutputError`). */
+    readonly skip?: boolean;
+    /** The text of a `skip` answer. Default "I will answer in plain text.". */
+    readonly text?: string;
+  };
+}
+
+export type Script =
+  | TextScript
+  | ToolCallScript
+  | StructuredScript
+  | ErrorScript
+  | StallScript
+  | HangUpScript;
+
+/** A script, or a function that builds one from the request it answers. */
+export type Reply = Script | ((request: RecordedRequest) => Script);
+
+/** The built-in answer when no rule matches: `echo` repeats the last user text; `agent` plays a short agent turn. */
+export type DefaultScript = "echo" | "agent";
 
 export interface Rule {
   /** Default: matches every request. String and RegExp matchers see only requests whose last message is from the user. */
   readonly match?: Matcher;
-  readonly reply: Script;
+  /** A function is called with the request; a script it returns that is not valid is answered with a 500. */
+  readonly reply: Reply;
   /** Also try this rule on opencode's title-generation requests (default false). */
   readonly titles?: boolean;
 }
@@ -138,8 +175,13 @@ export interface FakeLiteLLMOptions {
   readonly keys?: readonly string[];
   /** Listed by `GET /v1/models`. Default `["fake-model"]`; completions accept any model. */
   readonly models?: readonly string[];
-  /** Tried in order, first match wins; when none matches, the last user text is echoed. */
+  /** Tried in order, first match wins; when none matches, `defaultScript` answers. */
   readonly rules?: readonly Rule[];
+  /**
+   * What answers when no rule matches (after a structured-output request got its
+   * generated object). Default "echo"; "agent" tries `agentDemoRules()` first.
+   */
+  readonly defaultScript?: DefaultScript;
   /** Default "127.0.0.1". */
   readonly host?: string;
   /** Default 0 (the OS picks a free port). */

@@ -63,8 +63,32 @@ describe("fake-litellm CLI", () => {
     },
   );
 
-  it("rejects a bad --port with exit code 2", async () => {
-    const proc = spawn(process.execPath, ["--import", "tsx", cli, "--port", "nope"], {
+  it("serves the agent demo with --script agent", async () => {
+    const { proc, first } = await startCli(["--script", "agent"]);
+    const { url } = JSON.parse(first) as { url: string };
+    const res = await fetch(`${url}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-test" },
+      body: JSON.stringify({
+        model: "fake-model",
+        messages: [{ role: "user", content: "Say hello" }],
+        tools: [{ type: "function", function: { name: "bash", parameters: {} } }],
+      }),
+    });
+    const body = (await res.json()) as {
+      choices: Array<{ message: { tool_calls?: Array<{ function: { name: string } }> } }>;
+    };
+    expect(body.choices[0]?.message.tool_calls?.[0]?.function.name).toBe("bash");
+    const exited = once(proc, "exit");
+    proc.kill("SIGTERM");
+    expect(await exited).toEqual([0, null]);
+  });
+
+  it.each([
+    [["--port", "nope"], "--port"],
+    [["--script", "poem"], "--script"],
+  ])("rejects %j with exit code 2", async (args, named) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     child = proc;
@@ -74,6 +98,6 @@ describe("fake-litellm CLI", () => {
     });
     const [code] = await once(proc, "exit");
     expect(code).toBe(2);
-    expect(err).toContain("--port");
+    expect(err).toContain(named);
   });
 });

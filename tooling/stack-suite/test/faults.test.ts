@@ -48,7 +48,8 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
   const followUps = kinds.map((_, round) => scriptTurn(`after-r${round}`, random));
 
   beforeAll(async () => {
-    console.info(`fault seed ${SEED}: replay with STACK_FAULT_SEED=${SEED}`);
+    const source = process.env.STACK_FAULT_SEED?.trim() ? "from STACK_FAULT_SEED" : "random";
+    console.info(`fault seed ${SEED} (${source}): replay with STACK_FAULT_SEED=${SEED}`);
     stack = await startStack({
       rules: [...plans.flatMap((plan) => plan.rules), ...followUps.map(ruleFor)],
     });
