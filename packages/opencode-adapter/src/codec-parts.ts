@@ -45,8 +45,13 @@ export function deltaReply(
   if (track.excluded) return [];
   track.live = true;
   const whole = track.held === "" ? delta : track.held + delta;
-  const piece = whole.trimEnd();
-  track.held = piece.length === whole.length ? "" : whole.slice(piece.length);
+  let piece = whole;
+  track.held = "";
+  // Most pieces end in a visible character: trim only when the last one is whitespace.
+  if (mayBeSpace(whole.charCodeAt(whole.length - 1))) {
+    piece = whole.trimEnd();
+    track.held = whole.slice(piece.length);
+  }
   if (piece === "") return [];
   let content = piece;
   if (track.sent === "") {
@@ -59,6 +64,11 @@ export function deltaReply(
   if (track.reasoning) return [{ kind: "reasoning", trace_id: state.traceId, content }];
   state.text += content;
   return [{ kind: "delta", trace_id: state.traceId, content }];
+}
+
+/** Whitespace as `trimEnd` sees it (ASCII exactly; beyond it, anything that might be). */
+function mayBeSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code >= 0xa0;
 }
 
 export function onPart(part: unknown, state: InternalState): Reply[] {

@@ -8,7 +8,7 @@ import { bookOf, isRecord, isStateUsable } from "./codec-book.js";
 import { deltaReply, onMessage, onPart } from "./codec-parts.js";
 import { eventSessionId, OpenCodeEventType } from "./events.js";
 import { failureOf } from "./failure.js";
-import { type Frame, frameOf, readFrame, readFrameHead } from "./frame.js";
+import { DELTA_LINE, type Frame, frameOf, readFrame, readHead } from "./frame.js";
 import type { Reply, ReplyUsage, TurnUsage } from "./reply.js";
 
 export type { TurnFailure, TurnState, TurnStateOptions } from "./codec-book.js";
@@ -167,9 +167,7 @@ export interface EventHeader {
  * opencode writes it. Never throws.
  */
 export function readEventHeader(data: string): EventHeader | undefined {
-  const frame = typeof data === "string" ? readFrameHead(data) : undefined;
-  if (frame === undefined) return undefined;
-  return { type: frame.type, sessionId: frame.sessionId };
+  return typeof data === "string" ? readHead(data) : undefined;
 }
 
 const USER_INFO = /,"info":\{(?:"id":"[^"\\\u0000-\u001f]*",)?"role":"user"/y;
@@ -202,8 +200,26 @@ export function mapFrame(frame: Frame, state: TurnState): Reply[] {
  */
 export function mapOpenCodeEventData(data: string, state: TurnState): Reply[] {
   if (typeof data !== "string") return [];
+  const delta = rawDelta(data, state);
+  if (delta !== undefined) return delta;
   const frame = readFrame(data);
   return frame === undefined ? [] : mapFrame(frame, state);
+}
+
+/** A text delta of this turn's session read straight off the line; undefined for anything else. */
+function rawDelta(data: string, state: TurnState): Reply[] | undefined {
+  const head = DELTA_LINE.exec(data);
+  if (head === null || !data.endsWith("}}") || !isStateUsable(state)) return undefined;
+  if (head[1] !== state.sessionId) return [];
+  let delta: unknown;
+  try {
+    delta = JSON.parse(data.slice(head[0].length, data.length - 2));
+  } catch {
+    return undefined;
+  }
+  if (typeof delta !== "string") return undefined;
+  if (delta === "") return [];
+  return deltaReply(state, head[3] ?? "", delta, head[4] === "reasoning", head[2]);
 }
 
 /** Maps a parsed event through its frame (for callers that hold objects). */

@@ -80,6 +80,21 @@ export function readFrame(data: string): Frame | undefined {
   return readFrameHead(data) ?? frameOfParsed(data);
 }
 
+/**
+ * A whole `message.part.delta` line as opencode lays it out, up to the delta's JSON
+ * string: session, message, part and field captured. For the codec's raw-line path.
+ */
+export const DELTA_LINE: RegExp =
+  /^\{"id":"[^"\\\u0000-\u001f]*","type":"message\.part\.delta","properties":\{"sessionID":"([^"\\\u0000-\u001f]*)","messageID":"([^"\\\u0000-\u001f]*)","partID":"([^"\\\u0000-\u001f]*)","field":"([^"\\\u0000-\u001f]*)","delta":/;
+
+/** Only the type and session of a raw event's head (routing without a frame); undefined otherwise. */
+export function readHead(
+  data: string,
+): { type: string; sessionId: string | undefined } | undefined {
+  const head = HEADER.exec(data);
+  return head === null ? undefined : { type: head[1] ?? "", sessionId: head[2] };
+}
+
 /** The frame of a raw event whose head is laid out as opencode writes it; undefined otherwise. */
 export function readFrameHead(data: string): Frame | undefined {
   const head = HEADER.exec(data);

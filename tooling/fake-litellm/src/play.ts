@@ -69,12 +69,12 @@ async function playToolCalls(script: ToolCallScript, ctx: PlayContext): Promise<
   const reasoning = script.reasoning;
   const completionChars = calls.reduce(
     (n, c) => n + c.name.length + c.arguments.length,
-    reasoning?.length ?? 0,
+    (reasoning?.length ?? 0) + (script.text?.length ?? 0),
   );
   const usage = withUsage(usageFor(ctx.promptChars, completionChars), script.usage);
   if (!record.stream) {
     const message = {
-      content: null,
+      content: script.text ?? null,
       toolCalls: calls,
       ...(reasoning === undefined ? {} : { reasoning }),
     };

@@ -86,7 +86,7 @@ export interface ToolCallScript {
   readonly toolCalls: readonly ToolCallSpec[];
   /** Sent first, as one `delta.reasoning_content` chunk. */
   readonly reasoning?: string;
-  /** Streamed before the tool calls, as `delta.content` (streamed requests only). */
+  /** Sent after the reasoning and before the tool calls, as one `delta.content` chunk. */
   readonly text?: string;
   /**
    * The reply to the request that carries the tool result. Default `{ text: "Done." }`.

@@ -83,6 +83,9 @@ export function validateScript(script: Script | undefined, field: string): void 
     if (script.reasoning !== undefined && typeof script.reasoning !== "string") {
       fail(`${field}.reasoning`, "must be a string");
     }
+    if (script.text !== undefined && typeof script.text !== "string") {
+      fail(`${field}.text`, "must be a string");
+    }
     if (script.then !== undefined) validateReply(script.then, `${field}.then`);
     validateUsage(script.usage, `${field}.usage`);
   } else if ("structured" in script) {

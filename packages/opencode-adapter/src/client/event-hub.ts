@@ -198,7 +198,7 @@ export class EventHub {
     }
     const set = this.listeners.get(sessionId);
     if (set === undefined) return;
-    for (const listener of set) listener.onEvent(event);
+    for (const listener of set) this.deliver(listener, event);
   }
 
   /** A subagent's session announces itself with its parent's id: tell the parent's listeners. */
@@ -209,7 +209,19 @@ export class EventHub {
     if (!isRecord(info) || typeof info.parentID !== "string") return;
     const set = this.listeners.get(info.parentID);
     if (set === undefined) return;
-    for (const listener of set) listener.onEvent(event);
+    for (const listener of set) this.deliver(listener, event);
+  }
+
+  /** One listener's bug must not break the stream every other turn reads: it is logged. */
+  private deliver(listener: HubListener, event: Frame): void {
+    try {
+      listener.onEvent(event);
+    } catch (error) {
+      this.options.logger.error(
+        { type: event.type, err: errorField(error) },
+        "an event listener threw; the stream goes on",
+      );
+    }
   }
 
   private onStreamEnd(
