@@ -9,7 +9,8 @@ import { OpenCodeServer, type OpenCodeServerOptions } from "../src/index.js";
 import { isGone, liveGroupMembers } from "./helpers.js";
 
 const KEY = "sk-sandbox-real-0123456789";
-const SECRET = "the-other-agent-secret-7f3a";
+// Agent B's LiteLLM key, in B's opencode.json: what A's bash tool must not read.
+const SECRET = "sk-agent-b-secret-7f3a0123";
 
 async function turn(server: OpenCodeServer, text: string): Promise<void> {
   const headers = { authorization: server.authHeader()!, "content-type": "application/json" };
@@ -41,8 +42,12 @@ describe("real opencode serve under bubblewrap", () => {
     const base = existsSync("/var/tmp") ? "/var/tmp" : tmpdir();
     root = await mkdtemp(join(base, "taos-oc-sandbox-"));
     otherHome = join(root, "agent-b");
-    await mkdir(otherHome, { recursive: true });
-    await writeFile(join(otherHome, "secret.txt"), `${SECRET}\n`);
+    const otherConfig = join(otherHome, ".config", "opencode");
+    await mkdir(otherConfig, { recursive: true });
+    await writeFile(
+      join(otherConfig, "opencode.json"),
+      JSON.stringify({ provider: { litellm: { options: { apiKey: SECRET } } } }),
+    );
   });
 
   /** Forgets the requests so far; the stand-in's rule for the bash call stays. */
@@ -55,7 +60,10 @@ describe("real opencode serve under bubblewrap", () => {
           toolCalls: [
             {
               name: "bash",
-              arguments: { command: "cat ../agent-b/secret.txt 2>&1", description: "read" },
+              arguments: {
+                command: "cat ../agent-b/.config/opencode/opencode.json 2>&1",
+                description: "read",
+              },
             },
           ],
           then: { text: "Read it." },
@@ -119,7 +127,7 @@ describe("real opencode serve under bubblewrap", () => {
     ["bwrap", false],
     ["none", true],
   ] as const)(
-    "sandbox %s: a bash tool reading another agent's home succeeds: %s",
+    "sandbox %s: a bash tool can read another agent's key (opencode.json): %s",
     async (sandbox, readable) => {
       const server = serverOf(`agent-a-${sandbox}`, { sandbox });
       await server.ensureRunning();
