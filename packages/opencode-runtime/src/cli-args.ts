@@ -157,9 +157,9 @@ function parseRun(values: Values, positionals: readonly string[], env: Env): Cli
   }
   const turn: CliTurnOptions = {
     sessionId,
-    agent: text(values.agent, "--agent"),
-    system: text(values.system, "--system"),
-    variant: text(values.variant, "--variant"),
+    agent: values.agent === undefined ? undefined : text(values.agent, "--agent"),
+    system: values.system === undefined ? undefined : text(values.system, "--system"),
+    variant: values.variant === undefined ? undefined : text(values.variant, "--variant"),
     files: (values.file ?? []).map((path) => filePath(path, "--file")),
     schemaFile: values.schema === undefined ? undefined : filePath(values.schema, "--schema"),
   };
@@ -224,7 +224,7 @@ function commonFrom(values: Values, env: Env): CliCommonOptions {
   }
   return {
     upstream,
-    modelId: text(modelId, "--model") ?? modelId,
+    modelId: text(modelId, "--model"),
     home: values.home === undefined ? undefined : directory(values.home, "--home", false),
     cwd: values.cwd === undefined ? undefined : directory(values.cwd, "--cwd", true),
     port: values.port === undefined ? 0 : port(values.port),
@@ -270,21 +270,19 @@ function port(value: string): number {
   return port;
 }
 
-/** A flag's text, which must not be blank when given. */
-function text(value: string | undefined, flag: string): string | undefined {
-  if (value !== undefined && value.trim() === "") {
-    throw new CliUsageError({ message: `${flag} must not be empty`, flag });
-  }
+/** A flag's text, which must not be blank. */
+function text(value: string, flag: string): string {
+  if (value.trim() === "") throw new CliUsageError({ message: `${flag} must not be empty`, flag });
   return value;
 }
 
 /** An absolute path; whether it can be read is checked when it is read, before anything starts. */
 function filePath(value: string, flag: string): string {
-  return resolve(text(value, flag) ?? value);
+  return resolve(text(value, flag));
 }
 
 function directory(value: string, flag: string, mustExist: boolean): string {
-  const path = resolve(text(value, flag) ?? value);
+  const path = resolve(text(value, flag));
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat ? !stat.isDirectory() : mustExist) {
     throw new CliUsageError({
