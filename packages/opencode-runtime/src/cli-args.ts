@@ -38,6 +38,8 @@ export interface CliCommonOptions {
   readonly port: number;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** Print OpenTelemetry spans and metrics to stderr. */
+  readonly otel: boolean;
 }
 
 /** What a run asks of its one turn. */
@@ -81,6 +83,7 @@ const commandOptions = {
   port: { type: "string" },
   json: { type: "boolean" },
   verbose: { type: "boolean" },
+  otel: { type: "boolean" },
   session: { type: "string" },
   server: { type: "string" },
   agent: { type: "string" },
@@ -227,6 +230,7 @@ function commonFrom(values: Values, env: Env): CliCommonOptions {
     port: values.port === undefined ? 0 : port(values.port),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    otel: values.otel ?? false,
   };
 }
 

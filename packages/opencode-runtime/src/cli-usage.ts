@@ -30,6 +30,8 @@ The turn (run):
 Output:
   --json           NDJSON: one reply per line on stdout (serve: one line with the URL)
   --verbose        log progress, the server pid included, to stderr
+  --otel           print OpenTelemetry spans (as they end) and metrics (at exit) to
+                   stderr; needs @opentelemetry/api, sdk-trace-base and sdk-metrics
   -h, --help       show this help
   -V, --version    show the version
 

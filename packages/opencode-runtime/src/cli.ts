@@ -11,6 +11,7 @@ import {
   serve,
 } from "./cli-commands.js";
 import { type RunInputs, readRunInputs } from "./cli-inputs.js";
+import { CliOtelUnavailableError, type CliTelemetry, startCliTelemetry } from "./cli-otel.js";
 import { message, Output, Reporter, verboseLogger } from "./cli-output.js";
 import { type CommandContext, Resources } from "./cli-session.js";
 import { USAGE } from "./cli-usage.js";
@@ -73,14 +74,19 @@ async function session(command: Session, inputs: RunInputs, output: Output): Pro
     logger: options.verbose ? verboseLogger(output) : undefined,
     resources: new Resources(),
   };
+  let telemetry: CliTelemetry | undefined;
   let code: number;
   try {
+    if (options.otel) telemetry = await startCliTelemetry((line) => output.err(line));
     code = await dispatch(command, inputs, context);
   } catch (error) {
     context.report.failure(message(error));
-    code = EXIT_FAILED;
+    code = CliOtelUnavailableError.isInstance(error) ? EXIT_USAGE : EXIT_FAILED;
   } finally {
     await context.resources.release(output);
+    await telemetry?.shutdown().catch((error: unknown) => {
+      output.err(`warning: could not print the telemetry: ${message(error)}`);
+    });
     for (const name of HANDLED_SIGNALS) process.off(name, onSignal);
   }
   // serve ends on a signal by design; a run that a signal cut short says so.

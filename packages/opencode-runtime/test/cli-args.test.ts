@@ -42,6 +42,7 @@ describe("parseCliArgs", () => {
         port: 0,
         json: false,
         verbose: false,
+        otel: false,
       },
     });
   });
@@ -66,6 +67,7 @@ describe("parseCliArgs", () => {
         "4242",
         "--json",
         "--verbose",
+        "--otel",
         "--agent",
         "plan",
         "--system",
@@ -101,6 +103,7 @@ describe("parseCliArgs", () => {
         port: 4242,
         json: true,
         verbose: true,
+        otel: true,
       },
     });
   });

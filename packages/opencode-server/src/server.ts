@@ -1,4 +1,4 @@
-import { isRecord } from "@taos/internal";
+import { isRecord, recordServerExit } from "@taos/internal";
 import type { PermissionConfig } from "@taos/opencode-config";
 import type { ExitInfo, OpenCodeChild } from "./child.js";
 import { InvalidServerOptionError, OpenCodeStoppedError } from "./errors.js";
@@ -52,6 +52,8 @@ export class OpenCodeServer {
   #phase: Phase = STOPPED;
   #binary: string | undefined;
   #version: string | undefined;
+  /** Children of this server that became ready: after the first, a start is a restart. */
+  #launched = 0;
 
   /** Validates every option (throwing `InvalidServerOptionError`); starts nothing. */
   constructor(options: OpenCodeServerOptions) {
@@ -209,6 +211,7 @@ export class OpenCodeServer {
   /** The end of a start: running with its child, or back to the child that ran before (if alive). */
   #settle(starting: Phase & { name: "starting" }, child: OpenCodeChild | undefined): void {
     if (this.#phase !== starting) return;
+    if (child !== undefined && child !== starting.current) this.#launched += 1;
     const next = child ?? (starting.current?.exit ? undefined : starting.current);
     this.#phase = next ? { name: "running", child: next } : STOPPED;
   }
@@ -229,6 +232,7 @@ export class OpenCodeServer {
         this.#version = version;
       },
       onUnexpectedExit: (child, info) => this.#onUnexpectedExit(child, info),
+      operation: this.#launched > 0 ? "restart" : "start",
     };
   }
 
@@ -253,6 +257,7 @@ export class OpenCodeServer {
       { pid: child.pid, code: info.code, signal: info.signal },
       "opencode exited unexpectedly",
     );
+    recordServerExit({ exitCode: info.code, signal: info.signal });
     for (const listener of this.#exitListeners) {
       try {
         listener(info);

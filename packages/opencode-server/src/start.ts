@@ -1,5 +1,10 @@
 import { performance } from "node:perf_hooks";
-import { abortable } from "@taos/internal";
+import {
+  abortable,
+  type ServerOperation,
+  type ServerStartTelemetry,
+  startServerSpan,
+} from "@taos/internal";
 import { findOpenCodeBinary } from "./binary.js";
 import type { ExitInfo, OpenCodeChild } from "./child.js";
 import type { OpenCodeHealthError } from "./errors.js";
@@ -27,6 +32,8 @@ export interface StartPlan {
   readonly binary: (signal: AbortSignal) => Promise<string>;
   readonly onVersion: (version: string) => void;
   readonly onUnexpectedExit: (child: OpenCodeChild, info: ExitInfo) => void;
+  /** For telemetry: a restart once an earlier child of this server was ready. */
+  readonly operation: ServerOperation;
 }
 
 /**
@@ -81,11 +88,13 @@ export async function runStart(plan: StartPlan, flightSignal: AbortSignal): Prom
   const deadline = AbortSignal.timeout(plan.deadlineMs);
   const signal = AbortSignal.any([flightSignal, deadline]);
   let lastHealthError: OpenCodeHealthError | undefined;
+  let telemetry: ServerStartTelemetry | undefined;
   try {
     signal.throwIfAborted();
     if (plan.stopping) await abortable(plan.stopping, signal);
     const kept = await keepCurrent(plan, signal);
     if (kept) return kept;
+    telemetry = startServerSpan(plan.operation);
     const binary = await plan.binary(signal);
     await prepareHome(plan.options);
     const context = {
@@ -104,12 +113,17 @@ export async function runStart(plan: StartPlan, flightSignal: AbortSignal): Prom
     child.ready = true;
     if (version) plan.onVersion(version);
     noteReady(child, begun, version, plan.options.logger);
+    const { pid, port } = child;
+    const host = plan.options.hostname;
+    telemetry.ready({ binary, port, pid, host, ...(version ? { version } : {}) });
     return child;
   } catch (error) {
-    if (flightSignal.aborted) throw flightSignal.reason;
-    if (deadline.aborted) {
-      throw startTimeoutError(plan.deadlineMs, plan.state.attempt, lastHealthError);
+    let failure = error;
+    if (flightSignal.aborted) failure = flightSignal.reason;
+    else if (deadline.aborted) {
+      failure = startTimeoutError(plan.deadlineMs, plan.state.attempt, lastHealthError);
     }
-    throw error;
+    telemetry?.failed(failure);
+    throw failure;
   }
 }

@@ -1,5 +1,6 @@
-import { describeError, OrderedDelivery } from "@taos/internal";
+import { describeError, OrderedDelivery, startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
+  type AskDecision,
   OpenCodeAdapter,
   OpenCodeAdapterClosedError,
   type OpenCodeAdapterConfig,
@@ -59,11 +60,36 @@ export async function driveTurn(
   sink: Sink,
   options: DriveTurnOptions,
 ): Promise<TurnResult> {
+  // One `invoke_agent opencode` span per turn when the host installed @opentelemetry/api.
+  const telemetry = startTurnSpan({
+    traceId,
+    modelId: options.modelId,
+    providerId: options.providerId ?? "litellm",
+    baseUrl: options.baseUrl,
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
+  });
+  const result = await telemetry.within(() => runTurn(text, traceId, sink, options, telemetry));
+  telemetry.end(result);
+  return result;
+}
+
+async function runTurn(
+  text: string,
+  traceId: string,
+  sink: Sink,
+  options: DriveTurnOptions,
+  telemetry: TurnTelemetry,
+): Promise<TurnResult> {
   const { adapterFactory = defaultFactory, ...turnOptions } = options;
-  const replies = new TurnReplies(traceId, sink, options);
+  const replies = new TurnReplies(traceId, sink, options, telemetry);
+  const onDecision = (decision: AskDecision): void => {
+    telemetry.onDecision(decision);
+    options.onDecision?.(decision);
+  };
   let adapter: TurnAdapter;
   try {
-    adapter = await adapterFactory(turnOptions, replies.sink);
+    adapter = await adapterFactory({ ...turnOptions, onDecision }, replies.sink);
   } catch (error) {
     return replies.fail("", "opencode adapter could not be created", error);
   }
@@ -120,11 +146,13 @@ class TurnReplies {
   terminalSent = false;
   readonly #traceId: string;
   readonly #options: DriveTurnOptions;
+  readonly #telemetry: TurnTelemetry;
   readonly #delivery: OrderedDelivery<Reply>;
 
-  constructor(traceId: string, target: Sink, options: DriveTurnOptions) {
+  constructor(traceId: string, target: Sink, options: DriveTurnOptions, telemetry: TurnTelemetry) {
     this.#traceId = traceId;
     this.#options = options;
+    this.#telemetry = telemetry;
     this.#delivery = new OrderedDelivery<Reply>(target, (reply, error) => {
       options.logger?.warn({ traceId, kind: reply.kind, err: this.describe(error) }, "sink failed");
     });
@@ -135,6 +163,7 @@ class TurnReplies {
     const stamped =
       reply.trace_id === this.#traceId ? reply : { ...reply, trace_id: this.#traceId };
     if (stamped.kind === "error" || stamped.kind === "final") this.terminalSent = true;
+    this.#telemetry.onReply(stamped);
     this.#delivery.push(stamped);
     return this.#delivery.settled();
   };

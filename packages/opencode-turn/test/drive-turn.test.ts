@@ -109,7 +109,8 @@ describe("driveTurn with a scripted adapter", () => {
       signal,
     } satisfies DriveTurnOptions;
     await driveTurn("hi", "t9", () => undefined, { ...options, adapterFactory: factory });
-    expect(rec.config).toEqual(options);
+    // driveTurn adds its own onDecision (it feeds the turn's telemetry, then the caller's).
+    expect(rec.config).toEqual({ ...options, onDecision: expect.any(Function) });
     expect(rec.promptOptions).toEqual({ ...options, traceId: "t9" });
   });
 
