@@ -48,10 +48,16 @@ export const ReplyErrorCode = {
   OpenCodeError: "opencode_error",
   /** The runtime is stopped (or stopping) and takes no turn. */
   ServerStopped: "server_stopped",
+  /** The opencode server could not be started, or exited as the turn began. */
+  ServerStartFailed: "server_start_failed",
   /** Every server of the pool is busy and the queue is full (or the wait ran out). */
   PoolBusy: "pool_busy",
   /** The agent's server keeps failing to start; the pool refuses it for a while. */
   AgentFailing: "agent_failing",
+  /** The pool is closed and takes no turn. */
+  PoolClosed: "pool_closed",
+  /** No agent of that id is registered in the pool. */
+  UnknownAgent: "unknown_agent",
 } as const;
 
 /** One code of the vocabulary. */

@@ -39,8 +39,11 @@ describe("the vocabulary", () => {
         "model_not_found",
         "opencode_error",
         "server_stopped",
+        "server_start_failed",
         "pool_busy",
         "agent_failing",
+        "pool_closed",
+        "unknown_agent",
       ]),
     );
   });

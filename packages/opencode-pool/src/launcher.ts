@@ -1,5 +1,5 @@
 import type { OpenCodeLogger } from "@taos/internal";
-import type { PermissionConfig } from "@taos/opencode-config";
+import type { OpenCodeModel, PermissionConfig } from "@taos/opencode-config";
 import { OpenCodeServer, type OpenCodeServerOptions, type ServerAuth } from "@taos/opencode-server";
 
 /** What the pool asks a launcher to start: one agent's server. */
@@ -14,7 +14,7 @@ export interface AgentLaunch {
     readonly baseURL: string;
     readonly providerId: string;
     readonly apiKey: string;
-    readonly modelIds: readonly string[];
+    readonly modelIds: readonly OpenCodeModel[];
   };
   readonly permission: PermissionConfig | undefined;
   /** The OS user to run the server as, when the agent has one. */

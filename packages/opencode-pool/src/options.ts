@@ -9,7 +9,11 @@ import {
   silentLogger,
 } from "@taos/internal";
 import type { PermissionPolicy, QuestionPolicy } from "@taos/opencode-adapter";
-import { type PermissionConfig, validateOpenCodeConfigOptions } from "@taos/opencode-config";
+import {
+  type OpenCodeModel,
+  type PermissionConfig,
+  validateOpenCodeConfigOptions,
+} from "@taos/opencode-config";
 import { InvalidPoolOptionError } from "./errors.js";
 import type { Launcher } from "./launcher.js";
 import { assertRssReadable } from "./rss.js";
@@ -56,8 +60,8 @@ export interface OpenCodePoolOptions {
 export interface AgentSettings {
   /** The agent's LiteLLM key. Never logged, never in an error or a reply. */
   readonly apiKey: string;
-  /** The models the agent may use; the first is its default. */
-  readonly modelIds: readonly string[];
+  /** The models the agent may use (ids, or `{ id, limit?, ... }`); the first is its default. */
+  readonly modelIds: readonly OpenCodeModel[];
   /** Where the agent works (absolute). @default its home */
   readonly cwd?: string;
   /** opencode's `permission` block for this agent; default the pool's. */

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { abortable, delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
-import type { Sink, TurnResult } from "@taos/opencode-adapter";
+import { ReplyErrorCode, type Sink, type TurnResult } from "@taos/opencode-adapter";
 import { AgentRecord } from "./agent.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
@@ -154,10 +154,10 @@ export class OpenCodePool {
     const refuse = (refusal: TurnRefusal): Promise<TurnResult> =>
       refuseTurn(refusal, traceId, sink, options, secrets, this.#options.logger);
     if (this.#state !== "open")
-      return refuse({ code: "pool_closed", message: "the opencode pool is closed" });
+      return refuse({ code: ReplyErrorCode.PoolClosed, message: "the opencode pool is closed" });
     if (record === undefined)
       return refuse({
-        code: "unknown_agent",
+        code: ReplyErrorCode.UnknownAgent,
         message: `no agent ${JSON.stringify(String(agentId))} is registered`,
       });
     return runTurn({
@@ -189,9 +189,12 @@ export class OpenCodePool {
     queueTimeoutMs: number,
   ): Promise<LaunchedServer | TurnRefusal> {
     for (;;) {
-      if (signal.aborted) return { code: "aborted", message: "turn aborted" };
+      if (signal.aborted) return { code: ReplyErrorCode.Aborted, message: "turn aborted" };
       if (this.#agents.get(record.agentId) !== record)
-        return { code: "unknown_agent", message: `agent ${record.agentId} was unregistered` };
+        return {
+          code: ReplyErrorCode.UnknownAgent,
+          message: `agent ${record.agentId} was unregistered`,
+        };
       const phase = record.phase;
       if ((phase === "idle" || phase === "busy") && record.server) {
         record.runningTurns += 1;
@@ -201,7 +204,7 @@ export class OpenCodePool {
       }
       if (phase === "failing") {
         return {
-          code: "agent_failing",
+          code: ReplyErrorCode.AgentFailing,
           message: `agent ${record.agentId} is failing (last exit: ${record.lastExit ?? "unknown"}); reset() lets it start again`,
         };
       }
@@ -226,12 +229,12 @@ export class OpenCodePool {
       );
       if (outcome === "timeout") {
         return {
-          code: "pool_busy",
+          code: ReplyErrorCode.PoolBusy,
           message: `no opencode server was free within ${queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
         };
       }
       if (outcome === "closed")
-        return { code: "pool_closed", message: "the opencode pool is closed" };
+        return { code: ReplyErrorCode.PoolClosed, message: "the opencode pool is closed" };
       if (outcome === "launch") await this.#servers.launch(record);
     }
   }

@@ -1,6 +1,13 @@
 import { isAbsolute } from "node:path";
 import type { OpenCodeLogger, Redactor } from "@taos/internal";
-import { ErrorCode, OpenCodeAdapter, type Sink, type TurnResult } from "@taos/opencode-adapter";
+import {
+  ErrorCode,
+  OpenCodeAdapter,
+  type ReplyErrorCode,
+  type Sink,
+  type TurnResult,
+} from "@taos/opencode-adapter";
+import { modelIdOf, type OpenCodeModel } from "@taos/opencode-config";
 import { type AdapterFactory, type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
 import type { AgentRecord } from "./agent.js";
 import { scheduleDirectorySweep, trackDirectory } from "./directories.js";
@@ -28,7 +35,7 @@ export type PoolTurnOptions = Omit<
 
 /** Why the pool ended a turn without running it. */
 export interface TurnRefusal {
-  readonly code: string;
+  readonly code: ReplyErrorCode;
   readonly message: string;
 }
 
@@ -135,7 +142,7 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
         ...passThrough,
         baseUrl: server.baseUrl,
         providerId: pool.providerId,
-        modelId: modelId ?? record.settings.modelIds[0] ?? "",
+        modelId: modelId ?? defaultModelId(record.settings.modelIds),
         ...(server.auth ? { username: server.auth.username, password: server.auth.password } : {}),
         signal: link.signal,
         ...withDirectory(adapterFactory, directory),
@@ -160,4 +167,9 @@ function withDirectory(
   if (directory === undefined) return factory === undefined ? {} : { adapterFactory: factory };
   const build: AdapterFactory = factory ?? ((config, sink) => new OpenCodeAdapter(config, sink));
   return { adapterFactory: (config, sink) => build({ ...config, directory }, sink) };
+}
+
+function defaultModelId(models: readonly OpenCodeModel[]): string {
+  const first = models[0];
+  return first === undefined ? "" : modelIdOf(first);
 }

@@ -5,6 +5,7 @@ import {
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { modelIdOf } from "@taos/opencode-config";
 import { OpenCodeServer, type OpenCodeServerOptions } from "@taos/opencode-server";
 import { type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
 
@@ -94,12 +95,12 @@ export class OpenCodeRuntime {
       await this.server.ensureRunning({ signal });
     } catch (error) {
       const message = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      return this.#refuse(options, signal, message);
+      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStartFailed);
     }
     const baseUrl = this.server.baseUrl;
     if (baseUrl === undefined) {
       const message = "opencode server exited as the turn began";
-      return this.#refuse(options, signal, message);
+      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStartFailed);
     }
     const { traceId, sink, ...own } = options;
     const { server, turn: defaults } = this.#options;
@@ -145,8 +146,9 @@ export class OpenCodeRuntime {
   }
 
   #defaultModel(): string {
-    // The server's constructor checked that modelIds holds at least one id.
-    return this.#options.server.litellm.modelIds[0] ?? "";
+    // The server's constructor checked that modelIds holds at least one model.
+    const first = this.#options.server.litellm.modelIds[0];
+    return first === undefined ? "" : modelIdOf(first);
   }
 
   /** Aborts running turns, lets them end (up to 5 s), then stops the server. Safe twice. */

@@ -1,6 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { type FakeLiteLLM, type Rule, startFakeLiteLLM } from "@taos/fake-litellm";
-import { OpenCodeRuntime, type OpenCodeRuntimeOptions } from "@taos/opencode-runtime";
+import {
+  OpenCodeRuntime,
+  type OpenCodeServerOptions,
+  type RuntimeTurnDefaults,
+} from "@taos/opencode-runtime";
 import { makeTempHome, type TempHome } from "@taos/testkit";
 import { type LiteLLMProcess, type PlainRule, startLiteLLMProcess } from "./llm-process.js";
 import { CapturingLogger } from "./logger.js";
@@ -27,7 +31,10 @@ export interface Stack {
 export interface StackOptions {
   readonly rules?: readonly Rule[];
   /** Runtime options over the stack's defaults (home, litellm and logger come from the stack). */
-  readonly runtime?: Partial<Omit<OpenCodeRuntimeOptions, "home" | "litellm" | "logger">>;
+  readonly runtime?: {
+    readonly server?: Partial<Omit<OpenCodeServerOptions, "home" | "litellm" | "logger">>;
+    readonly turn?: RuntimeTurnDefaults;
+  };
 }
 
 /** A key that looks like a LiteLLM virtual key and appears nowhere else. */
@@ -45,10 +52,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const home = await makeTempHome("taos-stack-");
   const logger = new CapturingLogger();
   const runtime = new OpenCodeRuntime({
-    ...options.runtime,
-    home: home.path,
-    litellm: { baseURL: llm.url, apiKey, modelIds: [MODEL_ID] },
-    logger,
+    server: {
+      ...options.runtime?.server,
+      home: home.path,
+      litellm: { baseURL: llm.url, apiKey, modelIds: [MODEL_ID] },
+      logger,
+    },
+    turn: options.runtime?.turn,
   });
   const pids: number[] = [];
   const notePid = (): void => {
@@ -106,8 +116,7 @@ export async function startIsolatedStack(rules: readonly PlainRule[] = []): Prom
   const llm = await startLiteLLMProcess({ keys: [apiKey], models: [MODEL_ID], rules });
   const home = await makeTempHome("taos-stack-");
   const runtime = new OpenCodeRuntime({
-    home: home.path,
-    litellm: { baseURL: llm.url, apiKey, modelIds: [MODEL_ID] },
+    server: { home: home.path, litellm: { baseURL: llm.url, apiKey, modelIds: [MODEL_ID] } },
   });
   return {
     runtime,

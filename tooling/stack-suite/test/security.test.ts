@@ -73,7 +73,7 @@ describe("security across the stack", () => {
     ];
     for (const litellm of badOptions) {
       try {
-        new OpenCodeRuntime({ home: stack.home.path, litellm });
+        new OpenCodeRuntime({ server: { home: stack.home.path, litellm } });
         errors.push("no error");
       } catch (error) {
         errors.push(
