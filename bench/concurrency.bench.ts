@@ -1,7 +1,7 @@
 /**
  * 1, 8 and 32 concurrent text turns on one real `opencode serve`: CPU time of this
  * process per turn (process.cpuUsage), with our adapters (one shared event subscription)
- * and with the seed's way (one /event stream per turn, every event parsed by every
+ * and with a stream-per-turn client (one /event stream per turn, every event parsed by every
  * turn), rounds alternating. The LiteLLM stand-in runs in a child process so its CPU is
  * not counted. Prints one Markdown section; progress to stderr.
  *
@@ -55,7 +55,7 @@ const headers = { ...opencode.headers, "content-type": "application/json" };
 /** A bench turn that hangs fails the bench instead. */
 const timeout = (): AbortSignal => AbortSignal.timeout(60_000);
 
-/** The seed's way: its own `/event` stream per turn, every event of the server parsed. */
+/** A stream-per-turn client: its own `/event` stream per turn, every event of the server parsed. */
 async function naiveTurn(
   sessionId: string,
   text: string,
@@ -145,7 +145,7 @@ try {
     if (warm.some((r) => r.status !== "completed"))
       throw new Error(`warm-up: ${JSON.stringify(warm)}`);
     log(`  warm-up: ${warm.map((r) => r.status).join(" ")}`);
-    // The seed-like turns get sessions of their own: two clients taking turns on one session
+    // The stream-per-turn turns get sessions of their own: two clients taking turns on one session
     // would each see the other's events.
     const sessions = await Promise.all(
       adapters.map(async () => {
@@ -210,7 +210,7 @@ try {
       naiveParsed: naiveParsed / turns,
     });
     log(
-      `  ours ${(oursCpu / turns).toFixed(2)} ms CPU/turn, seed-like ${(naiveCpu / turns).toFixed(2)} ms CPU/turn`,
+      `  ours ${(oursCpu / turns).toFixed(2)} ms CPU/turn, stream-per-turn ${(naiveCpu / turns).toFixed(2)} ms CPU/turn`,
     );
   }
 
@@ -228,18 +228,18 @@ try {
     "N text turns at once (N = 1, 8, 32 sessions, one adapter each) on one real `opencode serve` 1.18.33;",
     "the LiteLLM stand-in runs in a child process (echo replies, 5 chunks). CPU is this process's",
     'user + system time (`process.cpuUsage`) over each round, divided by its turns. "Ours" shares one',
-    '`/global/event` subscription among all adapters and routes each event once by session; "seed-like"',
+    '`/global/event` subscription among all adapters and routes each event once by session; "stream-per-turn"',
     "opens one `/event` stream per turn and parses every event of the server in every turn (the old defect 8).",
     `Rounds alternate between the two; ${TURNS_PER_LEVEL} turns or more per level each way, after one warm-up turn per session.`,
     "",
-    "| concurrent turns | ours: CPU ms/turn | seed-like: CPU ms/turn | seed-like: events parsed/turn | ours: wall ms/round | seed-like: wall ms/round |",
+    "| concurrent turns | ours: CPU ms/turn | stream-per-turn: CPU ms/turn | stream-per-turn: events parsed/turn | ours: wall ms/round | stream-per-turn: wall ms/round |",
     "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
         `| ${r.level} | ${r.oursCpu.toFixed(2)} | ${r.naiveCpu.toFixed(2)} | ${r.naiveParsed.toFixed(0)} | ${r.oursWall.toFixed(0)} | ${r.naiveWall.toFixed(0)} |`,
     ),
     "",
-    `Ours from 1 to ${last?.level}: ${growth.toFixed(2)}x CPU per turn; seed-like: ${naiveGrowth.toFixed(2)}x.`,
+    `Ours from 1 to ${last?.level}: ${growth.toFixed(2)}x CPU per turn; stream-per-turn: ${naiveGrowth.toFixed(2)}x.`,
     "CPU per turn falls with N because the per-round costs (timers, wake-ups) are shared by more turns;",
     "what must not happen is growth with N. Wall time per round is opencode's own scheduling of N turns",
     "at once and is noisy on a shared host; the CPU columns are what the client controls.",

@@ -2,7 +2,7 @@
  * Readiness overhead of @taos/opencode-server: `ensureRunning()` (config write,
  * port pick, spawn, the `listening` line, one authenticated GET /global/health)
  * against the time the same binary takes to print its `listening` line when
- * spawned bare, and against the seed's method (spawn, then GET /doc every
+ * spawned bare, and against polling (spawn, then GET /doc every
  * 500 ms until it answers). Rounds alternate the three, each on a fresh home
  * with the same environment. Prints one Markdown section; progress to stderr.
  *
@@ -23,10 +23,10 @@ import {
 } from "@taos/testkit";
 
 const ROUNDS = 7;
-const SEED_POLL_MS = 500;
+const DOC_POLL_MS = 500;
 // httpx's default; a request that connects just before opencode prints its
-// listening line gets no answer at all, so the seed's poll needs a timeout.
-const SEED_REQUEST_TIMEOUT_MS = 5_000;
+// listening line gets no answer at all, so that poll needs a timeout.
+const DOC_REQUEST_TIMEOUT_MS = 5_000;
 const TARGET_MS = 30;
 const PASSWORD = "pw-bench-readiness";
 const LITELLM = {
@@ -40,7 +40,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const authorization = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString("base64")}`;
 const homes: TempHome[] = [];
 const children = new Set<ChildProcess>();
-// The bare and seed children are ours to clean up if the bench is interrupted.
+// The bare and polling children are ours to clean up if the bench is interrupted.
 process.on("exit", () => {
   for (const home of homes) rmSync(home.path, { recursive: true, force: true });
   for (const child of children) {
@@ -135,8 +135,8 @@ async function ours(): Promise<number> {
   return ms;
 }
 
-/** The seed: spawn, then GET /doc at once and every 500 ms until a 200. */
-async function seed(): Promise<number> {
+/** Polling the API document: spawn, then GET /doc at once and every 500 ms until a 200. */
+async function pollDoc(): Promise<number> {
   const home = await freshHome();
   await writeOpenCodeConfig(home, LITELLM);
   const port = await getFreePort();
@@ -146,7 +146,7 @@ async function seed(): Promise<number> {
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/doc`, {
       headers: { authorization },
-      signal: AbortSignal.timeout(SEED_REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout(DOC_REQUEST_TIMEOUT_MS),
     }).then(
       async (response) => {
         await response.arrayBuffer();
@@ -156,7 +156,7 @@ async function seed(): Promise<number> {
     );
     if (ok) break;
     if (child.exitCode !== null) throw new Error("opencode exited");
-    await sleep(SEED_POLL_MS);
+    await sleep(DOC_POLL_MS);
   }
   const ms = performance.now() - start;
   await kill(child);
@@ -170,7 +170,7 @@ const median = (values: readonly number[]): number => {
 };
 const fmt = (ms: number): string => ms.toFixed(0);
 
-const results = { bare: [] as number[], ours: [] as number[], seed: [] as number[] };
+const results = { bare: [] as number[], ours: [] as number[], pollDoc: [] as number[] };
 const loadBefore = loadavg()[0]!;
 try {
   // One unmeasured start first: the first run of a 185 MB binary pays for the page cache.
@@ -180,7 +180,7 @@ try {
     const order = [
       ["bare", bare],
       ["ours", ours],
-      ["seed", seed],
+      ["pollDoc", pollDoc],
     ] as const;
     for (let i = 0; i < order.length; i += 1) {
       const [name, run] = order[(i + round) % order.length]!;
@@ -208,9 +208,9 @@ process.stdout.write(
     `How long until a fresh \`opencode serve\` (opencode ${version}) can take requests. ` +
       " *Bare*: spawn to the `listening` line on stdout, nothing else (the floor any " +
       "wrapper pays). *ensureRunning*: a new `OpenCodeServer`, then `ensureRunning()`: config write, port pick, " +
-      "spawn, the `listening` line, one authenticated `GET /global/health` (backoff from 5 ms). *Seed*: spawn, " +
+      "spawn, the `listening` line, one authenticated `GET /global/health` (backoff from 5 ms). *Polling `/doc`*: spawn, " +
       "then `GET /doc` at once and every 500 ms until it answers 200, each request with a 5 s timeout " +
-      "(the Python seed's readiness check). " +
+      "(a readiness check that polls the API document). " +
       `${ROUNDS} rounds, the three alternating in rotating order, each on a fresh home with the same environment; ` +
       "one unmeasured start first warms the page cache.",
     "",
@@ -218,7 +218,7 @@ process.stdout.write(
     "| --- | ---: | ---: | ---: | ---: |",
     row("bare (`listening` line)", results.bare),
     row("`ensureRunning()`", results.ours),
-    row("seed (`/doc` every 500 ms)", results.seed),
+    row("`/doc` polled every 500 ms", results.pollDoc),
     "",
     `- Readiness overhead (median \`ensureRunning()\` − median bare): **${fmt(overhead)} ms**; ` +
       `median of the paired per-round differences: ${fmt(median(paired))} ms.`,
@@ -229,8 +229,9 @@ process.stdout.write(
       `opencode's start-up jitter: **${fmt(median(direct))} ms** median.`,
     `- Machine load (1-min load average) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ` +
       `on ${cpus().length} CPUs: start-up times vary by hundreds of ms under load, which the median difference inherits.`,
-    `- Seed method over \`ensureRunning()\`: ${fmt(median(results.seed) - median(results.ours))} ms slower at the median ` +
-      `(${(median(results.seed) / median(results.ours)).toFixed(2)}×).`,
+    `- Polling ` /
+      doc` over \`ensureRunning()\`: ${fmt(median(results.pollDoc) - median(results.ours))} ms slower at the median ` +
+      `(${(median(results.pollDoc) / median(results.ours)).toFixed(2)}×).`,
     `- Target: median overhead ≤ ${TARGET_MS} ms. Verdict: **${overhead <= TARGET_MS ? "met" : "NOT met"}**.`,
     "",
   ].join("\n"),

@@ -663,7 +663,7 @@ describe("attachments", () => {
     expect(sent).toContain(`${content}-bytes`);
   });
 
-  it("the seed's {media_type, data} shape is refused by opencode with 400", async () => {
+  it("an attachment as {media_type, data} is refused by opencode with 400", async () => {
     const a = adapter(collectingSink().sink);
     const sessionId = await a.ensureSession();
     const response = await fetch(`${opencode.url}/session/${sessionId}/prompt_async`, {

@@ -162,7 +162,7 @@ describe("attachments to file parts", () => {
         url: `data:text/plain;base64,${Buffer.from("hello").toString("base64")}`,
       },
     ]);
-    // Never the seed's shape.
+    // Never the {media_type, data} shape, which opencode refuses with 400.
     expect(JSON.stringify(parts)).not.toContain("media_type");
   });
 

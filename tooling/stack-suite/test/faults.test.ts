@@ -117,7 +117,7 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       const summary = summarizeTrace(traceId, recorder.of(traceId));
       expect(summary.problems).toEqual([]);
       if (spec.kind === "streamCut" && result.status === "error") {
-        // Issue 4: after a drop, "resubscribe once and carry on, or end with error".
+        // After a drop the adapter promises to "resubscribe once and carry on, or end with error".
         expect(summary.errors).toBe(1);
       } else {
         expect(result.status).toBe(plan.expected);

@@ -25,7 +25,7 @@ function fail(field: string, message: string): never {
   throw new OpenCodeAdapterConfigError({ field, message });
 }
 
-/** Checks attachments and turns them into opencode file parts (never the seed's `{media_type, data}`). */
+/** Checks attachments and turns them into opencode file parts (not `{media_type, data}`, which opencode refuses). */
 export function toFileParts(attachments: unknown): FilePartInput[] {
   if (attachments === undefined) return [];
   if (!Array.isArray(attachments)) fail("attachments", "must be an array");

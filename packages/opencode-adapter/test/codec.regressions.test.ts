@@ -1,6 +1,7 @@
 /**
- * The seed's codec defects (notes, defects 1 and 2), each on recorded events:
- * these tests fail on the seed's behaviour.
+ * Two codec regressions, each on recorded events: a session.error must end the
+ * turn with one error reply (no empty final), and each tool call must give one
+ * tool_call and one tool_result with the arguments from `state.input`.
  */
 import { describe, expect, it } from "vitest";
 import { createTurnState, mapOpenCodeEvent } from "../src/index.js";
