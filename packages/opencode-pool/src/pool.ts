@@ -1,6 +1,14 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { abortable, delay, describeError, ensurePrivateDir, Redactor } from "@taos/internal";
+import {
+  abortable,
+  delay,
+  describeError,
+  ensurePrivateDir,
+  type PoolGauges,
+  poolGauges,
+  Redactor,
+} from "@taos/internal";
 import { ReplyErrorCode, type Sink, type TurnResult } from "@taos/opencode-adapter";
 import { AgentRecord } from "./agent.js";
 import { disposeStaleDirectories } from "./directories.js";
@@ -16,6 +24,7 @@ import {
   validateAgentId,
   validateAgentSettings,
 } from "./options.js";
+import { holdsSlot } from "./phase.js";
 import { WaitQueue } from "./queue.js";
 import { resolveSandbox } from "./sandbox.js";
 import { collectStats, type PoolStats } from "./stats.js";
@@ -43,6 +52,7 @@ export class OpenCodePool {
   #state: PoolState = "open";
   #closing: Promise<void> | undefined;
   readonly #servers: ServerLifecycle;
+  readonly #gauges: PoolGauges;
 
   /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
   constructor(options: OpenCodePoolOptions) {
@@ -66,6 +76,11 @@ export class OpenCodePool {
       this.#queue,
       this.#emitter,
     );
+    // Read at each metrics collection: a count over the agents, no /proc reads.
+    this.#gauges = poolGauges(() => ({
+      servers: [...this.#agents.values()].filter((record) => holdsSlot(record.phase)).length,
+      queued: this.#queue.length,
+    }));
   }
 
   /** Adds an agent and creates its home `<root>/<agentId>` (0700). Starts nothing. */
@@ -299,6 +314,7 @@ export class OpenCodePool {
       [...this.#agents.values()].map((record) => this.#servers.stopAndSettle(record, "shutdown")),
     );
     for (const record of this.#agents.values()) record.clearTimers();
+    this.#gauges.stop();
     this.#state = "closed";
   }
 
