@@ -17,6 +17,8 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { afterAll, afterEach, expect } from "vitest";
+import { setOtelApiLoader } from "../src/index.js";
 
 export type { ReadableSpan };
 
@@ -106,4 +108,25 @@ export function exportedText(
     points: metric.dataPoints.map((point) => point.attributes),
   }));
   return JSON.stringify({ spanData, metricPoints });
+}
+
+/**
+ * Installs the in-memory providers for this test file (each file runs in its own worker):
+ * reset after each test, with the API loader put back; shut down after the file.
+ */
+export function useOtelPerFile(): OtelHarness {
+  const otel = installOtel();
+  afterEach(async () => {
+    setOtelApiLoader();
+    await otel.reset();
+  });
+  afterAll(() => otel.shutdown());
+  return otel;
+}
+
+/** The one span finished so far (fails the test unless there is exactly one). */
+export function onlyFinishedSpan(otel: OtelHarness): ReadableSpan {
+  const spans = otel.spans.getFinishedSpans();
+  expect(spans).toHaveLength(1);
+  return spans[0] as ReadableSpan;
 }

@@ -1,14 +1,15 @@
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { MetricName, startTurnSpan, type TelemetryReply, TurnSpan } from "../src/index.js";
 import {
-  MetricName,
-  setOtelApiLoader,
-  startTurnSpan,
-  type TelemetryReply,
-  TurnSpan,
-} from "../src/index.js";
-import { exportedText, installOtel, type OtelHarness, pointsOf } from "./otel-support.js";
+  exportedText,
+  type OtelHarness,
+  onlyFinishedSpan,
+  pointsOf,
+  type ReadableSpan,
+  useOtelPerFile,
+} from "./otel-support.js";
 
 const TURN = {
   traceId: "taos-trace-1",
@@ -26,24 +27,8 @@ const USAGE = {
   cost: 0.25,
 };
 
-let otel: OtelHarness;
-
-beforeAll(() => {
-  otel = installOtel();
-});
-afterEach(async () => {
-  setOtelApiLoader();
-  await otel.reset();
-});
-afterAll(async () => {
-  await otel.shutdown();
-});
-
-function onlySpan() {
-  const spans = otel.spans.getFinishedSpans();
-  expect(spans).toHaveLength(1);
-  return spans[0]!;
-}
+const otel: OtelHarness = useOtelPerFile();
+const onlySpan = (): ReadableSpan => onlyFinishedSpan(otel);
 
 describe("turn span", () => {
   it("records a completed text turn with the GenAI attributes, usage and metrics", async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   errorTypeOf,
   isErrorType,
@@ -19,7 +19,14 @@ import {
   startTurnSpan,
   turnOutcome,
 } from "../src/index.js";
-import { exportedText, installOtel, type OtelHarness, pointsOf } from "./otel-support.js";
+import {
+  exportedText,
+  type OtelHarness,
+  onlyFinishedSpan,
+  pointsOf,
+  type ReadableSpan,
+  useOtelPerFile,
+} from "./otel-support.js";
 
 const TURN = {
   traceId: "taos-trace-1",
@@ -42,24 +49,8 @@ poolGauges(() => ({ servers: 1, queued: 0 })).stop();
 process.stdout.write(JSON.stringify({ api: otelApi() !== undefined, within, ran: true }));
 `;
 
-let otel: OtelHarness;
-
-beforeAll(() => {
-  otel = installOtel();
-});
-afterEach(async () => {
-  setOtelApiLoader();
-  await otel.reset();
-});
-afterAll(async () => {
-  await otel.shutdown();
-});
-
-function onlySpan() {
-  const spans = otel.spans.getFinishedSpans();
-  expect(spans).toHaveLength(1);
-  return spans[0]!;
-}
+const otel: OtelHarness = useOtelPerFile();
+const onlySpan = (): ReadableSpan => onlyFinishedSpan(otel);
 
 describe("server spans", () => {
   it("records a start with binary, version, port and readiness time", async () => {

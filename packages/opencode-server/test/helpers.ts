@@ -201,3 +201,24 @@ export async function eventually(
   }
   return check();
 }
+
+/** The text parts of one blocking turn (`POST /session/:id/message`) on a new session. */
+export async function blockingTurn(
+  server: { readonly baseUrl: string | undefined; authHeader(): string | undefined },
+  text: string,
+): Promise<string[]> {
+  const headers = { authorization: server.authHeader() ?? "", "content-type": "application/json" };
+  const created = await fetch(`${server.baseUrl}/session`, { method: "POST", headers, body: "{}" });
+  const session = (await created.json()) as { id: string };
+  const response = await fetch(`${server.baseUrl}/session/${session.id}/message`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      model: { providerID: "litellm", modelID: "fake-model" },
+      parts: [{ type: "text", text }],
+    }),
+  });
+  if (response.status !== 200) throw new Error(`blocking turn: HTTP ${response.status}`);
+  const message = (await response.json()) as { parts: { type: string; text?: string }[] };
+  return message.parts.filter((part) => part.type === "text").map((part) => part.text ?? "");
+}

@@ -5,7 +5,7 @@ import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenCodeServer } from "../src/index.js";
-import { isGone, liveGroupMembers, recordingLogger } from "./helpers.js";
+import { blockingTurn, isGone, liveGroupMembers, recordingLogger } from "./helpers.js";
 
 const KEY_A = "sk-agent-old-0123456789";
 const KEY_B = "sk-agent-new-9876543210";
@@ -43,23 +43,7 @@ describe("real opencode serve", () => {
     await temp?.cleanup();
   });
 
-  async function turn(text: string): Promise<string[]> {
-    const headers = { authorization: server.authHeader()!, "content-type": "application/json" };
-    const session = (await (
-      await fetch(`${server.baseUrl}/session`, { method: "POST", headers, body: "{}" })
-    ).json()) as { id: string };
-    const response = await fetch(`${server.baseUrl}/session/${session.id}/message`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        model: { providerID: "litellm", modelID: "fake-model" },
-        parts: [{ type: "text", text }],
-      }),
-    });
-    expect(response.status).toBe(200);
-    const message = (await response.json()) as { parts: { type: string; text?: string }[] };
-    return message.parts.filter((part) => part.type === "text").map((part) => part.text ?? "");
-  }
+  const turn = (text: string): Promise<string[]> => blockingTurn(server, text);
 
   it("starts and answers its health check", async () => {
     expect(server.isRunning()).toBe(true);

@@ -3,7 +3,7 @@ import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidServerOptionError, OpenCodeServer } from "../src/index.js";
-import { isGone } from "./helpers.js";
+import { blockingTurn, isGone } from "./helpers.js";
 
 const KEY = "sk-run-as-user-0123456789";
 // nobody / nogroup on Debian.
@@ -66,19 +66,7 @@ describe("uid/gid: the server runs as its own OS user", () => {
       const status = await readFile(`/proc/${pid}/status`, "utf8");
       expect(status).toMatch(new RegExp(`^Uid:\\s+${UID}\\s+${UID}`, "m"));
       expect(status).toMatch(new RegExp(`^Gid:\\s+${GID}\\s+${GID}`, "m"));
-      const headers = { authorization: server.authHeader()!, "content-type": "application/json" };
-      const session = (await (
-        await fetch(`${server.baseUrl}/session`, { method: "POST", headers, body: "{}" })
-      ).json()) as { id: string };
-      const response = await fetch(`${server.baseUrl}/session/${session.id}/message`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({
-          model: { providerID: "litellm", modelID: "fake-model" },
-          parts: [{ type: "text", text: "hello as nobody" }],
-        }),
-      });
-      expect(response.status).toBe(200);
+      await blockingTurn(server, "hello as nobody");
       expect(llm.requests.filter((r) => !r.isTitleRequest).map((r) => r.key)).toEqual([KEY]);
       await server.stop();
       expect(await isGone(pid)).toBe(true);

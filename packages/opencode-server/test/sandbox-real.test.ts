@@ -6,27 +6,14 @@ import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { opencodeBinaryPath } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OpenCodeServer, type OpenCodeServerOptions } from "../src/index.js";
-import { isGone, liveGroupMembers } from "./helpers.js";
+import { blockingTurn, isGone, liveGroupMembers } from "./helpers.js";
 
 const KEY = "sk-sandbox-real-0123456789";
 // Agent B's LiteLLM key, in B's opencode.json: what A's bash tool must not read.
 const SECRET = "sk-agent-b-secret-7f3a0123";
 
 async function turn(server: OpenCodeServer, text: string): Promise<void> {
-  const headers = { authorization: server.authHeader()!, "content-type": "application/json" };
-  const session = (await (
-    await fetch(`${server.baseUrl}/session`, { method: "POST", headers, body: "{}" })
-  ).json()) as { id: string };
-  const response = await fetch(`${server.baseUrl}/session/${session.id}/message`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      model: { providerID: "litellm", modelID: "fake-model" },
-      parts: [{ type: "text", text }],
-    }),
-  });
-  expect(response.status).toBe(200);
-  await response.json();
+  await blockingTurn(server, text);
 }
 
 describe("real opencode serve under bubblewrap", () => {
