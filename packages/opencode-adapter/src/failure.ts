@@ -1,18 +1,14 @@
 /** The user-facing message and code of an opencode error object. */
-import { withoutStack } from "@taos/internal";
+import { redactKeyLike, withoutStack } from "@taos/internal";
 import type { TurnFailure } from "./codec-book.js";
 import { isRecord } from "./codec-book.js";
 import { errorCodeOf, ReplyErrorCode } from "./error-codes.js";
 
-// Keys an upstream might echo back in an error text; the turn's own key is never known here.
-const SECRET = /\b(sk-[A-Za-z0-9_-]{6,}|Bearer\s+[A-Za-z0-9._~+/=-]{6,})/g;
-
-/** Hides API keys and Bearer tokens that an upstream error text might quote. */
-export function redactSecrets(text: string): string {
-  return text.replace(SECRET, (match) =>
-    match.startsWith("Bearer") ? "Bearer [redacted]" : "sk-[redacted]",
-  );
-}
+/**
+ * Hides API keys and Bearer tokens that an upstream error text might quote (the turn's
+ * own key is never known here), as `sk-[REDACTED]` and `Bearer [REDACTED]`.
+ */
+export const redactSecrets: (text: string) => string = redactKeyLike;
 
 /** The failure of an opencode error object (`session.error`'s `error` or an `info.error`). */
 export function failureOf(error: unknown): TurnFailure {

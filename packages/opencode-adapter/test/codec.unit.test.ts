@@ -184,7 +184,7 @@ describe("errors", () => {
 
   it("redactSecrets hides sk- keys and Bearer tokens, nothing else", () => {
     expect(redactSecrets("key sk-abc123def and Bearer xyz.123456")).toBe(
-      "key sk-[redacted] and Bearer [redacted]",
+      "key sk-[REDACTED] and Bearer [REDACTED]",
     );
     expect(redactSecrets("Authentication Error, No api key passed in.")).toBe(
       "Authentication Error, No api key passed in.",
