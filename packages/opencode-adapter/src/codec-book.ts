@@ -1,4 +1,5 @@
 /** The state of one turn in the codec, and the private book it keeps beside it. */
+import { isRecord } from "@taos/internal";
 import type { ReplyErrorCode } from "./error-codes.js";
 import type { TurnUsage } from "./reply.js";
 
@@ -119,10 +120,6 @@ export function createTurnState(sessionId: string, options?: TurnStateOptions): 
   };
   Object.defineProperty(state, BOOK, { value: newBook(), enumerable: false });
   return state;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 export function isStateUsable(state: unknown): state is InternalState {

@@ -1,6 +1,8 @@
 /** How the codec turns messages and parts into replies: text, reasoning, tools, usage. */
+
+import { isRecord } from "@taos/internal";
 import type { InternalState, PartTrack, StepUsage } from "./codec-book.js";
-import { bookOf, isRecord } from "./codec-book.js";
+import { bookOf } from "./codec-book.js";
 import { failureOf } from "./failure.js";
 import type { Reply } from "./reply.js";
 

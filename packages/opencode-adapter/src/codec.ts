@@ -3,8 +3,10 @@
  * One `TurnState` follows one turn of one session; feed it every event of the
  * stream (other sessions' events are ignored) until `state.done`.
  */
+
+import { isRecord } from "@taos/internal";
 import type { InternalState, TurnFailure, TurnState } from "./codec-book.js";
-import { bookOf, isRecord, isStateUsable } from "./codec-book.js";
+import { bookOf, isStateUsable } from "./codec-book.js";
 import { deltaReply, onMessage, onPart } from "./codec-parts.js";
 import { eventSessionId, OpenCodeEventType } from "./events.js";
 import { failureOf } from "./failure.js";

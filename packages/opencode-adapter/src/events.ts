@@ -3,6 +3,7 @@
  * (recorded from opencode 1.18.33; see test/fixtures). Every field is optional:
  * an event is untrusted input until the codec has checked it.
  */
+import { isRecord } from "@taos/internal";
 
 /** Event types the adapter acts on. Others (plugin.added, session.updated, ...) are skipped. */
 export const OpenCodeEventType = {
@@ -172,10 +173,6 @@ export interface QuestionAskedProperties {
   readonly sessionID?: string;
   readonly questions?: readonly OpenCodeQuestionInfo[];
   readonly tool?: OpenCodeToolRef;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 /**

@@ -1,7 +1,6 @@
 /** The user-facing message and code of an opencode error object. */
-import { redactKeyLike, withoutStack } from "@taos/internal";
+import { isRecord, redactKeyLike, withoutStack } from "@taos/internal";
 import type { TurnFailure } from "./codec-book.js";
-import { isRecord } from "./codec-book.js";
 import { errorCodeOf, ReplyErrorCode } from "./error-codes.js";
 
 /**

@@ -5,6 +5,7 @@
  * `OpenCodeEventType` (events.ts) and to the codec; the frame reader needs nothing more
  * unless the new type's routing fields are not `properties.sessionID`.
  */
+import { isRecord } from "@taos/internal";
 import { eventSessionId } from "./events.js";
 
 /** One event of the stream, read once. */
@@ -64,10 +65,6 @@ class LazyFrame implements Frame {
     }
     return this.parsed;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isRecord } from "@taos/internal";
 import type {
   PermissionDecision,
   PermissionPolicy,
@@ -15,10 +16,6 @@ export const DEFAULT_REJECT_MESSAGE: string =
   "Carry on without this tool call.";
 
 const REPLIES = new Set<unknown>(["once", "always", "reject"]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
 
 function strings(value: unknown): string[] {
   return Array.isArray(value)

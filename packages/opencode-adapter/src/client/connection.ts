@@ -69,8 +69,3 @@ export function acquireConnection(config: ResolvedAdapterConfig): ServerConnecti
     },
   };
 }
-
-/** How many servers have an open shared connection (diagnostics). */
-export function openConnectionCount(): number {
-  return connections.size;
-}
