@@ -1,4 +1,4 @@
-import { OpenCodeAdapterConfigError } from "./errors.js";
+import { fail } from "./errors.js";
 
 /** A file sent with a prompt. */
 export interface Attachment {
@@ -20,10 +20,6 @@ export interface FilePartInput {
 const MIME = /^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const WHITESPACE = /\s+/g;
-
-function fail(field: string, message: string): never {
-  throw new OpenCodeAdapterConfigError({ field, message });
-}
 
 /** Checks attachments and turns them into opencode file parts (not `{media_type, data}`, which opencode refuses). */
 export function toFileParts(attachments: unknown): FilePartInput[] {

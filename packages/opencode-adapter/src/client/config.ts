@@ -1,8 +1,8 @@
 import { isAbsolute } from "node:path";
-import { loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
+import { describeValue, loggerProblem, type OpenCodeLogger, silentLogger } from "@taos/internal";
 import type { JsonSchemaFormat } from "../structured.js";
 import type { TurnStatusUpdate } from "../turn/status.js";
-import { OpenCodeAdapterConfigError } from "./errors.js";
+import { fail } from "./errors.js";
 import { DEFAULT_PROMPT_SETTINGS, resolvePromptSettings } from "./prompt-settings.js";
 
 /** How opencode may proceed with one tool call that needs permission. */
@@ -177,20 +177,10 @@ export interface ResolvedPromptSettings extends PromptDefaults {
 const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 const BAD_HEADER_CHAR = /[\u0000-\u001f\u007f]/;
 
-export function fail(field: string, message: string): never {
-  throw new OpenCodeAdapterConfigError({ field, message });
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
-
 export function optionalString(config: Record<string, unknown>, field: string): string | undefined {
   const value = config[field];
   if (value === undefined) return undefined;
-  if (typeof value !== "string") fail(field, `must be a string, got ${describe(value)}`);
+  if (typeof value !== "string") fail(field, `must be a string, got ${describeValue(value)}`);
   if (value.trim() === "") fail(field, "must not be empty");
   return value;
 }
@@ -205,13 +195,13 @@ export function duration(config: Record<string, unknown>, field: string, fallbac
   const value = config[field];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    fail(field, `must be a positive number of milliseconds, got ${describe(value)}`);
+    fail(field, `must be a positive number of milliseconds, got ${describeValue(value)}`);
   }
   return value;
 }
 
 function parseBaseUrl(value: unknown): URL {
-  if (typeof value !== "string") fail("baseUrl", `must be a string, got ${describe(value)}`);
+  if (typeof value !== "string") fail("baseUrl", `must be a string, got ${describeValue(value)}`);
   let url: URL;
   try {
     url = new URL(value);
@@ -238,7 +228,7 @@ function validateLogger(value: unknown): OpenCodeLogger {
 /** Checks every field of an adapter config and applies the defaults. */
 export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    fail("config", `must be an object, got ${describe(input)}`);
+    fail("config", `must be an object, got ${describeValue(input)}`);
   }
   const config = input as Record<string, unknown>;
   const baseUrl = parseBaseUrl(config.baseUrl);
@@ -250,7 +240,7 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
   if (password !== undefined) {
     // Never echo the value: it is a secret.
     if (typeof password !== "string")
-      fail("password", `must be a string, got ${describe(password)}`);
+      fail("password", `must be a string, got ${describeValue(password)}`);
     if (password === "") fail("password", "must not be empty (leave it unset instead)");
     if (BAD_HEADER_CHAR.test(password)) fail("password", "must not contain control characters");
   }

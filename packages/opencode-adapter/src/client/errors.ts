@@ -1,3 +1,4 @@
+import { type Fail, fieldFailer } from "@taos/internal";
 import { TaosOpenCodeError } from "@taos/opencode-config";
 
 const configMarker = "taos.opencode.error.OpenCodeAdapterConfigError";
@@ -133,3 +134,8 @@ export class OpenCodeAdapterClosedError extends TaosOpenCodeError {
     return TaosOpenCodeError.hasMarker(value, closedMarker);
   }
 }
+
+/** Throws the adapter's config error naming the bad field (`fail("modelId", "must be ...")`). */
+export const fail: Fail = fieldFailer(
+  (field, message) => new OpenCodeAdapterConfigError({ field, message }),
+);

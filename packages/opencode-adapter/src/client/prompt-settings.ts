@@ -4,9 +4,10 @@
  * (the defaults) or from one prompt's options (which win).
  */
 
+import { describeValue } from "@taos/internal";
 import { checkJsonSchemaFormat } from "../structured.js";
 import type { ResolvedPromptSettings } from "./config.js";
-import { describe, fail } from "./config.js";
+import { fail } from "./errors.js";
 
 /** No config, no options: reject every ask, 60 s per ask, 3 retries. */
 export const DEFAULT_PROMPT_SETTINGS: ResolvedPromptSettings = {
@@ -34,7 +35,8 @@ export function resolvePromptSettings(
   for (const field of STRING_FIELDS) {
     const value = input[field];
     if (value === undefined) continue;
-    if (typeof value !== "string") fail(name(field), `must be a string, got ${describe(value)}`);
+    if (typeof value !== "string")
+      fail(name(field), `must be a string, got ${describeValue(value)}`);
     if (value.trim() === "") fail(name(field), "must not be empty");
     out[field] = value;
   }
@@ -42,7 +44,7 @@ export function resolvePromptSettings(
     const value = input[field];
     if (value === undefined) continue;
     if (typeof value !== "function")
-      fail(name(field), `must be a function, got ${describe(value)}`);
+      fail(name(field), `must be a function, got ${describeValue(value)}`);
     out[field] = value;
   }
   if (input.tools !== undefined) out.tools = checkTools(input.tools, name("tools"));
@@ -52,7 +54,7 @@ export function resolvePromptSettings(
   if (input.question !== undefined) {
     const question = input.question;
     if (typeof question !== "function" && question !== "reject") {
-      fail(name("question"), `must be "reject" or a function, got ${describe(question)}`);
+      fail(name("question"), `must be "reject" or a function, got ${describeValue(question)}`);
     }
     out.question = question;
   }
@@ -60,7 +62,10 @@ export function resolvePromptSettings(
     const ms = input.askTimeoutMs;
     // A timer cannot wait longer than about 24.8 days (setTimeout's limit).
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0 || ms > 2 ** 31 - 1) {
-      fail(name("askTimeoutMs"), `must be a positive number of milliseconds, got ${describe(ms)}`);
+      fail(
+        name("askTimeoutMs"),
+        `must be a positive number of milliseconds, got ${describeValue(ms)}`,
+      );
     }
     out.askTimeoutMs = ms;
   }
@@ -71,7 +76,7 @@ export function resolvePromptSettings(
       !(Number.isInteger(n) || n === Number.POSITIVE_INFINITY) ||
       n < 0
     ) {
-      fail(name("maxRetries"), `must be a whole number >= 0 or Infinity, got ${describe(n)}`);
+      fail(name("maxRetries"), `must be a whole number >= 0 or Infinity, got ${describeValue(n)}`);
     }
     out.maxRetries = n;
   }
@@ -80,11 +85,11 @@ export function resolvePromptSettings(
 
 function checkTools(value: unknown, field: string): Readonly<Record<string, boolean>> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    fail(field, `must be an object of tool names to true/false, got ${describe(value)}`);
+    fail(field, `must be an object of tool names to true/false, got ${describeValue(value)}`);
   }
   for (const [tool, on] of Object.entries(value)) {
     if (typeof on !== "boolean")
-      fail(`${field}.${tool}`, `must be true or false, got ${describe(on)}`);
+      fail(`${field}.${tool}`, `must be true or false, got ${describeValue(on)}`);
   }
   return { ...(value as Record<string, boolean>) };
 }
@@ -97,7 +102,7 @@ function checkFormat(value: unknown, field: string): ResolvedPromptSettings["for
 
 function checkPermission(value: unknown, field: string): ResolvedPromptSettings["permission"] {
   if (typeof value !== "function" && !PERMISSION_REPLIES.has(value)) {
-    fail(field, `must be "reject", "once", "always" or a function, got ${describe(value)}`);
+    fail(field, `must be "reject", "once", "always" or a function, got ${describeValue(value)}`);
   }
   return value as ResolvedPromptSettings["permission"];
 }
