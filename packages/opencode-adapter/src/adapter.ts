@@ -97,10 +97,12 @@ export class OpenCodeAdapter {
     });
     try {
       const settings = settingsOf(this.config, options);
-      const userMessageId = newMessageId();
-      const body = promptBody(this.config, text, options, settings, userMessageId);
       await abortable(previous, signal);
       if (signal?.aborted) throw signal.reason;
+      // Made only now, after the previous turn ended: opencode orders a session's messages by
+      // id, and a user message older than the last answer counts as answered (before 1.18.33).
+      const userMessageId = newMessageId();
+      const body = promptBody(this.config, text, options, settings, userMessageId);
       const connection = this.connect();
       // Open the stream while the session is looked up; nothing of ours can come before the prompt.
       const ready = connection.hub.ready(signal);

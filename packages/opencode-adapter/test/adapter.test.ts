@@ -277,9 +277,9 @@ describe("failures and abort", () => {
     const result = await turn;
     expect(result.status).toBe("aborted");
     expect(out.of("final")).toHaveLength(0);
-    expect(out.of("error")).toMatchObject([
-      { code: "aborted", opencode_error: "MessageAbortedError" },
-    ]);
+    // One error reply with our code, whatever opencode reported (older releases go idle
+    // without an error; the recorded 1.18.33 abort, with MessageAbortedError, is in the codec tests).
+    expect(out.of("error")).toMatchObject([{ code: "aborted" }]);
 
     // Late events of the aborted turn (a second idle) must not end the next one early.
     const next = collectingSink();
