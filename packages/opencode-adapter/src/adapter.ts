@@ -10,6 +10,7 @@ import {
   OpenCodeHttpError,
 } from "./client/errors.js";
 import { errorField } from "./client/logger.js";
+import { checkServerVersion } from "./client/version-check.js";
 import type { TurnFailure } from "./codec.js";
 import { createTurnState, finishTurn } from "./codec.js";
 import { ReplyErrorCode } from "./error-codes.js";
@@ -174,6 +175,7 @@ export class OpenCodeAdapter {
   }
 
   private async findOrCreateSession(connection: ServerConnection): Promise<SessionRef> {
+    await checkServerVersion(connection, this.config);
     const { sessionId, directory, requestTimeoutMs, logger } = this.config;
     if (sessionId !== undefined) {
       const info = await connection.http.json<SessionInfo>(

@@ -46,6 +46,8 @@ export const ReplyErrorCode = {
   ModelNotFound: "model_not_found",
   /** Any other error opencode reported; `opencodeError` names it. */
   OpenCodeError: "opencode_error",
+  /** The server runs an opencode version outside the supported range; nothing was sent. */
+  UnsupportedVersion: "unsupported_opencode_version",
   /** The runtime is stopped (or stopping) and takes no turn. */
   ServerStopped: "server_stopped",
   /** The opencode server could not be started, or exited as the turn began. */

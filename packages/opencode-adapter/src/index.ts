@@ -1,4 +1,5 @@
 export type { OpenCodeLogger } from "@taos/internal";
+export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 export { OpenCodeAdapter } from "./adapter.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type { Attachment, FilePartInput } from "./client/attachments.js";
@@ -26,6 +27,7 @@ export {
   OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
+  UnsupportedServerVersionError,
 } from "./client/errors.js";
 export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
 export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";

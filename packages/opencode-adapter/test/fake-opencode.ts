@@ -28,6 +28,8 @@ export interface FakeOpenCodeOptions {
    * said `server.connected` (earlier ones are lost). @default 0
    */
   readonly liveAfterMs?: number;
+  /** What `GET /global/health` reports as `version`; no such route when unset (404). */
+  readonly version?: string;
 }
 
 export interface FakeOpenCode {
@@ -75,6 +77,10 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
     const body = await readBody(req);
     requests.push({ method: req.method ?? "GET", path: url.pathname, body });
     const parts = url.pathname.split("/").filter(Boolean);
+    if (req.method === "GET" && url.pathname === "/global/health" && options.version) {
+      json(res, 200, { healthy: true, version: options.version });
+      return;
+    }
     if (req.method === "GET" && url.pathname === "/global/event") {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       res.flushHeaders();

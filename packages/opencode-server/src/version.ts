@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import type { OpenCodeLogger } from "@taos/internal";
+import { type OpenCodeLogger, SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 import { TaosOpenCodeError } from "@taos/opencode-config";
 import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
@@ -11,7 +11,7 @@ import { InvalidServerOptionError } from "./errors.js";
  * the SQLite state, `format` on prompts, the server password or `/global/*`), up to (not
  * including) 2.0, whose server API is a different one (`/api/*` routes).
  */
-export const SUPPORTED_OPENCODE_VERSIONS: string = ">=1.3.0 <2";
+export const SUPPORTED_OPENCODE_VERSIONS: string = SUPPORTED_OPENCODE_RANGE;
 
 /** How a supported one is installed; named in every refusal. */
 export const OPENCODE_INSTALL_HINT: string = "npm i opencode-ai@1";

@@ -1,6 +1,6 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { OpenCodeLogger } from "@taos/internal";
+import { isSupportedOpenCodeRelease, type OpenCodeLogger } from "@taos/internal";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -34,6 +34,13 @@ function recordingLogger(): { logger: OpenCodeLogger; lines: Logged[] } {
 }
 
 describe("isSupportedOpenCodeVersion", () => {
+  it.each(["1.3.0", "1.18.33", "1.2.27", "2.0.0", "2.0.0-beta", "0.9.1", "1.99.0-rc.1"])(
+    "agrees on %s with the adapter's check of the same range",
+    (version) => {
+      expect(isSupportedOpenCodeVersion(version)).toBe(isSupportedOpenCodeRelease(version));
+    },
+  );
+
   it("takes 1.x releases from the oldest supported one on, and refuses 2.x and 0.x", () => {
     const oldest = SUPPORTED_OPENCODE_VERSIONS.match(/>=(\S+)/)?.[1] ?? "";
     expect(isSupportedOpenCodeVersion(oldest)).toBe(true);

@@ -143,6 +143,12 @@ export interface OpenCodeAdapterConfig extends PromptDefaults {
   readonly requestTimeoutMs?: number;
   /** After an abort, how long to wait for opencode's own end before ending the turn here. @default 2000 */
   readonly abortGraceMs?: number;
+  /**
+   * Talk to a server whose `/global/health` reports a version outside
+   * `SUPPORTED_OPENCODE_RANGE` (a warning is logged) instead of refusing it with
+   * `UnsupportedServerVersionError`. @default false
+   */
+  readonly allowUnsupportedVersion?: boolean;
   /** pino-compatible; silent when unset. */
   readonly logger?: OpenCodeLogger;
 }
@@ -162,6 +168,7 @@ export interface ResolvedAdapterConfig {
   readonly silenceTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly abortGraceMs: number;
+  readonly allowUnsupportedVersion: boolean;
   readonly logger: OpenCodeLogger;
 }
 
@@ -265,6 +272,14 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
     silenceTimeoutMs: duration(config, "silenceTimeoutMs", 30_000),
     requestTimeoutMs: duration(config, "requestTimeoutMs", 30_000),
     abortGraceMs: duration(config, "abortGraceMs", 2_000),
+    allowUnsupportedVersion: optionalBoolean(config, "allowUnsupportedVersion") ?? false,
     logger: validateLogger(config.logger),
   };
+}
+
+function optionalBoolean(config: Record<string, unknown>, field: string): boolean | undefined {
+  const value = config[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "boolean") fail(field, `must be a boolean, got ${describeValue(value)}`);
+  return value;
 }

@@ -7,6 +7,8 @@ import { HttpClient } from "./http.js";
 export interface ServerConnection {
   readonly http: HttpClient;
   readonly hub: EventHub;
+  /** opencode's version from `/global/health`, asked once per server; undefined when it has none. */
+  serverVersion(): Promise<string | undefined>;
   /** Gives this user's share back; the last one out closes the stream and the pool. */
   release(): Promise<void>;
 }
@@ -15,6 +17,24 @@ interface Entry {
   readonly http: HttpClient;
   readonly hub: EventHub;
   users: number;
+}
+
+// Versions already read, by server: a connection closes with its last adapter, and one
+// adapter per turn must not pay a health request per turn. Bounded; oldest out first.
+const versions = new Map<string, string>();
+const MAX_VERSIONS = 256;
+
+/** The version `/global/health` reports; only an answer is kept (a failure asks again next time). */
+async function askVersion(key: string, http: HttpClient): Promise<string | undefined> {
+  const known = versions.get(key);
+  if (known !== undefined) return known;
+  const body = await http
+    .json<{ version?: unknown }>("GET", "/global/health")
+    .catch(() => undefined);
+  if (typeof body?.version !== "string") return undefined;
+  if (versions.size >= MAX_VERSIONS) versions.delete(versions.keys().next().value as string);
+  versions.set(key, body.version);
+  return body.version;
 }
 
 const connections = new Map<string, Entry>();
@@ -57,6 +77,7 @@ export function acquireConnection(config: ResolvedAdapterConfig): ServerConnecti
   return {
     http: shared.http,
     hub: shared.hub,
+    serverVersion: () => askVersion(key, shared.http),
     async release(): Promise<void> {
       if (released) return;
       released = true;

@@ -19,6 +19,34 @@ export class OpenCodeAdapterConfigError extends TaosOpenCodeError {
   }
 }
 
+const versionMarker = "taos.opencode.error.UnsupportedServerVersionError";
+
+/** The server reports an opencode version outside the supported range; nothing was sent to it. */
+export class UnsupportedServerVersionError extends TaosOpenCodeError {
+  /** What `/global/health` reported, e.g. `2.0.0`. */
+  readonly version: string;
+  /** The versions supported, e.g. `>=1.3.0 <2`. */
+  readonly range: string;
+  /** The server's URL (no credentials). */
+  readonly baseUrl: string;
+
+  constructor({ version, range, baseUrl }: { version: string; range: string; baseUrl: string }) {
+    super({
+      message:
+        `opencode ${version} at ${baseUrl} is not supported (supported: ${range}); ` +
+        "run a supported one (npm i opencode-ai@1), or set allowUnsupportedVersion to try anyway",
+    });
+    this.version = version;
+    this.range = range;
+    this.baseUrl = baseUrl;
+    TaosOpenCodeError.brand(this, versionMarker);
+  }
+
+  static override isInstance(value: unknown): value is UnsupportedServerVersionError {
+    return TaosOpenCodeError.hasMarker(value, versionMarker);
+  }
+}
+
 const httpMarker = "taos.opencode.error.OpenCodeHttpError";
 
 export interface OpenCodeHttpErrorOptions {

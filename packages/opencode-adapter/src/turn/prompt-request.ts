@@ -17,6 +17,7 @@ import {
   OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
+  UnsupportedServerVersionError,
 } from "../client/errors.js";
 import { errorField } from "../client/logger.js";
 import { resolvePromptSettings } from "../client/prompt-settings.js";
@@ -139,6 +140,8 @@ export function failureOfError(error: unknown): TurnFailure {
     return { error: message, code: ReplyErrorCode.Unauthorized };
   if (OpenCodeHttpError.isInstance(error))
     return { error: message, code: ReplyErrorCode.HttpError };
+  if (UnsupportedServerVersionError.isInstance(error))
+    return { error: message, code: ReplyErrorCode.UnsupportedVersion };
   if (OpenCodeEventStreamError.isInstance(error))
     return { error: message, code: streamFailureCode(error.reason) };
   return { error: message };
