@@ -177,8 +177,10 @@ async function naiveRun(): Promise<Figures> {
     ids.map((id) => [
       id,
       new OpenCodeRuntime({
-        home: join(home.path, id),
-        litellm: { baseURL: llmUrl, apiKey: keyOf(id), modelIds: ["fake-model"] },
+        server: {
+          home: join(home.path, id),
+          litellm: { baseURL: llmUrl, apiKey: keyOf(id), modelIds: ["fake-model"] },
+        },
       }),
     ]),
   );

@@ -229,8 +229,7 @@ process.stdout.write(
       `opencode's start-up jitter: **${fmt(median(direct))} ms** median.`,
     `- Machine load (1-min load average) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, ` +
       `on ${cpus().length} CPUs: start-up times vary by hundreds of ms under load, which the median difference inherits.`,
-    `- Polling ` /
-      doc` over \`ensureRunning()\`: ${fmt(median(results.pollDoc) - median(results.ours))} ms slower at the median ` +
+    `- Polling \`/doc\` over \`ensureRunning()\`: ${fmt(median(results.pollDoc) - median(results.ours))} ms slower at the median ` +
       `(${(median(results.pollDoc) / median(results.ours)).toFixed(2)}×).`,
     `- Target: median overhead ≤ ${TARGET_MS} ms. Verdict: **${overhead <= TARGET_MS ? "met" : "NOT met"}**.`,
     "",
