@@ -220,6 +220,41 @@ describe("a fake server for faults", () => {
     ]);
   });
 
+  it("past maxRetries, retries opencode reports before it honours the abort are not passed to onStatus", async () => {
+    const retry = (sessionID: string, attempt: number): unknown => ({
+      id: `evt_retry${attempt}`,
+      type: "session.status",
+      properties: {
+        sessionID,
+        status: { type: "retry", attempt, message: `upstream down (${attempt})`, next: 0 },
+      },
+    });
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        s.send(userMessageEvent(sessionID, s.lastMessageId()));
+        s.send(statusEvent(sessionID, "busy"));
+        // Attempt 2 spends a budget of 1; opencode is still retrying when attempt 3 comes.
+        for (const attempt of [1, 2, 3]) s.send(retry(sessionID, attempt));
+        s.send(statusEvent(sessionID, "idle"));
+      },
+    });
+    const out = collectingSink();
+    const statuses: unknown[] = [];
+    const result = await adapter(server.url, out.sink).prompt("hello", {
+      maxRetries: 1,
+      onStatus: (update) => statuses.push(update),
+    });
+    expect(result.code).toBe("upstream_unavailable");
+    expect(result.error).toBe("the model call still failed after 1 retries: upstream down (2)");
+    expect(statuses).toEqual([
+      { type: "busy" },
+      { type: "retry", attempt: 1, message: "upstream down (1)", next: 0 },
+      { type: "retry", attempt: 2, message: "upstream down (2)", next: 0 },
+      { type: "idle" },
+    ]);
+    expect(out.of("error")).toHaveLength(1);
+  });
+
   it("skips non-JSON, unknown and sync events, and idle events from before the prompt", async () => {
     const server = await fake({
       onPrompt: (s, sessionID) => {

@@ -214,6 +214,8 @@ export class Turn implements HubListener {
       this.onIdle(frame);
       return;
     }
+    // Once the turn is giving up, opencode's later retries are not the caller's news.
+    if (this.phase === "aborting") return;
     const spent = this.status.seen(update, this.options.maxRetries, this.state.sessionId);
     if (spent !== undefined) this.abort(spent);
   }
