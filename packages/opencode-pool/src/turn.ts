@@ -61,6 +61,7 @@ export async function refuseTurn(
     status: aborted ? "aborted" : "error",
     text: "",
     error,
+    code,
   };
 }
 

@@ -83,7 +83,7 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
 
     const unknown = collect();
     const result = await p.turn("beta", "hi", "t-1", unknown.sink);
-    expect(result.status).toBe("error");
+    expect(result).toMatchObject({ status: "error", code: "unknown_agent" });
     expect(unknown.replies).toEqual([
       {
         kind: "error",
@@ -165,7 +165,7 @@ describe("scheduling with a fake launcher", () => {
     const timedOut = await p.turn("d", "never", "t-d", busy.sink, {
       adapterFactory: quick.factory,
     });
-    expect(timedOut.status).toBe("error");
+    expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
     expect(busy.replies).toEqual([
       {
         kind: "error",

@@ -177,12 +177,13 @@ class TurnReplies {
   async fail(sessionId: string, what: string, error: unknown): Promise<TurnResult> {
     const aborted = this.#options.signal?.aborted === true;
     const message = aborted ? "turn aborted" : `${what}: ${this.describe(error)}`;
+    const code = aborted ? ReplyErrorCode.Aborted : errorCode(error);
     if (!this.terminalSent) {
-      const code = aborted ? ReplyErrorCode.Aborted : errorCode(error);
       const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
       await this.sink(code === undefined ? reply : { ...reply, code });
     }
-    return { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
+    const result: TurnResult = { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
+    return code === undefined ? result : { ...result, code };
   }
 }
 

@@ -177,11 +177,12 @@ describe("driveTurn with a scripted adapter", () => {
       }),
       "session_not_found",
     ],
-  ])("gives %s its code from the reply vocabulary", async (_, failure, code) => {
+  ])("gives %s its code from the reply vocabulary, on the reply and the result", async (_, failure, code) => {
     const { factory } = fakeFactory({ session: failure });
     const { sink, replies } = collector();
-    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
     expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: expect.any(String), code }]);
+    expect(result).toMatchObject({ status: "error", code });
   });
 
   it("gives no code to a failure of unknown kind, whatever code it carries", async () => {
@@ -403,7 +404,7 @@ describe("driveTurn with a scripted adapter", () => {
       adapterFactory: factory,
     });
     expect(received).toBe(controller.signal);
-    expect(result).toMatchObject({ status: "aborted", sessionId: "" });
+    expect(result).toMatchObject({ status: "aborted", sessionId: "", code: "aborted" });
     expect(replies).toEqual([
       { kind: "error", trace_id: "t1", error: "turn aborted", code: "aborted" },
     ]);
