@@ -182,7 +182,12 @@ class TurnReplies {
       const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
       await this.sink(code === undefined ? reply : { ...reply, code });
     }
-    const result: TurnResult = { sessionId, status: aborted ? "aborted" : "error", text: "", error: message };
+    const result: TurnResult = {
+      sessionId,
+      status: aborted ? "aborted" : "error",
+      text: "",
+      error: message,
+    };
     return code === undefined ? result : { ...result, code };
   }
 }

@@ -177,13 +177,16 @@ describe("driveTurn with a scripted adapter", () => {
       }),
       "session_not_found",
     ],
-  ])("gives %s its code from the reply vocabulary, on the reply and the result", async (_, failure, code) => {
-    const { factory } = fakeFactory({ session: failure });
-    const { sink, replies } = collector();
-    const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
-    expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: expect.any(String), code }]);
-    expect(result).toMatchObject({ status: "error", code });
-  });
+  ])(
+    "gives %s its code from the reply vocabulary, on the reply and the result",
+    async (_, failure, code) => {
+      const { factory } = fakeFactory({ session: failure });
+      const { sink, replies } = collector();
+      const result = await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+      expect(replies).toEqual([{ kind: "error", trace_id: "t1", error: expect.any(String), code }]);
+      expect(result).toMatchObject({ status: "error", code });
+    },
+  );
 
   it("gives no code to a failure of unknown kind, whatever code it carries", async () => {
     const failure = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
