@@ -24,6 +24,8 @@ export type { ReadableSpan };
 
 export interface OtelHarness {
   readonly spans: InMemorySpanExporter;
+  /** The one span finished so far, named `name` when given (fails the test unless there is exactly one). */
+  onlySpan(name?: string): ReadableSpan;
   /** Every metric collected now, by name. */
   collect(): Promise<Map<string, MetricData>>;
   /** Forget what was recorded so far (spans and metrics). */
@@ -54,6 +56,13 @@ export function installOtel(): OtelHarness {
   startMetrics();
   return {
     spans,
+    onlySpan(name) {
+      const finished = spans
+        .getFinishedSpans()
+        .filter((span) => name === undefined || span.name === name);
+      expect(finished).toHaveLength(1);
+      return finished[0] as ReadableSpan;
+    },
     async collect() {
       await reader.forceFlush();
       const found = new Map<string, MetricData>();
@@ -122,11 +131,4 @@ export function useOtelPerFile(): OtelHarness {
   });
   afterAll(() => otel.shutdown());
   return otel;
-}
-
-/** The one span finished so far (fails the test unless there is exactly one). */
-export function onlyFinishedSpan(otel: OtelHarness): ReadableSpan {
-  const spans = otel.spans.getFinishedSpans();
-  expect(spans).toHaveLength(1);
-  return spans[0] as ReadableSpan;
 }

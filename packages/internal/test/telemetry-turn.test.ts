@@ -2,14 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
 import { describe, expect, it } from "vitest";
 import { MetricName, startTurnSpan, type TelemetryReply, TurnSpan } from "../src/index.js";
-import {
-  exportedText,
-  type OtelHarness,
-  onlyFinishedSpan,
-  pointsOf,
-  type ReadableSpan,
-  useOtelPerFile,
-} from "./otel-support.js";
+import { exportedText, type OtelHarness, pointsOf, useOtelPerFile } from "./otel-support.js";
 
 const TURN = {
   traceId: "taos-trace-1",
@@ -28,7 +21,6 @@ const USAGE = {
 };
 
 const otel: OtelHarness = useOtelPerFile();
-const onlySpan = (): ReadableSpan => onlyFinishedSpan(otel);
 
 describe("turn span", () => {
   it("records a completed text turn with the GenAI attributes, usage and metrics", async () => {
@@ -37,7 +29,7 @@ describe("turn span", () => {
     turn.onReply({ kind: "final", usage: USAGE });
     turn.end({ status: "completed", sessionId: "ses_1" });
 
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.name).toBe("invoke_agent opencode");
     expect(span.kind).toBe(SpanKind.CLIENT);
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
@@ -79,7 +71,7 @@ describe("turn span", () => {
     turn.setSessionId("ses_new");
     turn.onReply({ kind: "final", usage: USAGE });
     turn.end({ status: "completed", usage: { inputTokens: 9, outputTokens: 4 } });
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.attributes["gen_ai.conversation.id"]).toBe("ses_new");
     expect(span.attributes["taos.opencode.agent"]).toBe("plan");
     expect(span.attributes["gen_ai.usage.input_tokens"]).toBe(9);
@@ -95,7 +87,7 @@ describe("turn span", () => {
     turn.onReply({ kind: "tool_call", tool: "edit", call_id: "c3" });
     turn.end({ status: "completed" });
 
-    const events = onlySpan().events;
+    const events = otel.onlySpan().events;
     expect(events.map((event) => event.name)).toEqual([
       TurnSpan.ToolEvent,
       TurnSpan.ToolEvent,
@@ -128,7 +120,7 @@ describe("turn span", () => {
       status: "completed",
       decisions: [permission, { kind: "question", requestId: "que_1", reply: "answer" }],
     });
-    const events = onlySpan().events;
+    const events = otel.onlySpan().events;
     expect(events.map((event) => [event.name, event.attributes])).toEqual([
       [
         TurnSpan.PermissionEvent,
@@ -146,7 +138,7 @@ describe("turn span", () => {
     const turn = startTurnSpan(TURN);
     turn.onReply({ kind: "error", code: "upstream_unauthorized", opencode_error: "APIError" });
     turn.end({ status: "error" });
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "upstream_unauthorized" });
     expect(span.attributes).toMatchObject({
       "taos.turn.outcome": "error",
@@ -165,7 +157,7 @@ describe("turn span", () => {
     const turn = startTurnSpan(TURN);
     turn.onReply({ kind: "error", code: "aborted", opencode_error: "MessageAbortedError" });
     turn.end({ status: "aborted" });
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes).toMatchObject({
       "taos.turn.outcome": "aborted",
@@ -179,7 +171,7 @@ describe("turn span", () => {
     turn.end({ status: "completed" });
     turn.onReply({ kind: "error", code: "late" });
     turn.end({ status: "error" });
-    expect(onlySpan().attributes["taos.turn.outcome"]).toBe("completed");
+    expect(otel.onlySpan().attributes["taos.turn.outcome"]).toBe("completed");
     const metrics = await otel.collect();
     expect(pointsOf<number>(metrics.get(MetricName.Turns)).map((p) => p.value)).toEqual([1]);
   });
@@ -221,6 +213,6 @@ describe("turn span", () => {
     expect(text).toContain("invoke_agent opencode");
     expect(text).not.toContain("SECRET");
     expect(text).not.toContain("nightingale");
-    expect(onlySpan().attributes["error.type"]).toBe("_OTHER");
+    expect(otel.onlySpan().attributes["error.type"]).toBe("_OTHER");
   });
 });

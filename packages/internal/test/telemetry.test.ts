@@ -19,14 +19,7 @@ import {
   startTurnSpan,
   turnOutcome,
 } from "../src/index.js";
-import {
-  exportedText,
-  type OtelHarness,
-  onlyFinishedSpan,
-  pointsOf,
-  type ReadableSpan,
-  useOtelPerFile,
-} from "./otel-support.js";
+import { exportedText, type OtelHarness, pointsOf, useOtelPerFile } from "./otel-support.js";
 
 const TURN = {
   traceId: "taos-trace-1",
@@ -50,13 +43,12 @@ process.stdout.write(JSON.stringify({ api: otelApi() !== undefined, within, ran:
 `;
 
 const otel: OtelHarness = useOtelPerFile();
-const onlySpan = (): ReadableSpan => onlyFinishedSpan(otel);
 
 describe("server spans", () => {
   it("records a start with binary, version, port and readiness time", async () => {
     const start = startServerSpan("start");
     start.ready({ binary: "/opt/opencode/bin/opencode", port: 4321, version: "1.18.33", pid: 42 });
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.name).toBe("opencode.server.start");
     expect(span.attributes).toMatchObject({
       "taos.server.operation": "start",
@@ -85,7 +77,7 @@ describe("server spans", () => {
     const error = Object.assign(new Error("spawn failed, password hunter2"), { code: "ENOENT" });
     start.failed(error);
     start.ready({ binary: "/late", port: 1 });
-    const span = onlySpan();
+    const span = otel.onlySpan();
     expect(span.name).toBe("opencode.server.restart");
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "ENOENT" });
     expect(span.attributes).toMatchObject({

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AskDecision,
@@ -15,12 +15,18 @@ import {
   ErrorCode,
   OpenCodeAdapter,
   OpenCodeAdapterClosedError,
-  type OpenCodeAdapterConfig,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
   type Reply,
 } from "../src/index.js";
-import { collectingSink, memoryLogger, startProxy, type TestProxy, until } from "./support.js";
+import {
+  collectingSink,
+  memoryLogger,
+  startProxy,
+  TestAdapters,
+  type TestProxy,
+  until,
+} from "./support.js";
 
 const KEY = "sk-agent-adapter-test-7f3a";
 const PASSWORD = "pw-adapter-test-91c2";
@@ -30,11 +36,15 @@ const DENSE_TEXT = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(" ");
 const BASIC = `Basic ${Buffer.from(`opencode:${PASSWORD}`).toString("base64")}`;
 
 let llm: FakeLiteLLM;
-let home: TempHome;
-let opencode: RawOpenCode;
+let opencode: OpenCodeInTempHome;
 let proxy: TestProxy;
 let elsewhere: string;
-const adapters: OpenCodeAdapter[] = [];
+const adapters = new TestAdapters(() => ({
+  baseUrl: proxy.url,
+  password: PASSWORD,
+  modelId: "fake-model",
+}));
+const adapter = adapters.make;
 
 beforeAll(async () => {
   llm = await startFakeLiteLLM({
@@ -107,11 +117,8 @@ beforeAll(async () => {
       { match: "dense words", reply: { text: DENSE_TEXT, chunks: 3000, chunkDelayMs: 1 } },
     ],
   });
-  home = await makeTempHome("taos-adapter-");
-  elsewhere = join(home.path, "elsewhere");
-  await mkdir(elsewhere);
-  opencode = await startRawOpenCode({
-    home: home.path,
+  opencode = await startOpenCodeInTempHome({
+    homePrefix: "taos-adapter-",
     password: PASSWORD,
     config: buildOpenCodeConfig({
       baseURL: llm.url,
@@ -120,28 +127,17 @@ beforeAll(async () => {
       permission: { bash: "ask" },
     }),
   });
+  elsewhere = join(opencode.home, "elsewhere");
+  await mkdir(elsewhere);
   proxy = await startProxy(opencode.url);
 });
 
 afterAll(async () => {
-  await Promise.all(adapters.map((adapter) => adapter.close()));
+  await adapters.closeAll();
   await proxy?.close();
   await opencode?.stop();
   await llm?.close();
-  await home?.cleanup();
 });
-
-function adapter(
-  sink: (reply: Reply) => void | Promise<void>,
-  config: Partial<OpenCodeAdapterConfig> = {},
-): OpenCodeAdapter {
-  const created = new OpenCodeAdapter(
-    { baseUrl: proxy.url, password: PASSWORD, modelId: "fake-model", ...config },
-    sink,
-  );
-  adapters.push(created);
-  return created;
-}
 
 function lastRequestWith(text: string) {
   return [...llm.requests]
@@ -292,7 +288,7 @@ describe("failures and abort", () => {
       },
       next.sink,
     );
-    adapters.push(again);
+    adapters.add(again);
     const second = await again.prompt("say hello again");
     expect(second.status).toBe("completed");
     expect(second.text).toBe("Hello from the stand-in, in six pieces.");
@@ -512,7 +508,7 @@ describe("one event stream for every adapter", () => {
 
   it("serves concurrent sessions in two directories through one subscription, without mixing", async () => {
     // Open adapters of earlier tests hold the shared stream; start from none.
-    await Promise.all(adapters.splice(0).map((a) => a.close()));
+    await adapters.closeAll();
     const before = proxy.subscriptions();
     const sinks = [0, 1, 2, 3].map(() => collectingSink());
     const group = sinks.map((out, i) =>

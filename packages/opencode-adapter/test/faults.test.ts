@@ -5,7 +5,7 @@
  */
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_REJECT_MESSAGE,
@@ -51,8 +51,7 @@ function timers(): number {
 
 describe("the real server killed mid-turn", () => {
   let llm: FakeLiteLLM;
-  let home: TempHome;
-  let opencode: RawOpenCode;
+  let opencode: OpenCodeInTempHome;
 
   beforeAll(async () => {
     llm = await startFakeLiteLLM({
@@ -64,9 +63,8 @@ describe("the real server killed mid-turn", () => {
         },
       ],
     });
-    home = await makeTempHome("taos-adapter-faults-");
-    opencode = await startRawOpenCode({
-      home: home.path,
+    opencode = await startOpenCodeInTempHome({
+      homePrefix: "taos-adapter-faults-",
       password: "pw-faults",
       config: buildOpenCodeConfig({
         baseURL: llm.url,
@@ -79,7 +77,6 @@ describe("the real server killed mid-turn", () => {
   afterAll(async () => {
     await opencode?.stop();
     await llm?.close();
-    await home?.cleanup();
   });
 
   it("ends the turn with one error (no final) when the stream dies and the resubscribe fails", async () => {

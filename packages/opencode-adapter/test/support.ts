@@ -1,6 +1,39 @@
 import { createServer, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { OpenCodeLogger, Reply } from "../src/index.js";
+import {
+  OpenCodeAdapter,
+  type OpenCodeAdapterConfig,
+  type OpenCodeLogger,
+  type Reply,
+} from "../src/index.js";
+
+/**
+ * The adapters of one test file: each made with the file's defaults (read when it is made,
+ * so they may name a server a `beforeAll` starts) under its own config, all closed by `closeAll()`.
+ */
+export class TestAdapters {
+  private readonly open: OpenCodeAdapter[] = [];
+
+  constructor(private readonly defaults: () => OpenCodeAdapterConfig) {}
+
+  /** A new adapter reporting to `sink`. */
+  readonly make: (
+    sink: (reply: Reply) => void | Promise<void>,
+    config?: Partial<OpenCodeAdapterConfig>,
+  ) => OpenCodeAdapter = (sink, config = {}) =>
+    this.add(new OpenCodeAdapter({ ...this.defaults(), ...config }, sink));
+
+  /** Closes `adapter` with the others. */
+  add(adapter: OpenCodeAdapter): OpenCodeAdapter {
+    this.open.push(adapter);
+    return adapter;
+  }
+
+  /** Closes every adapter made or added so far. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((adapter) => adapter.close()));
+  }
+}
 
 /** A sink that keeps every reply, and the replies of one kind. */
 export function collectingSink(): {

@@ -5,15 +5,10 @@
  */
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  OpenCodeAdapter,
-  type OpenCodeAdapterConfig,
-  type Reply,
-  type TurnStatusUpdate,
-} from "../src/index.js";
-import { collectingSink } from "./support.js";
+import type { TurnStatusUpdate } from "../src/index.js";
+import { collectingSink, TestAdapters } from "./support.js";
 
 const KEY = "sk-turn-real-test-5b1e";
 const SCHEMA = {
@@ -24,9 +19,13 @@ const SCHEMA = {
 };
 
 let llm: FakeLiteLLM;
-let home: TempHome;
-let opencode: RawOpenCode;
-const adapters: OpenCodeAdapter[] = [];
+let opencode: OpenCodeInTempHome;
+const adapters = new TestAdapters(() => ({
+  baseUrl: opencode.url,
+  modelId: "fake-model",
+  permission: "once",
+}));
+const adapter = adapters.make;
 
 beforeAll(async () => {
   llm = await startFakeLiteLLM({
@@ -62,9 +61,8 @@ beforeAll(async () => {
       },
     ],
   });
-  home = await makeTempHome("taos-adapter-turn-");
-  opencode = await startRawOpenCode({
-    home: home.path,
+  opencode = await startOpenCodeInTempHome({
+    homePrefix: "taos-adapter-turn-",
     config: buildOpenCodeConfig({
       baseURL: llm.url,
       apiKey: KEY,
@@ -75,23 +73,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(adapters.map((adapter) => adapter.close()));
+  await adapters.closeAll();
   await opencode?.stop();
   await llm?.close();
-  await home?.cleanup();
 });
-
-function adapter(
-  sink: (reply: Reply) => void | Promise<void>,
-  config: Partial<OpenCodeAdapterConfig> = {},
-): OpenCodeAdapter {
-  const created = new OpenCodeAdapter(
-    { baseUrl: opencode.url, modelId: "fake-model", permission: "once", ...config },
-    sink,
-  );
-  adapters.push(created);
-  return created;
-}
 
 describe("a turn against the real server", () => {
   it("text, a tool call, more text: the parts are kept apart by a blank line, deltas and final alike", async () => {

@@ -71,13 +71,7 @@ function connection(): DriveTurnOptions {
   return { baseUrl, modelId: MODEL, username: auth.username, password: auth.password };
 }
 
-function turnSpan(): ReadableSpan {
-  const spans = otel.spans
-    .getFinishedSpans()
-    .filter((span) => span.name === "invoke_agent opencode");
-  expect(spans).toHaveLength(1);
-  return spans[0]!;
-}
+const turnSpan = (): ReadableSpan => otel.onlySpan("invoke_agent opencode");
 
 async function expectNothingSecret(): Promise<void> {
   const text = exportedText(otel.spans.getFinishedSpans(), (await otel.collect()).values());

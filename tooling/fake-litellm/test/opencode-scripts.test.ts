@@ -1,9 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AGENT_DEMO_COMMAND, type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
+import {
+  type Message,
+  type MessageInfo,
+  type OpenCodeCall,
+  openCodeCaller,
+} from "./opencode-api.js";
 
 const KEY = "sk-agent-scripts";
 const MODEL = { providerID: "litellm", modelID: "fake-model" };
@@ -26,8 +32,7 @@ const SCHEMA = {
 const ajv = new Ajv2020({ strict: false, validateFormats: false, logger: false });
 
 let llm: FakeLiteLLM;
-let home: TempHome;
-let opencode: RawOpenCode;
+let opencode: OpenCodeInTempHome;
 
 beforeAll(async () => {
   llm = await startFakeLiteLLM({
@@ -48,7 +53,6 @@ beforeAll(async () => {
       },
     ],
   });
-  home = await makeTempHome("taos-fake-litellm-scripts-");
   const config = buildOpenCodeConfig({
     baseURL: llm.url,
     apiKey: KEY,
@@ -56,8 +60,8 @@ beforeAll(async () => {
     permission: { bash: "allow" },
   });
   const provider = config.provider.litellm;
-  opencode = await startRawOpenCode({
-    home: home.path,
+  opencode = await startOpenCodeInTempHome({
+    homePrefix: "taos-fake-litellm-scripts-",
     config: {
       ...config,
       provider: {
@@ -73,49 +77,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await opencode?.stop();
   await llm?.close();
-  await home?.cleanup();
 });
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${opencode.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...opencode.headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return (text === "" ? undefined : JSON.parse(text)) as T;
-}
-
-interface Part {
-  type: string;
-  text?: string;
-  tool?: string;
-  state?: { status: string; output?: string; input?: Record<string, unknown> };
-}
-interface Info {
-  id: string;
-  role: string;
-  summary?: boolean;
-  mode?: string;
-  error?: { name: string; data?: { message?: string } };
-  structured?: unknown;
-  time?: { completed?: number };
-}
-interface Message {
-  info: Info;
-  parts: Part[];
-}
+const call: OpenCodeCall = openCodeCaller(() => opencode);
 
 /** Sends a structured-output prompt with prompt_async and waits for the finished assistant message. */
-async function structuredTurn(text: string): Promise<Info> {
+async function structuredTurn(text: string): Promise<MessageInfo> {
   const session = await call<{ id: string }>("POST", "/session", {});
   await call("POST", `/session/${session.id}/prompt_async`, {
     model: MODEL,
     parts: [{ type: "text", text }],
     format: { type: "json_schema", schema: SCHEMA },
   });
-  let info: Info | undefined;
+  let info: MessageInfo | undefined;
   await vi.waitFor(
     async () => {
       const status = await call<Record<string, { type: string }>>("GET", "/session/status");

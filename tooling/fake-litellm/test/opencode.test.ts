@@ -1,15 +1,15 @@
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { makeTempHome, type RawOpenCode, startRawOpenCode, type TempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
+import { type Message, type OpenCodeCall, openCodeCaller } from "./opencode-api.js";
 
 const KEY = "sk-agent-oc-1";
 const MODEL = { providerID: "litellm", modelID: "fake-model" };
 const MARKER = "tool-output-marker-42";
 
 let llm: FakeLiteLLM;
-let home: TempHome;
-let opencode: RawOpenCode;
+let opencode: OpenCodeInTempHome;
 
 beforeAll(async () => {
   llm = await startFakeLiteLLM({
@@ -27,9 +27,8 @@ beforeAll(async () => {
       },
     ],
   });
-  home = await makeTempHome("taos-fake-litellm-");
-  opencode = await startRawOpenCode({
-    home: home.path,
+  opencode = await startOpenCodeInTempHome({
+    homePrefix: "taos-fake-litellm-",
     config: buildOpenCodeConfig({
       baseURL: llm.url,
       apiKey: KEY,
@@ -43,31 +42,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await opencode?.stop();
   await llm?.close();
-  await home?.cleanup();
 });
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${opencode.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...opencode.headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-interface Part {
-  type: string;
-  text?: string;
-  tool?: string;
-  callID?: string;
-  state?: { status: string; output?: string; input?: Record<string, unknown> };
-}
-interface Message {
-  info: { role: string; error?: unknown };
-  parts: Part[];
-}
+const call: OpenCodeCall = openCodeCaller(() => opencode);
 
 async function prompt(text: string): Promise<{ sessionID: string; reply: Message }> {
   const session = await call<{ id: string }>("POST", "/session", {});

@@ -67,3 +67,31 @@ export interface ChunkJson {
   }>;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
+
+/**
+ * POSTs a chat completion with one user message to the stand-in at `url`, with the key as
+ * Bearer token: model `fake-model`, streamed, unless `extra` (more body fields) says otherwise.
+ */
+export function postCompletion(
+  url: string,
+  key: string,
+  text: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): Promise<Response> {
+  return fetch(`${url}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      model: "fake-model",
+      stream: true,
+      messages: [{ role: "user", content: text }],
+      ...extra,
+    }),
+  });
+}
+
+/** The chunks of a streamed completion, `[DONE]` left out. */
+export async function chunksOf(response: Response): Promise<ChunkJson[]> {
+  const payloads = await new SseReader(response).rest();
+  return payloads.filter((p) => p !== "[DONE]").map((p) => JSON.parse(p) as ChunkJson);
+}

@@ -1,7 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLiteLLM, misfitOf, type Rule, sampleOf, startFakeLiteLLM } from "../src/index.js";
-import { type ChunkJson, SseReader } from "./sse.js";
+import { type ChunkJson, chunksOf, postCompletion } from "./sse.js";
 
 const KEY = "sk-structured";
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, logger: false });
@@ -102,19 +102,8 @@ async function completion(
   tools: unknown[],
   text = "answer in the format",
 ): Promise<{ chunks: ChunkJson[]; args: string; content: string }> {
-  const res = await fetch(`${llm.url}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      model: "fake-model",
-      stream: true,
-      messages: [{ role: "user", content: text }],
-      tools,
-      tool_choice: "required",
-    }),
-  });
-  const payloads = await new SseReader(res).rest();
-  const chunks = payloads.filter((p) => p !== "[DONE]").map((p) => JSON.parse(p) as ChunkJson);
+  const response = await postCompletion(llm.url, KEY, text, { tools, tool_choice: "required" });
+  const chunks = await chunksOf(response);
   const deltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
   return {
     chunks,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
-import { type ChunkJson, SseReader } from "./sse.js";
+import { type ChunkJson, chunksOf, postCompletion } from "./sse.js";
 
 const KEY = "sk-tool-text";
 let llm: FakeLiteLLM;
@@ -24,18 +24,8 @@ afterAll(async () => {
 });
 
 async function chunks(stream: boolean): Promise<unknown> {
-  const res = await fetch(`${llm.url}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      model: "fake-model",
-      stream,
-      messages: [{ role: "user", content: "go" }],
-    }),
-  });
-  if (!stream) return res.json();
-  const payloads = await new SseReader(res).rest();
-  return payloads.filter((p) => p !== "[DONE]").map((p) => JSON.parse(p) as ChunkJson);
+  const response = await postCompletion(llm.url, KEY, "go", { stream });
+  return stream ? chunksOf(response) : response.json();
 }
 
 describe("a tool-call script with text", () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
-import { type ChunkJson, SseReader } from "./sse.js";
+import { type ChunkJson, chunksOf, postCompletion } from "./sse.js";
 
 const KEY = "sk-usage";
 let llm: FakeLiteLLM;
@@ -16,18 +16,7 @@ afterEach(() => {
 });
 
 async function lastChunk(text: string): Promise<ChunkJson | undefined> {
-  const res = await fetch(`${llm.url}/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
-    body: JSON.stringify({
-      model: "fake-model",
-      stream: true,
-      messages: [{ role: "user", content: text }],
-    }),
-  });
-  const payloads = await new SseReader(res).rest();
-  const chunks = payloads.filter((p) => p !== "[DONE]").map((p) => JSON.parse(p) as ChunkJson);
-  return chunks.at(-1);
+  return (await chunksOf(await postCompletion(llm.url, KEY, text))).at(-1);
 }
 
 describe("usage override", () => {

@@ -1,4 +1,9 @@
 export { opencodeBinaryPath } from "./binary.js";
+export type {
+  OpenCodeInTempHome,
+  StartOpenCodeInTempHomeOptions,
+} from "./opencode-in-temp-home.js";
+export { startOpenCodeInTempHome } from "./opencode-in-temp-home.js";
 export { getFreePort } from "./port.js";
 export { isProcessAlive, waitForProcessExit } from "./process.js";
 export type { RawOpenCode, StartRawOpenCodeOptions } from "./raw-opencode.js";
