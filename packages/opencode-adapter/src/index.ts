@@ -97,5 +97,5 @@ export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownershi
 export { ownership } from "./turn/ownership.js";
 export type { PromptOptions } from "./turn/prompt-request.js";
 export type { TurnStatusUpdate } from "./turn/status.js";
-export type { TurnPhase } from "./turn/turn.js";
 export type { OpenCodeTurnResult } from "./turn/turn-options.js";
+export type { TurnPhase } from "./turn/turn-phase.js";
