@@ -29,7 +29,7 @@ export {
   OpenCodeUnauthorizedError,
   UnsupportedServerVersionError,
 } from "./client/errors.js";
-export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
+export { GLOBAL_EVENT_PATH } from "./client/hub-stream.js";
 export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export {
   CODEC_EVENT_TYPES,

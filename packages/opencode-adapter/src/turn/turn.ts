@@ -6,7 +6,7 @@
  */
 import { OrderedDelivery } from "@taos/internal";
 import type { OpenCodeEventStreamError } from "../client/errors.js";
-import type { HubListener } from "../client/event-hub.js";
+import type { HubListener } from "../client/hub-routes.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
