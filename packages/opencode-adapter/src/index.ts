@@ -29,7 +29,7 @@ export {
   OpenCodeUnauthorizedError,
   UnsupportedServerVersionError,
 } from "./client/errors.js";
-export { GLOBAL_EVENT_PATH } from "./client/event-hub.js";
+export { GLOBAL_EVENT_PATH } from "./client/hub-stream.js";
 export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export {
   CODEC_EVENT_TYPES,
@@ -97,5 +97,5 @@ export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownershi
 export { ownership } from "./turn/ownership.js";
 export type { PromptOptions } from "./turn/prompt-request.js";
 export type { TurnStatusUpdate } from "./turn/status.js";
-export type { TurnPhase } from "./turn/turn.js";
 export type { OpenCodeTurnResult } from "./turn/turn-options.js";
+export type { TurnPhase } from "./turn/turn-phase.js";

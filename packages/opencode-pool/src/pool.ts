@@ -1,8 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  abortable,
-  delay,
   describeError,
   ensurePrivateDir,
   type PoolGauges,
@@ -10,11 +8,12 @@ import {
   Redactor,
 } from "@taos/internal";
 import { ReplyErrorCode, type Sink, type TurnResult } from "@taos/opencode-adapter";
+import { acquireServer, POOL_CLOSED, releaseServer, type SlotContext } from "./acquire.js";
 import { AgentRecord } from "./agent.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
 import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
-import { type LaunchedServer, localLauncher } from "./launcher.js";
+import { localLauncher } from "./launcher.js";
 import { ServerLifecycle } from "./lifecycle.js";
 import {
   type AgentSettings,
@@ -27,6 +26,7 @@ import {
 import { holdsSlot } from "./phase.js";
 import { WaitQueue } from "./queue.js";
 import { resolveSandbox } from "./sandbox.js";
+import { shutDown } from "./shutdown.js";
 import { collectStats, type PoolStats } from "./stats.js";
 import { type PoolTurnOptions, refuseTurn, runTurn, type TurnRefusal } from "./turn.js";
 
@@ -52,6 +52,7 @@ export class OpenCodePool {
   #state: PoolState = "open";
   #closing: Promise<void> | undefined;
   readonly #servers: ServerLifecycle;
+  readonly #slots: SlotContext;
   readonly #gauges: PoolGauges;
 
   /** Validates every option (throwing `InvalidPoolOptionError`); starts nothing. */
@@ -76,6 +77,13 @@ export class OpenCodePool {
       this.#queue,
       this.#emitter,
     );
+    this.#slots = {
+      agents: this.#agents,
+      queue: this.#queue,
+      emitter: this.#emitter,
+      servers: this.#servers,
+      maxServers: this.#options.maxServers,
+    };
     // Read at each metrics collection: a count over the agents, no /proc reads.
     this.#gauges = poolGauges(() => ({
       servers: [...this.#agents.values()].filter((record) => holdsSlot(record.phase)).length,
@@ -168,8 +176,7 @@ export class OpenCodePool {
     const secrets = new Redactor(record ? [record.settings.apiKey] : []);
     const refuse = (refusal: TurnRefusal): Promise<TurnResult> =>
       refuseTurn(refusal, traceId, sink, options, secrets, this.#options.logger);
-    if (this.#state !== "open")
-      return refuse({ code: ReplyErrorCode.PoolClosed, message: "the opencode pool is closed" });
+    if (this.#state !== "open") return refuse(POOL_CLOSED);
     if (record === undefined)
       return refuse({
         code: ReplyErrorCode.UnknownAgent,
@@ -184,8 +191,9 @@ export class OpenCodePool {
       options,
       secrets,
       shutdown: this.#shutdown.signal,
-      acquire: (signal, queueTimeoutMs) => this.#acquire(record, traceId, signal, queueTimeoutMs),
-      release: (server) => this.#release(record, server),
+      acquire: (signal, queueTimeoutMs) =>
+        acquireServer(this.#slots, { record, traceId, signal, queueTimeoutMs }),
+      release: (server) => releaseServer(this.#servers, record, server),
       refuse,
       onDirectoryIdle: (idle) =>
         void disposeStaleDirectories(
@@ -195,75 +203,6 @@ export class OpenCodePool {
           this.#options.logger,
         ),
     });
-  }
-
-  async #acquire(
-    record: AgentRecord,
-    traceId: string,
-    signal: AbortSignal,
-    queueTimeoutMs: number,
-  ): Promise<LaunchedServer | TurnRefusal> {
-    for (;;) {
-      if (signal.aborted) return { code: ReplyErrorCode.Aborted, message: "turn aborted" };
-      if (this.#agents.get(record.agentId) !== record)
-        return {
-          code: ReplyErrorCode.UnknownAgent,
-          message: `agent ${record.agentId} was unregistered`,
-        };
-      const phase = record.phase;
-      if ((phase === "idle" || phase === "busy") && record.server) {
-        record.runningTurns += 1;
-        record.transition("turnBegan");
-        clearTimeout(record.idleTimer);
-        return record.server;
-      }
-      if (phase === "failing") {
-        return {
-          code: ReplyErrorCode.AgentFailing,
-          message: `agent ${record.agentId} is failing (last exit: ${record.lastExit ?? "unknown"}); reset() lets it start again`,
-        };
-      }
-      if (phase !== "stopped") {
-        await abortable(record.changed(), signal).catch(() => undefined);
-        continue;
-      }
-      const backoff = record.retryAt - Date.now();
-      if (backoff > 0) {
-        await delay(backoff, signal).catch(() => undefined);
-        continue;
-      }
-      const outcome = await this.#queue.wait(
-        record.agentId,
-        traceId,
-        queueTimeoutMs,
-        signal,
-        (position) => {
-          this.#emitter.emit("queue", { agentId: record.agentId, traceId, position });
-          this.#servers.pump();
-        },
-      );
-      if (outcome === "timeout") {
-        return {
-          code: ReplyErrorCode.PoolBusy,
-          message: `no opencode server was free within ${queueTimeoutMs} ms (${this.#options.maxServers} running, all busy)`,
-        };
-      }
-      if (outcome === "closed")
-        return { code: ReplyErrorCode.PoolClosed, message: "the opencode pool is closed" };
-      if (outcome === "launch") await this.#servers.launch(record);
-    }
-  }
-
-  #release(record: AgentRecord, server: LaunchedServer): void {
-    record.runningTurns -= 1;
-    record.turns += 1;
-    this.#servers.touch(record);
-    if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
-      if (record.launchedVersion !== record.configVersion)
-        void this.#servers.stop(record, "updated");
-      else this.#servers.armIdleStop(record);
-    }
-    this.#servers.pump();
   }
 
   /** Per agent (phase, pid, RSS, turns, starts, exits) and totals. RSS only on Linux. */
@@ -300,21 +239,17 @@ export class OpenCodePool {
 
   async #close(options: CloseOptions): Promise<void> {
     this.#state = "closing";
-    this.#queue.settleAll("closed");
-    const running = Promise.allSettled([...this.#turns]);
-    const graceMs = options.graceMs ?? 5_000;
-    const timer = new AbortController();
-    await Promise.race([running, delay(graceMs, timer.signal).catch(() => undefined)]);
-    timer.abort();
-    this.#shutdown.abort(new PoolClosedError("a running turn"));
-    for (const record of this.#agents.values())
-      record.abort.abort(new PoolClosedError("a server start"));
-    await running;
-    await Promise.all(
-      [...this.#agents.values()].map((record) => this.#servers.stopAndSettle(record, "shutdown")),
+    await shutDown(
+      {
+        queue: this.#queue,
+        turns: this.#turns,
+        shutdown: this.#shutdown,
+        agents: this.#agents,
+        servers: this.#servers,
+        gauges: this.#gauges,
+      },
+      options.graceMs ?? 5_000,
     );
-    for (const record of this.#agents.values()) record.clearTimers();
-    this.#gauges.stop();
     this.#state = "closed";
   }
 

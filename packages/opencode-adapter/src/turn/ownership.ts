@@ -136,7 +136,8 @@ export function factsOf(frame: Frame): EventFacts {
   return { kind: "other" };
 }
 
-function propertiesOf(event: unknown): Record<string, unknown> | undefined {
+/** The `properties` of an event, when it has them. */
+export function propertiesOf(event: unknown): Record<string, unknown> | undefined {
   return isRecord(event) && isRecord(event.properties) ? event.properties : undefined;
 }
 

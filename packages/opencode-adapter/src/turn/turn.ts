@@ -4,15 +4,15 @@
  * in order. Asks go to the one ask path; a dropped stream to recovery. The turn's life
  * is one phase value.
  */
-import { isRecord, OrderedDelivery } from "@taos/internal";
+import { OrderedDelivery } from "@taos/internal";
 import type { OpenCodeEventStreamError } from "../client/errors.js";
-import type { HubListener } from "../client/event-hub.js";
+import type { HubListener } from "../client/hub-routes.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import { createTurnState } from "../codec-book.js";
 import { streamFailureCode } from "../error-codes.js";
-import { ABORTED, failureOf } from "../failure.js";
+import { ABORTED } from "../failure.js";
 import type { Frame } from "../frame.js";
 import type { Reply } from "../reply.js";
 import { AskDesk } from "./ask-desk.js";
@@ -23,25 +23,15 @@ import {
   learn,
   newKnownMessages,
   ownership,
+  propertiesOf,
 } from "./ownership.js";
-import { lastAnswerFailure, type RecoveryContext } from "./recovery.js";
+import type { RecoveryContext } from "./recovery.js";
 import { RecoveryGate } from "./recovery-gate.js";
 import { statusOf, TurnStatusWatch } from "./status.js";
+import { abortedBy, requestAbort } from "./turn-abort.js";
+import { emptyTurnFailure, idleEnding } from "./turn-end.js";
 import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
-
-/**
- * `ready` → `waiting_user_message` (prompt sent) → `running` (its user message seen)
- * → `aborting` (abort sent, or the retry budget spent) → `ending` (an end check is
- * under way) → `done`. A dropped stream does not change the phase: the recovery gate
- * holds frames while it catches up.
- */
-export type TurnPhase =
-  | "ready"
-  | "waiting_user_message"
-  | "running"
-  | "aborting"
-  | "ending"
-  | "done";
+import { ignoresFrames, type TurnPhase } from "./turn-phase.js";
 
 export class Turn implements HubListener {
   readonly state: TurnState;
@@ -82,7 +72,7 @@ export class Turn implements HubListener {
     this.gate = new RecoveryGate({
       state: this.state,
       logger: options.logger,
-      closed: () => this.phase === "done" || this.phase === "ending",
+      closed: () => ignoresFrames(this.phase),
       handle: (frame) => this.handle(frame),
       endedWhileDown: (failure) =>
         this.finish(this.phase === "aborting" ? this.abortFailure : failure),
@@ -136,7 +126,7 @@ export class Turn implements HubListener {
   // HubListener
 
   onEvent(frame: Frame): void {
-    if (this.phase === "done" || this.phase === "ending") return;
+    if (ignoresFrames(this.phase)) return;
     if (!this.gate.hold(frame)) this.handle(frame);
   }
 
@@ -184,7 +174,7 @@ export class Turn implements HubListener {
         this.onIdle(frame);
         return;
       case "session.error":
-        if (this.phase === "aborting") this.finish(this.abortedBy(frame));
+        if (this.phase === "aborting") this.finish(abortedBy(this.abortFailure, frame));
         else this.deliver(mapFrame(frame, this.state));
         return;
       case "message.part.delta":
@@ -193,13 +183,6 @@ export class Turn implements HubListener {
       default:
         this.deliver(mapFrame(frame, this.state));
     }
-  }
-
-  /** How an aborting turn ends on opencode's error: its own abort error when it is the user's abort. */
-  private abortedBy(frame: Frame): TurnFailure {
-    if (this.abortFailure !== ABORTED) return this.abortFailure;
-    const failure = failureOf(propertiesOf(frame.parse())?.error);
-    return failure.aborted === true ? failure : ABORTED;
   }
 
   private learn(learned: Learned): void {
@@ -221,39 +204,21 @@ export class Turn implements HubListener {
   }
 
   private onIdle(frame: Frame): void {
-    if (this.phase === "done" || this.phase === "ending") return;
+    if (ignoresFrames(this.phase)) return;
     this.status.idle();
-    // Aborted during a retry back-off, opencode just goes idle (no session.error).
-    if (this.phase === "aborting") {
-      this.finish(this.abortFailure);
-      return;
+    const aborting = this.phase === "aborting" ? this.abortFailure : undefined;
+    const ending = idleEnding(aborting, this.state, this.options.checkStructured);
+    if (ending.kind === "fail") this.finish(ending.failure);
+    else if (ending.kind === "answer") this.deliver(mapFrame(frame, this.state));
+    else {
+      this.phase = "ending";
+      void this.endFromLastMessage(frame);
     }
-    if (this.state.structured !== undefined) {
-      const invalid = this.options.checkStructured(this.state.structured);
-      if (invalid !== undefined) {
-        this.finish(invalid);
-        return;
-      }
-    }
-    if (this.state.text !== "" || this.state.structured !== undefined) {
-      this.deliver(mapFrame(frame, this.state));
-      return;
-    }
-    // No output: opencode sometimes fails without session.error; the cause is on the message.
-    this.phase = "ending";
-    void this.endFromMessages(frame);
   }
 
-  private async endFromMessages(frame: Frame): Promise<void> {
-    let failure: TurnFailure | undefined;
-    try {
-      failure = await lastAnswerFailure(this.recoveryContext());
-    } catch (error) {
-      this.options.logger.warn(
-        { sessionId: this.state.sessionId, err: errorField(error) },
-        "could not read the last message after an empty turn",
-      );
-    }
+  private async endFromLastMessage(frame: Frame): Promise<void> {
+    const { logger } = this.options;
+    const failure = await emptyTurnFailure(this.recoveryContext(), logger, this.state.sessionId);
     if (this.isDone()) return;
     // A later check runs on "ending"; the codec's own end (final, or the message's error) otherwise.
     this.phase = "running";
@@ -280,23 +245,14 @@ export class Turn implements HubListener {
     }
     this.phase = "aborting";
     this.abortFailure = failure;
-    const { logger, abortGraceMs } = this.options;
-    // opencode may wait for a running tool before it stops; do not wait for it past the grace.
-    this.abortTimer = setTimeout(() => {
-      logger.warn(
-        { sessionId: this.state.sessionId, graceMs: abortGraceMs },
-        "opencode did not end the aborted turn in time; ending it here",
-      );
-      this.finish(this.abortFailure);
-    }, abortGraceMs);
-    void this.afterPrompt()
-      .then(() => this.options.request("abort", undefined))
-      .catch((error: unknown) => {
-        logger.warn(
-          { sessionId: this.state.sessionId, err: errorField(error) },
-          "POST /session/:id/abort failed",
-        );
-      });
+    this.abortTimer = requestAbort({
+      sessionId: this.state.sessionId,
+      graceMs: this.options.abortGraceMs,
+      logger: this.options.logger,
+      afterPrompt: () => this.afterPrompt(),
+      postAbort: () => this.options.request("abort", undefined),
+      graceOver: () => this.finish(this.abortFailure),
+    });
   }
 
   /** Settles when the prompt POST has (successful or not). */
@@ -324,8 +280,4 @@ export class Turn implements HubListener {
     this.gate.clear();
     this.resolveDone();
   }
-}
-
-function propertiesOf(event: unknown): Record<string, unknown> | undefined {
-  return isRecord(event) && isRecord(event.properties) ? event.properties : undefined;
 }
