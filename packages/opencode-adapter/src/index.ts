@@ -1,24 +1,22 @@
 export type { OpenCodeLogger } from "@taos/internal";
 export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 export { OpenCodeAdapter } from "./adapter.js";
-export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
-export type { Attachment, FilePartInput } from "./client/attachments.js";
-export { toFileParts } from "./client/attachments.js";
 export type {
   AskDecision,
-  OpenCodeAdapterConfig,
-  OutputFormat,
   PermissionDecision,
   PermissionPolicy,
   PermissionReply,
   PermissionRequest,
-  PromptDefaults,
   QuestionAnswers,
   QuestionItem,
   QuestionOption,
   QuestionPolicy,
   QuestionRequest,
-} from "./client/config.js";
+} from "./client/ask-types.js";
+export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
+export type { Attachment, FilePartInput } from "./client/attachments.js";
+export { toFileParts } from "./client/attachments.js";
+export type { OpenCodeAdapterConfig, OutputFormat, PromptDefaults } from "./client/config.js";
 export type { EventStreamFailure, OpenCodeHttpErrorOptions } from "./client/errors.js";
 export {
   OpenCodeAdapterClosedError,

@@ -1,79 +1,14 @@
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { TaosOpenCodeError } from "@taos/opencode-config";
+import {
+  type CliCommand,
+  type CliCommonOptions,
+  type CliServerTarget,
+  type CliTurnOptions,
+  type CliUpstream,
+  CliUsageError,
+} from "./cli-command-types.js";
 import { STAND_IN_MODEL } from "./cli-usage.js";
-
-const marker = "taos.opencode.error.CliUsageError";
-
-/** Bad command-line input; `flag` names the option (or variable) at fault. Exit code 2. */
-export class CliUsageError extends TaosOpenCodeError {
-  readonly flag: string | undefined;
-
-  constructor({ message, flag }: { readonly message: string; readonly flag?: string }) {
-    super({ message });
-    this.flag = flag;
-    TaosOpenCodeError.brand(this, marker);
-  }
-
-  static override isInstance(value: unknown): value is CliUsageError {
-    return TaosOpenCodeError.hasMarker(value, marker);
-  }
-}
-
-/** Where the model calls go: a LiteLLM proxy, or the built-in stand-in. */
-export type CliUpstream =
-  | { readonly kind: "litellm"; readonly baseUrl: string; readonly apiKey: string }
-  | { readonly kind: "stand-in" };
-
-/** The server a command starts (run without --server, and serve). */
-export interface CliCommonOptions {
-  readonly upstream: CliUpstream;
-  readonly modelId: string;
-  /** Absolute; undefined: a temporary home removed at exit. */
-  readonly home: string | undefined;
-  /** Absolute; undefined: the home. */
-  readonly cwd: string | undefined;
-  /** 0: pick a free port. */
-  readonly port: number;
-  readonly json: boolean;
-  readonly verbose: boolean;
-  /** Print OpenTelemetry spans and metrics to stderr. */
-  readonly otel: boolean;
-}
-
-/** What a run asks of its one turn. */
-export interface CliTurnOptions {
-  /** Continue this session instead of starting a new one. */
-  readonly sessionId: string | undefined;
-  readonly agent: string | undefined;
-  readonly system: string | undefined;
-  readonly variant: string | undefined;
-  /** `--file` paths, absolute, in order: read before anything starts. */
-  readonly files: readonly string[];
-  /** `--schema`, absolute: read before anything starts. */
-  readonly schemaFile: string | undefined;
-}
-
-/** A server already running (`--server`): nothing is started or stopped. */
-export interface CliServerTarget {
-  readonly url: string;
-  /** From TAOS_OPENCODE_PASSWORD; undefined: the server has no auth. */
-  readonly password: string | undefined;
-}
-
-export type CliCommand =
-  | { readonly kind: "help" }
-  | { readonly kind: "version" }
-  | {
-      readonly kind: "run";
-      readonly message: string;
-      readonly turn: CliTurnOptions;
-      /** Set: run on this server; `options` then only carries the model and the output mode. */
-      readonly server: CliServerTarget | undefined;
-      readonly options: CliCommonOptions;
-    }
-  | { readonly kind: "serve"; readonly options: CliCommonOptions };
+import { directory, filePath, httpUrl, port, text } from "./cli-values.js";
 
 const commandOptions = {
   "base-url": { type: "string" },
@@ -244,51 +179,4 @@ function litellm(baseUrl: string, env: Env): CliUpstream {
     });
   }
   return { kind: "litellm", baseUrl, apiKey };
-}
-
-function httpUrl(value: string, flag: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new CliUsageError({ message: `${flag} must be an http(s) URL (got "${value}")`, flag });
-  }
-  return url;
-}
-
-function port(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535) {
-    throw new CliUsageError({
-      message: `--port must be an integer from 0 to 65535 (got "${value}")`,
-      flag: "--port",
-    });
-  }
-  return port;
-}
-
-/** A flag's text, which must not be blank. */
-function text(value: string, flag: string): string {
-  if (value.trim() === "") throw new CliUsageError({ message: `${flag} must not be empty`, flag });
-  return value;
-}
-
-/** An absolute path; whether it can be read is checked when it is read, before anything starts. */
-function filePath(value: string, flag: string): string {
-  return resolve(text(value, flag));
-}
-
-function directory(value: string, flag: string, mustExist: boolean): string {
-  const path = resolve(text(value, flag));
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (stat ? !stat.isDirectory() : mustExist) {
-    throw new CliUsageError({
-      message: `${flag}: ${stat ? "not a directory" : "no such directory"}: ${path}`,
-      flag,
-    });
-  }
-  return path;
 }

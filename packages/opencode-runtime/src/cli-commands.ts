@@ -1,6 +1,6 @@
 import type { Sink, TurnResult } from "@taos/opencode-adapter";
 import { driveTurn } from "@taos/opencode-turn";
-import type { CliCommand, CliServerTarget } from "./cli-args.js";
+import type { CliCommand, CliServerTarget } from "./cli-command-types.js";
 import type { RunInputs } from "./cli-inputs.js";
 import { renderText } from "./cli-output.js";
 import {

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import type { Attachment } from "@taos/opencode-adapter";
-import { type CliTurnOptions, CliUsageError } from "./cli-args.js";
+import { type CliTurnOptions, CliUsageError } from "./cli-command-types.js";
 
 /** The files a run sends, read before anything starts. */
 export interface RunInputs {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { OpenCodeLogger } from "@taos/opencode-adapter";
-import type { CliCommonOptions } from "./cli-args.js";
+import type { CliCommonOptions } from "./cli-command-types.js";
 import { message, type Output, type Reporter, withSpinner } from "./cli-output.js";
 import { OpenCodeRuntime } from "./runtime.js";
 

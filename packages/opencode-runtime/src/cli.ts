@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from "node:module";
-import { type CliCommand, CliUsageError, parseCliArgs } from "./cli-args.js";
+import { parseCliArgs } from "./cli-args.js";
+import { type CliCommand, CliUsageError } from "./cli-command-types.js";
 import {
   EXIT_FAILED,
   EXIT_OK,

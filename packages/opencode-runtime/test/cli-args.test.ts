@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliUsageError, parseCliArgs } from "../src/cli-args.js";
+import { parseCliArgs } from "../src/cli-args.js";
+import { CliUsageError } from "../src/cli-command-types.js";
 import { STAND_IN_MODEL } from "../src/cli-usage.js";
 
 const dir = mkdtempSync(join(tmpdir(), "taos-cli-args-"));

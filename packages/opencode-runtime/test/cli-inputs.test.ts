@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CliTurnOptions, CliUsageError } from "../src/cli-args.js";
+import { type CliTurnOptions, CliUsageError } from "../src/cli-command-types.js";
 import { mimeTypeOf, readRunInputs } from "../src/cli-inputs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "taos-cli-inputs-"));

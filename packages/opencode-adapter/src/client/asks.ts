@@ -8,7 +8,7 @@ import type {
   QuestionItem,
   QuestionPolicy,
   QuestionRequest,
-} from "./config.js";
+} from "./ask-types.js";
 
 /** What the model reads when the default policy turns a permission down. */
 export const DEFAULT_REJECT_MESSAGE: string =

@@ -3,7 +3,7 @@
  * subagent sessions it started), which asks it answered, and the decisions it made.
  */
 import type { OpenCodeLogger } from "@taos/internal";
-import type { AskDecision } from "../client/config.js";
+import type { AskDecision } from "../client/ask-types.js";
 import { errorField } from "../client/logger.js";
 import { type AskContext, type AskPolicies, handleAsk } from "./asks.js";
 

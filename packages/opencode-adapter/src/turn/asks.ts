@@ -6,6 +6,14 @@
  * deadline rejects.
  */
 import type { OpenCodeLogger } from "@taos/internal";
+import type {
+  AskDecision,
+  PermissionPolicy,
+  PermissionRequest,
+  QuestionAnswers,
+  QuestionPolicy,
+  QuestionRequest,
+} from "../client/ask-types.js";
 import {
   DEFAULT_REJECT_MESSAGE,
   decidePermission,
@@ -14,14 +22,6 @@ import {
   toPermissionRequest,
   toQuestionRequest,
 } from "../client/asks.js";
-import type {
-  AskDecision,
-  PermissionPolicy,
-  PermissionRequest,
-  QuestionAnswers,
-  QuestionPolicy,
-  QuestionRequest,
-} from "../client/config.js";
 import { errorField } from "../client/logger.js";
 
 /** The policies and limits one turn answers asks with. */

@@ -1,5 +1,5 @@
 import type { OpenCodeLogger } from "@taos/internal";
-import type { AskDecision } from "../client/config.js";
+import type { AskDecision } from "../client/ask-types.js";
 import type { HttpClient } from "../client/http.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import type { Sink, TurnResult } from "../reply.js";
