@@ -5,6 +5,8 @@ export { loggerProblem, resolveLogger, silentLogger } from "./logger.js";
 export { isSupportedOpenCodeRelease, SUPPORTED_OPENCODE_RANGE } from "./opencode-version.js";
 export { OrderedDelivery } from "./ordered-delivery.js";
 export { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./private-dir.js";
+export type { ProcStat } from "./proc-stat.js";
+export { parseProcStat } from "./proc-stat.js";
 export { maskSecrets, REDACTED, Redactor, redactKeyLike } from "./secrets.js";
 export type {
   OtelApi,

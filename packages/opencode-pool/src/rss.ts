@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { type ProcStat, parseProcStat } from "@taos/internal";
 import { UnsupportedPlatformError } from "./errors.js";
 
 /** Refuses, on a platform without Linux's `/proc`, an option that needs RSS readings. */
@@ -22,17 +23,16 @@ async function parents(): Promise<Map<number, number[]>> {
   const children = new Map<number, number[]>();
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+    let stat: ProcStat | undefined;
     try {
-      stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      stat = parseProcStat(await readFile(`/proc/${entry}/stat`, "utf8"));
     } catch {
       continue;
     }
-    // pid (comm) state ppid ...: comm may hold spaces, so split after its last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(entry));
-    children.set(ppid, list);
+    if (stat === undefined) continue;
+    const list = children.get(stat.ppid) ?? [];
+    list.push(stat.pid);
+    children.set(stat.ppid, list);
   }
   return children;
 }

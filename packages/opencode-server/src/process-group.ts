@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { type ProcStat, parseProcStat } from "@taos/internal";
 
 /** A signal to every process of a group; a group already gone is fine. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -14,17 +15,14 @@ export function groupMembers(pgid: number): { readonly pid: number; readonly com
   const members: { pid: number; comm: string }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+    let stat: ProcStat | undefined;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      stat = parseProcStat(readFileSync(`/proc/${entry}/stat`, "utf8"));
     } catch {
       continue;
     }
-    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    if (fields[0] === "Z" || Number(fields[2]) !== pgid) continue;
-    members.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, close) });
+    if (stat === undefined || stat.state === "Z" || stat.pgrp !== pgid) continue;
+    members.push({ pid: stat.pid, comm: stat.comm });
   }
   return members;
 }

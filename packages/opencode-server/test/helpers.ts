@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OpenCodeLogger } from "@taos/internal";
+import { groupMembers } from "../src/process-group.js";
 
 /** What a fake `opencode` does; see `writeFakeOpenCode`. */
 export interface FakeBehaviour {
@@ -163,20 +164,7 @@ export function recordingLogger(): OpenCodeLogger & {
 
 /** The pids of live (non-zombie) processes in a process group, from /proc. */
 export async function liveGroupMembers(pgid: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] !== "Z" && Number(fields[2]) === pgid) members.push(Number(entry));
-  }
-  return members;
+  return groupMembers(pgid).map((member) => member.pid);
 }
 
 /** True once a pid is gone or a zombie (an orphan's zombie waits for init to reap it). */
