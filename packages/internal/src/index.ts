@@ -25,6 +25,8 @@ export {
   setOtelApiLoader,
   TELEMETRY_SCOPE,
 } from "./telemetry-api.js";
+export type { HealTelemetry, WedgedInfo } from "./telemetry-heal.js";
+export { HEAL_SPAN, startHeal, WEDGED_EVENT } from "./telemetry-heal.js";
 export type { PoolGaugeStats, PoolGauges } from "./telemetry-pool.js";
 export { poolGauges } from "./telemetry-pool.js";
 export type {

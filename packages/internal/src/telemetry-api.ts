@@ -89,6 +89,7 @@ export interface TelemetryInstruments {
   readonly serverStarts: Counter;
   readonly serverStartDuration: Histogram;
   readonly serverExits: Counter;
+  readonly serverWedged: Counter;
 }
 
 /** Metric names (GenAI semantic conventions where they have one). */
@@ -99,6 +100,7 @@ export const MetricName = {
   ServerStarts: "taos.opencode.server.starts",
   ServerStartDuration: "taos.opencode.server.start.duration",
   ServerUnexpectedExits: "taos.opencode.server.unexpected_exits",
+  ServerWedged: "taos.opencode.server.wedged",
   PoolServers: "taos.opencode.pool.servers",
   PoolQueueLength: "taos.opencode.pool.queue.length",
 } as const;
@@ -153,6 +155,10 @@ function instrumentsOf(api: OtelApi): TelemetryInstruments {
     serverExits: meter.createCounter(MetricName.ServerUnexpectedExits, {
       unit: "{exit}",
       description: "opencode serve processes that exited without being asked to stop.",
+    }),
+    serverWedged: meter.createCounter(MetricName.ServerWedged, {
+      unit: "{restart}",
+      description: "opencode serve processes restarted because they kept failing prompts.",
     }),
   };
   instrumentCache.set(provider, instruments);

@@ -9,15 +9,18 @@ import type { Histogram } from "@opentelemetry/sdk-metrics";
 import { describe, expect, it } from "vitest";
 import {
   errorTypeOf,
+  HEAL_SPAN,
   isErrorType,
   MetricName,
   otelApiLoaderFrom,
   poolGauges,
   recordServerExit,
   setOtelApiLoader,
+  startHeal,
   startServerSpan,
   startTurnSpan,
   turnOutcome,
+  WEDGED_EVENT,
 } from "../src/index.js";
 import { exportedText, type OtelHarness, pointsOf, useOtelPerFile } from "./otel-support.js";
 
@@ -31,13 +34,14 @@ const TURN = {
 const require = createRequire(import.meta.url);
 
 const ABSENT_DRIVER = `
-import { otelApi, poolGauges, recordServerExit, startServerSpan, startTurnSpan } from "./src/index.ts";
+import { otelApi, poolGauges, recordServerExit, startHeal, startServerSpan, startTurnSpan } from "./src/index.ts";
 const turn = startTurnSpan({ traceId: "t", modelId: "m", providerId: "p" });
 turn.onReply({ kind: "tool_call", tool: "bash", call_id: "c1" });
 const within = turn.within(() => 7);
 turn.end({ status: "completed" });
 startServerSpan("start").ready({ binary: "/bin/opencode", port: 1 });
 recordServerExit({ exitCode: 1 });
+startHeal({ code: "no_answer", turns: 2 }).done("restarted");
 poolGauges(() => ({ servers: 1, queued: 0 })).stop();
 process.stdout.write(JSON.stringify({ api: otelApi() !== undefined, within, ran: true }));
 `;
@@ -99,6 +103,31 @@ describe("server spans", () => {
     expect(
       pointsOf<number>(exits, { "taos.server.exit.signal": "SIGKILL" }).map((p) => p.value),
     ).toEqual([1]);
+  });
+});
+
+describe("heals", () => {
+  it("counts a wedged server and records the heal span with its wedged event and outcome", async () => {
+    const heal = startHeal({ code: "no_answer", turns: 2, agentId: "a1" });
+    heal.done("restarted");
+    heal.done("failed");
+    const span = otel.onlySpan(HEAL_SPAN);
+    expect(span.attributes).toMatchObject({
+      "taos.turn.error_code": "no_answer",
+      "taos.server.wedged_turns": 2,
+      "taos.agent.id": "a1",
+      "taos.server.heal.outcome": "restarted",
+    });
+    expect(span.events.map((event) => event.name)).toEqual([WEDGED_EVENT]);
+    const wedged = (await otel.collect()).get(MetricName.ServerWedged);
+    expect(
+      pointsOf<number>(wedged, { "taos.turn.error_code": "no_answer" }).map((p) => p.value),
+    ).toEqual([1]);
+  });
+
+  it("marks a heal whose restart failed as an error", () => {
+    startHeal({ code: "opencode_server_error", turns: 2 }).done("failed");
+    expect(otel.onlySpan(HEAL_SPAN).status.code).toBe(SpanStatusCode.ERROR);
   });
 });
 

@@ -236,6 +236,8 @@ export class OpenCodeAdapter {
       text: "",
       error: state.error ?? failure.error,
       ...(failure.code === undefined ? {} : { code: failure.code }),
+      ...(failure.opencodeError === undefined ? {} : { opencodeError: failure.opencodeError }),
+      ...(failure.opencodeRef === undefined ? {} : { opencodeRef: failure.opencodeRef }),
       decisions: [],
     };
   }

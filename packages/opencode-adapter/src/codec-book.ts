@@ -20,6 +20,8 @@ export interface TurnState {
   code?: ReplyErrorCode;
   /** opencode's own error name, when opencode reported the failure. */
   opencodeError?: string;
+  /** opencode's reference of a server error (`err_...`, also in its log). */
+  opencodeRef?: string;
   /** Summed over the turn's step-finish parts. */
   usage?: TurnUsage;
   /** The structured output (`structured` of the assistant message), when the prompt asked for one. */
@@ -37,6 +39,8 @@ export interface TurnFailure {
   readonly code?: ReplyErrorCode;
   /** opencode's own error name, when opencode reported the failure. */
   readonly opencodeError?: string;
+  /** opencode's reference of a server error (`err_...`, also in its log). */
+  readonly opencodeRef?: string;
   /** The turn was stopped on purpose: status "aborted" rather than "error". */
   readonly aborted?: boolean;
   /** Attached to the error reply (a structured output that failed its schema). */

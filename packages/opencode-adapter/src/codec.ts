@@ -107,12 +107,14 @@ function errorReply(state: InternalState, failure: TurnFailure): Reply {
   state.error = error;
   if (failure.code !== undefined) state.code = failure.code;
   if (failure.opencodeError !== undefined) state.opencodeError = failure.opencodeError;
+  if (failure.opencodeRef !== undefined) state.opencodeRef = failure.opencodeRef;
   return {
     kind: "error",
     trace_id: state.traceId,
     error,
     ...(failure.code === undefined ? {} : { code: failure.code }),
     ...(failure.opencodeError === undefined ? {} : { opencode_error: failure.opencodeError }),
+    ...(failure.opencodeRef === undefined ? {} : { opencode_ref: failure.opencodeRef }),
     ...(failure.structured === undefined ? {} : { structured: failure.structured }),
   };
 }

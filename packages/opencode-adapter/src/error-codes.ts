@@ -46,6 +46,13 @@ export const ReplyErrorCode = {
   ModelNotFound: "model_not_found",
   /** Any other error opencode reported; `opencodeError` names it. */
   OpenCodeError: "opencode_error",
+  /**
+   * opencode accepted the prompt but produced no answer: the session went idle with no
+   * assistant message for it (a server in this state is healed by the runtime and the pool).
+   */
+  NoAnswer: "no_answer",
+  /** opencode answered a request with a 5xx (its own failure); `opencodeError` and `opencodeRef` say which. */
+  OpenCodeServerError: "opencode_server_error",
   /** The server runs an opencode version outside the supported range; nothing was sent. */
   UnsupportedVersion: "unsupported_opencode_version",
   /** The runtime is stopped (or stopping) and takes no turn. */

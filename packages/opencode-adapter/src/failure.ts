@@ -9,6 +9,9 @@ import { errorCodeOf, ReplyErrorCode } from "./error-codes.js";
  */
 export const redactSecrets: (text: string) => string = redactKeyLike;
 
+// opencode's references of server errors are short identifiers (`err_1a2b3c4d`).
+const REF = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The failure of an opencode error object (`session.error`'s `error` or an `info.error`). */
 export function failureOf(error: unknown): TurnFailure {
   if (!isRecord(error)) {
@@ -28,10 +31,12 @@ export function failureOf(error: unknown): TurnFailure {
         ? fromError
         : (name ?? "opencode reported an error");
   const { code, opencodeError } = errorCodeOf(error);
+  const ref = data !== undefined && typeof data.ref === "string" ? data.ref : undefined;
   return {
     error: redactSecrets(withoutStack(message)),
     code,
     ...(opencodeError === undefined ? {} : { opencodeError }),
+    ...(ref !== undefined && REF.test(ref) ? { opencodeRef: ref } : {}),
     ...(name === "MessageAbortedError" ? { aborted: true } : {}),
   };
 }

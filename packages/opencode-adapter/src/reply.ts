@@ -76,6 +76,8 @@ export interface ErrorReply {
   readonly code?: ReplyErrorCode | (string & {});
   /** opencode's own error name (`APIError`, ...), when opencode reported the failure. */
   readonly opencode_error?: string;
+  /** opencode's reference of a server error (`err_...`): the line in opencode's log that tells more. */
+  readonly opencode_ref?: string;
   /** The structured output that failed its schema (code `structured_output_invalid`). */
   readonly structured?: unknown;
 }
@@ -118,6 +120,8 @@ export interface TurnResult {
   readonly code?: ReplyErrorCode;
   /** opencode's own error name, when opencode reported the failure. */
   readonly opencodeError?: string;
+  /** opencode's reference of a server error (`err_...`), when opencode gave one. */
+  readonly opencodeRef?: string;
   /** The structured output, when the prompt asked for one. */
   readonly structured?: unknown;
 }

@@ -38,6 +38,8 @@ describe("the vocabulary", () => {
         "structured_output_invalid",
         "model_not_found",
         "opencode_error",
+        "no_answer",
+        "opencode_server_error",
         "unsupported_opencode_version",
         "server_stopped",
         "server_start_failed",

@@ -21,6 +21,8 @@ export interface FakeOpenCodeOptions {
   readonly messages?: unknown[] | ((limit: number) => { status: number; body: unknown });
   /** Answer for `GET /session/:id/message/:messageID` (default 404). */
   readonly message?: (messageId: string) => unknown;
+  /** The answer to `POST /session/:id/prompt_async` instead of 204 (`onPrompt` is not called). */
+  readonly promptAnswer?: { readonly status: number; readonly body: unknown };
   /** Never answer `POST /session/:id/abort`. */
   readonly ignoreAbort?: boolean;
   /**
@@ -106,6 +108,10 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
     if (parts[0] === "session" && parts[2] === "prompt_async") {
       const sent = (body as { messageID?: unknown } | undefined)?.messageID;
       lastMessageId = typeof sent === "string" ? sent : "";
+      if (options.promptAnswer !== undefined) {
+        json(res, options.promptAnswer.status, options.promptAnswer.body);
+        return;
+      }
       res.writeHead(204);
       res.end();
       options.onPrompt?.(fake, parts[1] ?? "");

@@ -51,7 +51,8 @@ export interface OpenCodeConfigOptions {
   readonly permission?: PermissionConfig;
   /**
    * More top-level opencode config keys, merged under ours: `provider`,
-   * `permission` and `$schema` always come from the options above.
+   * `permission` and `$schema` always come from the options above. `share`
+   * defaults to `"disabled"` (sessions never leave the host); `extra.share` overrides it.
    */
   readonly extra?: Readonly<Record<string, unknown>>;
 }
@@ -244,6 +245,9 @@ export function buildOpenCodeConfig(options: OpenCodeConfigOptions): OpenCodeCon
     models,
   };
   return {
+    // Sessions never leave the host. The config key, not OPENCODE_DISABLE_SHARE: with that
+    // variable set, opencode 1.18.33 fails every prompt after an early abort (see the README).
+    share: "disabled",
     ...options.extra,
     $schema: OPENCODE_CONFIG_SCHEMA,
     provider: { [providerId]: provider },

@@ -32,6 +32,7 @@ describe("buildOpenCodeConfig", () => {
     const config = buildOpenCodeConfig(base);
     expect(config).toEqual({
       $schema: "https://opencode.ai/config.json",
+      share: "disabled",
       provider: {
         litellm: {
           npm: "@ai-sdk/openai-compatible",
@@ -63,6 +64,11 @@ describe("buildOpenCodeConfig", () => {
     expect(config.permission).toEqual({ bash: "ask", edit: { "*.md": "allow", "*": "deny" } });
     expect(config.autoupdate).toBe(false);
     expect(config.$schema).toBe("https://opencode.ai/config.json");
+  });
+
+  it('disables sharing in the config ("share": "disabled"), unless extra.share says otherwise', () => {
+    expect(buildOpenCodeConfig(base).share).toBe("disabled");
+    expect(buildOpenCodeConfig({ ...base, extra: { share: "manual" } }).share).toBe("manual");
   });
 
   it("keeps model ids that are also Object.prototype names", () => {

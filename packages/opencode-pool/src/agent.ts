@@ -1,3 +1,4 @@
+import { WedgeWatch } from "@taos/opencode-turn";
 import type { LaunchedServer } from "./launcher.js";
 import type { AgentSettings } from "./options.js";
 import { type AgentPhase, nextPhase, type PhaseEvent } from "./phase.js";
@@ -32,13 +33,18 @@ export class AgentRecord {
   directoryTimer: NodeJS.Timeout | undefined;
   /** Aborted by `unregister` and `close`: ends this agent's starts and turns. */
   readonly abort: AbortController = new AbortController();
+  /** Its turns that ended with no answer from opencode, in a row. */
+  readonly wedge: WedgeWatch;
+  /** Servers stopped because they were wedged. */
+  wedgedStops = 0;
   #changed: Promise<void>;
   #notify: () => void = () => undefined;
 
-  constructor(agentId: string, home: string, settings: AgentSettings) {
+  constructor(agentId: string, home: string, settings: AgentSettings, wedgedAfter: number) {
     this.agentId = agentId;
     this.home = home;
     this.settings = settings;
+    this.wedge = new WedgeWatch(wedgedAfter);
     this.#changed = this.#nextChange();
   }
 

@@ -50,6 +50,8 @@ export interface LocalLauncherOptions {
   readonly logger?: OpenCodeLogger;
   /** How long a stop waits after SIGTERM before SIGKILL. @default 5000 */
   readonly stopGraceMs?: number;
+  /** Environment of every server over the server package's defaults (`undefined` removes one). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The default launcher: one local `OpenCodeServer` per agent, in its own process group. */
@@ -67,6 +69,7 @@ export function localLauncher(options: LocalLauncherOptions = {}): Launcher {
       if (options.binary !== undefined) serverOptions.binary = options.binary;
       if (options.logger !== undefined) serverOptions.logger = options.logger;
       if (options.sandbox !== undefined) serverOptions.sandbox = options.sandbox;
+      if (options.env !== undefined) serverOptions.env = options.env;
       if (agent.user !== undefined) {
         serverOptions.uid = agent.user.uid;
         serverOptions.gid = agent.user.gid;

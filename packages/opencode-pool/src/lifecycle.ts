@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { describeError, Redactor } from "@taos/internal";
+import { describeError, Redactor, startHeal } from "@taos/internal";
+import type { WedgedTurn } from "@taos/opencode-turn";
 import type { AgentRecord } from "./agent.js";
 import type { PoolEmitter } from "./events.js";
 import type { LaunchedServer, Launcher } from "./launcher.js";
@@ -153,6 +154,21 @@ export class ServerLifecycle {
   async stopAndSettle(record: AgentRecord, reason: StopReason): Promise<void> {
     await this.stop(record, reason);
     while (record.phase === "starting" || record.phase === "stopping") await record.changed();
+  }
+
+  /** Stops a server whose turns opencode keeps leaving unanswered: the next turn starts it fresh. */
+  async stopWedged(record: AgentRecord, wedged: WedgedTurn): Promise<boolean> {
+    const { agentId } = record;
+    this.#options.logger.warn(
+      { agentId, traceId: wedged.traceId, code: wedged.code, turns: wedged.turns },
+      "agent server is wedged (opencode takes prompts and answers none): restarting it",
+    );
+    const telemetry = startHeal({ code: wedged.code, turns: wedged.turns, agentId });
+    await this.stopAndSettle(record, "wedged");
+    record.wedgedStops += 1;
+    const stopped = record.phase === "stopped" && !record.abort.signal.aborted;
+    telemetry.done(stopped ? "restarted" : "failed");
+    return stopped;
   }
 
   touch(record: AgentRecord): void {

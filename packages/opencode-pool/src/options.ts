@@ -14,6 +14,7 @@ import {
   type PermissionConfig,
   validateOpenCodeConfigOptions,
 } from "@taos/opencode-config";
+import { wedgedAfterOption } from "@taos/opencode-turn";
 import { InvalidPoolOptionError } from "./errors.js";
 import type { Launcher } from "./launcher.js";
 import { assertRssReadable } from "./rss.js";
@@ -36,6 +37,14 @@ export interface OpenCodePoolOptions {
   readonly queueTimeoutMs?: number;
   /** Back-off after unexpected exits, and when to give up (the agent is then `failing`). */
   readonly restart?: Partial<RestartPolicy>;
+  /**
+   * Stop an agent's server once this many of its turns in a row ended `no_answer` or
+   * `opencode_server_error` (opencode takes prompts and answers none; its health check
+   * still passes): a `stop` event with reason `wedged`, and the next turn starts a fresh
+   * server. The turn that tipped it is sent again once, when opencode never started it.
+   * 0: never. @default 2
+   */
+  readonly wedgedAfter?: number;
   /** opencode's `permission` block for agents that set none of their own. */
   readonly permission?: PermissionConfig;
   /** How turns answer `permission.asked` (a turn's own option wins); default reject. */
@@ -83,6 +92,7 @@ export interface ResolvedPoolOptions {
   readonly idleStopMs: number;
   readonly queueTimeoutMs: number;
   readonly restart: RestartPolicy;
+  readonly wedgedAfter: number;
   readonly permission: PermissionConfig | undefined;
   readonly permissionPolicy: PermissionPolicy | undefined;
   readonly questionPolicy: QuestionPolicy | undefined;
@@ -191,6 +201,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     idleStopMs: ms(o.idleStopMs, "idleStopMs", 600_000),
     queueTimeoutMs: ms(o.queueTimeoutMs, "queueTimeoutMs", 60_000),
     restart: restartPolicy(o.restart),
+    wedgedAfter: wedgedAfterOption(o.wedgedAfter, (message) => fail("wedgedAfter", message)),
     permission: o.permission as PermissionConfig | undefined,
     permissionPolicy: o.permissionPolicy as PermissionPolicy | undefined,
     questionPolicy: o.questionPolicy as QuestionPolicy | undefined,

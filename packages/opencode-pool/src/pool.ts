@@ -98,7 +98,7 @@ export class OpenCodePool {
     if (this.#state !== "open") throw new PoolClosedError("register");
     if (this.#agents.has(agentId)) throw new AgentExistsError(agentId);
     const home = join(this.#options.root, agentId);
-    const record = new AgentRecord(agentId, home, { ...checked });
+    const record = new AgentRecord(agentId, home, { ...checked }, this.#options.wedgedAfter);
     this.#agents.set(agentId, record);
     try {
       await ensurePrivateDir(home);
@@ -195,6 +195,7 @@ export class OpenCodePool {
         acquireServer(this.#slots, { record, traceId, signal, queueTimeoutMs }),
       release: (server) => releaseServer(this.#servers, record, server),
       refuse,
+      heal: (wedged, turn) => this.#servers.stopWedged(wedged, turn),
       onDirectoryIdle: (idle) =>
         void disposeStaleDirectories(
           [idle],

@@ -18,7 +18,15 @@ export interface AdmissionLimits {
   readonly startEstimateMiB: number;
 }
 
-export type StopReason = "idle" | "evicted" | "budget" | "updated" | "unregistered" | "shutdown";
+export type StopReason =
+  | "idle"
+  | "evicted"
+  | "budget"
+  | "updated"
+  | "unregistered"
+  | "shutdown"
+  /** Its turns kept ending with no answer from opencode: stopped so that the next turn starts it fresh. */
+  | "wedged";
 
 export type Admission =
   | { readonly kind: "start" }

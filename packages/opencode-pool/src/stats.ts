@@ -16,6 +16,8 @@ export interface AgentStats {
   readonly starts: number;
   /** Unexpected exits and failed starts. */
   readonly unexpectedExits: number;
+  /** Servers stopped because opencode kept leaving the agent's turns unanswered (`wedged`). */
+  readonly wedgedStops: number;
   readonly lastExit: string | undefined;
 }
 
@@ -53,6 +55,7 @@ export async function collectStats(
       lastTurnAt: record.turns > 0 ? record.lastUsedAt : undefined,
       starts: record.starts,
       unexpectedExits: record.unexpectedExits,
+      wedgedStops: record.wedgedStops,
       lastExit: record.lastExit,
     };
   });

@@ -8,7 +8,13 @@ import {
   type TurnResult,
 } from "@taos/opencode-adapter";
 import { modelIdOf, type OpenCodeModel } from "@taos/opencode-config";
-import { type AdapterFactory, type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
+import {
+  type AdapterFactory,
+  type DriveTurnOptions,
+  driveTurn,
+  runHealingTurn,
+  type WedgedTurn,
+} from "@taos/opencode-turn";
 import type { AgentRecord } from "./agent.js";
 import { scheduleDirectorySweep, trackDirectory } from "./directories.js";
 import type { LaunchedServer } from "./launcher.js";
@@ -103,6 +109,8 @@ export interface RunTurnContext {
   release(server: LaunchedServer): void;
   refuse(refusal: TurnRefusal): Promise<TurnResult>;
   onDirectoryIdle(record: AgentRecord): void;
+  /** Stops the agent's wedged server (the next turn starts a fresh one); whether it stopped. */
+  heal(record: AgentRecord, wedged: WedgedTurn): Promise<boolean>;
 }
 
 /** Gets the agent a server (queueing, starting, evicting as needed) and drives the turn on it. */
@@ -122,41 +130,53 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
     });
   const link = linkSignals([options.signal, context.shutdown, record.abort.signal]);
   try {
-    const acquired = await context.acquire(link.signal, queueTimeoutMs);
-    if (!("baseUrl" in acquired)) return await context.refuse(acquired);
-    const server = acquired;
-    const cwd = record.settings.cwd ?? record.home;
-    const ownDirectory = directory !== undefined && directory !== cwd ? directory : undefined;
-    const untrack = ownDirectory === undefined ? undefined : trackDirectory(record, ownDirectory);
-    try {
-      const {
-        directory: _d,
-        queueTimeoutMs: _q,
-        modelId,
-        adapterFactory,
-        ...passThrough
-      } = options;
-      return await driveTurn(context.text, context.traceId, context.sink, {
-        ...(pool.permissionPolicy === undefined ? {} : { permission: pool.permissionPolicy }),
-        ...(pool.questionPolicy === undefined ? {} : { question: pool.questionPolicy }),
-        logger: pool.logger,
-        ...passThrough,
-        baseUrl: server.baseUrl,
-        providerId: pool.providerId,
-        modelId: modelId ?? defaultModelId(record.settings.modelIds),
-        ...(server.auth ? { username: server.auth.username, password: server.auth.password } : {}),
-        signal: link.signal,
-        ...withDirectory(adapterFactory, directory),
-      });
-    } finally {
-      if (untrack) {
-        untrack();
-        scheduleDirectorySweep(record, pool.idleStopMs, () => context.onDirectoryIdle(record));
-      }
-      context.release(server);
-    }
+    return await runHealingTurn({
+      traceId: context.traceId,
+      sink: context.sink,
+      watch: record.wedge,
+      run: (sink) => driveOnServer(context, sink, link.signal, queueTimeoutMs),
+      heal: (wedged) => context.heal(record, wedged),
+    });
   } finally {
     link.dispose();
+  }
+}
+
+/** Gets the agent a server and drives the turn on it once. */
+async function driveOnServer(
+  context: RunTurnContext,
+  sink: Sink,
+  signal: AbortSignal,
+  queueTimeoutMs: number,
+): Promise<TurnResult> {
+  const { record, options, pool } = context;
+  const directory = options.directory;
+  const acquired = await context.acquire(signal, queueTimeoutMs);
+  if (!("baseUrl" in acquired)) return await context.refuse(acquired);
+  const server = acquired;
+  const cwd = record.settings.cwd ?? record.home;
+  const ownDirectory = directory !== undefined && directory !== cwd ? directory : undefined;
+  const untrack = ownDirectory === undefined ? undefined : trackDirectory(record, ownDirectory);
+  try {
+    const { directory: _d, queueTimeoutMs: _q, modelId, adapterFactory, ...passThrough } = options;
+    return await driveTurn(context.text, context.traceId, sink, {
+      ...(pool.permissionPolicy === undefined ? {} : { permission: pool.permissionPolicy }),
+      ...(pool.questionPolicy === undefined ? {} : { question: pool.questionPolicy }),
+      logger: pool.logger,
+      ...passThrough,
+      baseUrl: server.baseUrl,
+      providerId: pool.providerId,
+      modelId: modelId ?? defaultModelId(record.settings.modelIds),
+      ...(server.auth ? { username: server.auth.username, password: server.auth.password } : {}),
+      signal,
+      ...withDirectory(adapterFactory, directory),
+    });
+  } finally {
+    if (untrack) {
+      untrack();
+      scheduleDirectorySweep(record, pool.idleStopMs, () => context.onDirectoryIdle(record));
+    }
+    context.release(server);
   }
 }
 

@@ -84,6 +84,13 @@ export async function prepareRuntime(context: CommandContext): Promise<OpenCodeR
       cwd: options.cwd,
       logger,
     },
+    // A run is one turn: a server that took it and answered nothing is restarted at once,
+    // and the message sent again (opencode never started it).
+    wedgedAfter: 1,
+    onWedged: (wedged) =>
+      report.output.err(
+        `opencode took the message but did not answer (${wedged.code}): restarting it and sending the message again`,
+      ),
   });
   return resources.runtime;
 }

@@ -1,4 +1,4 @@
-import { maskSecrets } from "@taos/internal";
+import { describeError, maskSecrets, startHeal } from "@taos/internal";
 import {
   type ErrorReply,
   ReplyErrorCode,
@@ -6,8 +6,19 @@ import {
   type TurnResult,
 } from "@taos/opencode-adapter";
 import { modelIdOf } from "@taos/opencode-config";
-import { OpenCodeServer, type OpenCodeServerOptions } from "@taos/opencode-server";
-import { type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
+import {
+  InvalidServerOptionError,
+  OpenCodeServer,
+  type OpenCodeServerOptions,
+} from "@taos/opencode-server";
+import {
+  type DriveTurnOptions,
+  driveTurn,
+  runHealingTurn,
+  type WedgedTurn,
+  WedgeWatch,
+  wedgedAfterOption,
+} from "@taos/opencode-turn";
 
 /** The turn options the runtime takes from its server: where to connect, as whom, which provider. */
 export type ServerProvidedTurnOption = "baseUrl" | "username" | "password" | "providerId";
@@ -26,6 +37,16 @@ export interface OpenCodeRuntimeOptions {
   readonly server: OpenCodeServerOptions;
   /** Options of every turn (agent, system prompt, policies, timeouts, ...); a turn's own win. */
   readonly turn?: RuntimeTurnDefaults;
+  /**
+   * Restart the server once this many turns in a row ended `no_answer` or
+   * `opencode_server_error` (opencode takes prompts and answers none: its health check
+   * still passes). The turn that tipped it is sent again once on the fresh server when
+   * opencode never started it; sessions survive (they live in the home). 0: never.
+   * @default 2
+   */
+  readonly wedgedAfter?: number;
+  /** Called when the server is found wedged, before it is restarted (also logged at warn). */
+  readonly onWedged?: (wedged: WedgedTurn) => void;
 }
 
 /** One turn: its trace id and sink, and any option of `driveTurn` the server does not provide. */
@@ -48,12 +69,19 @@ export class OpenCodeRuntime {
   readonly server: OpenCodeServer;
   readonly #options: OpenCodeRuntimeOptions;
   readonly #turns = new Set<{ controller: AbortController; done: Promise<unknown> }>();
+  readonly #wedge: WedgeWatch;
+  #healing: Promise<boolean> | undefined;
   #phase: "open" | "stopped" = "open";
 
   /** Validates the server's options (a `TaosOpenCodeError` naming the field); starts nothing. */
   constructor(options: OpenCodeRuntimeOptions) {
     this.#options = options;
     this.server = new OpenCodeServer(options.server);
+    this.#wedge = new WedgeWatch(
+      wedgedAfterOption(options.wedgedAfter, (message) => {
+        throw new InvalidServerOptionError({ field: "wedgedAfter", message });
+      }),
+    );
   }
 
   /** Starts the server (or makes sure it still runs); also undoes `stop()`. */
@@ -91,6 +119,21 @@ export class OpenCodeRuntime {
       const message = "the runtime is stopped (start() opens it again)";
       return this.#refuse(options, signal, message, ReplyErrorCode.ServerStopped);
     }
+    return runHealingTurn({
+      traceId: options.traceId,
+      sink: options.sink,
+      watch: this.#wedge,
+      run: (sink) => this.#driveOnce(text, { ...options, sink }, signal),
+      heal: (wedged) => this.#heal(wedged, signal),
+    });
+  }
+
+  /** Starts the server if needed and drives the turn on it once. */
+  async #driveOnce(
+    text: string,
+    options: RuntimeTurnOptions,
+    signal: AbortSignal,
+  ): Promise<TurnResult> {
     try {
       await this.server.ensureRunning({ signal });
     } catch (error) {
@@ -116,6 +159,38 @@ export class OpenCodeRuntime {
       password: auth?.password,
       signal,
     });
+  }
+
+  /** Restarts a wedged server, once however many turns ask at the same time. */
+  async #heal(wedged: WedgedTurn, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted || this.#phase === "stopped") return false;
+    this.#logger()?.warn(
+      { traceId: wedged.traceId, code: wedged.code, turns: wedged.turns },
+      "opencode server is wedged (it takes prompts and answers none): restarting it",
+    );
+    try {
+      this.#options.onWedged?.(wedged);
+    } catch (error) {
+      this.#logger()?.warn({ err: describeError(error) }, "onWedged failed");
+    }
+    this.#healing ??= this.#restart(wedged).finally(() => {
+      this.#healing = undefined;
+    });
+    return this.#healing;
+  }
+
+  async #restart(wedged: WedgedTurn): Promise<boolean> {
+    const telemetry = startHeal({ code: wedged.code, turns: wedged.turns });
+    try {
+      await this.server.restart();
+      telemetry.done("restarted");
+      return true;
+    } catch (error) {
+      const err = maskSecrets(describeError(error), [this.#options.server.litellm.apiKey]);
+      this.#logger()?.warn({ err }, "restarting the wedged opencode server failed");
+      telemetry.done("failed");
+      return false;
+    }
   }
 
   /** Ends a turn that never reached opencode, the way driveTurn ends a failed one. */

@@ -8,6 +8,11 @@ import type { Reply } from "@taos/opencode-adapter";
 import { isProcessAlive, makeTempHome, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  startFakeOpenCode,
+  statusEvent,
+  userMessageEvent,
+} from "../../opencode-adapter/test/fake-opencode.js";
 import { pidsWithHome } from "./processes.js";
 
 // The command, as a user runs it: its bin file, which loads the build (`pnpm build` first;
@@ -368,5 +373,23 @@ describe("taos-opencode serve", { timeout: 120_000 }, () => {
       await child;
     }
     expect(isProcessAlive(info.pid)).toBe(false);
+  });
+
+  it("exits 1 with a no_answer error when opencode takes the message and answers nothing", async () => {
+    const fake = await startFakeOpenCode({
+      onPrompt: (server, sessionID) => {
+        server.send(userMessageEvent(sessionID, server.lastMessageId()));
+        server.send(statusEvent(sessionID, "busy"));
+        server.send(statusEvent(sessionID, "idle"));
+      },
+    });
+    try {
+      const run = await cli(["run", "hello", "--server", fake.url, "--model", MODEL, "--json"]);
+      expect(run.exitCode).toBe(1);
+      const replies = run.stdout.split("\n").map((line) => JSON.parse(line) as Reply);
+      expect(replies).toEqual([expect.objectContaining({ kind: "error", code: "no_answer" })]);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -3,15 +3,16 @@ import { join } from "node:path";
 /**
  * The switches a host service wants by default, each checked against
  * `opencode serve` 1.18.33 (see the README for what was observed). Override any
- * of them through the `env` option; `undefined` removes one.
+ * of them through the `env` option; `undefined` removes one. Sharing is turned off
+ * in the config (`"share": "disabled"`), not with `OPENCODE_DISABLE_SHARE`: with that
+ * variable, an abort during a fresh server's first prompt leaves opencode failing
+ * every later prompt.
  */
 export const DEFAULT_SERVER_ENV: Readonly<Record<string, string>> = Object.freeze({
   /** No self-update: the version is the one the host installed. */
   OPENCODE_DISABLE_AUTOUPDATE: "1",
   /** No fetch of the models.dev catalogue at start and hourly (it fails and logs errors offline). */
   OPENCODE_DISABLE_MODELS_FETCH: "1",
-  /** Sessions are never uploaded to opencode's share service. */
-  OPENCODE_DISABLE_SHARE: "1",
   /**
    * A project's own `opencode.json` or `.opencode/` cannot change the agent's
    * provider (a project file can otherwise send the agent's key to any URL).

@@ -15,6 +15,8 @@ export interface StreamingFigures {
   readonly rssPeak: number;
   readonly rssGrowth: number;
   readonly status: string;
+  /** The code and message of a turn that did not complete. */
+  readonly error?: string;
   /** Every delta matched the stand-in's text at its place, and the final is the whole text. */
   readonly intact: boolean;
   /**
@@ -122,6 +124,7 @@ export async function measureStreamingTurn(
     rssPeak,
     rssGrowth: rssPeak - rssBefore,
     status: result.status,
+    ...(result.status === "completed" ? {} : { error: `${result.code}: ${result.error}` }),
     intact: intact && finalOk && offset === text.length,
     liveHeapGrowth: options.liveHeap ? livePeak - heapBefore : undefined,
   };

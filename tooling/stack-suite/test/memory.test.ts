@@ -50,7 +50,7 @@ describe(`memory: one turn of ${CHUNKS} deltas`, () => {
 
   it("delivers every delta in place and one final with the whole text", () => {
     for (const figures of [cold, warm, live]) {
-      expect(figures.status).toBe("completed");
+      expect(figures.status, figures.error).toBe("completed");
       expect(figures.intact).toBe(true);
       expect(figures.deltas).toBeGreaterThan(0);
     }

@@ -1,4 +1,6 @@
 export { opencodeBinaryPath } from "./binary.js";
+export type { BusyCores } from "./busy-cores.js";
+export { busyCores } from "./busy-cores.js";
 export type {
   OpenCodeInTempHome,
   StartOpenCodeInTempHomeOptions,
@@ -8,5 +10,6 @@ export { getFreePort } from "./port.js";
 export { isProcessAlive, waitForProcessExit } from "./process.js";
 export type { RawOpenCode, StartRawOpenCodeOptions } from "./raw-opencode.js";
 export { isolatedOpenCodeEnv, startRawOpenCode } from "./raw-opencode.js";
+export { scaled, testSlowdown } from "./slowdown.js";
 export type { TempHome } from "./temp-home.js";
 export { makeTempHome } from "./temp-home.js";

@@ -36,7 +36,6 @@ export function isolatedOpenCodeEnv(home: string): Record<string, string> {
     XDG_STATE_HOME: join(home, ".local", "state"),
     OPENCODE_DISABLE_AUTOUPDATE: "1",
     OPENCODE_DISABLE_MODELS_FETCH: "1",
-    OPENCODE_DISABLE_SHARE: "1",
   };
 }
 

@@ -57,6 +57,10 @@ export interface OpenCodeHttpErrorOptions {
   readonly statusCode?: number;
   /** opencode's own message from the error body, when there was one. */
   readonly detail?: string;
+  /** opencode's error name from the body (`UnknownError`, ...), when there was one. */
+  readonly opencodeError?: string;
+  /** opencode's reference of a server error (`err_...`, also in its log), when there was one. */
+  readonly ref?: string;
   readonly cause?: unknown;
 }
 
@@ -67,15 +71,25 @@ export class OpenCodeHttpError extends TaosOpenCodeError {
   readonly statusCode: number | undefined;
   /** True for failures worth a retry: no response, 408, 429 and 5xx. */
   readonly isRetryable: boolean;
+  /** opencode's error name from the body (`UnknownError`, ...), when there was one. */
+  readonly opencodeError: string | undefined;
+  /** opencode's reference of a server error (`err_...`, also in its log), when there was one. */
+  readonly ref: string | undefined;
 
   constructor(options: OpenCodeHttpErrorOptions) {
     const { method, url, statusCode, detail, cause } = options;
     const what = statusCode === undefined ? "no response" : `HTTP ${statusCode}`;
     const reason = detail ?? (cause instanceof Error ? cause.message : undefined);
-    super({ message: `${method} ${url} failed: ${what}${reason ? `: ${reason}` : ""}`, cause });
+    const ref = options.ref === undefined ? "" : ` (ref ${options.ref})`;
+    super({
+      message: `${method} ${url} failed: ${what}${reason ? `: ${reason}` : ""}${ref}`,
+      cause,
+    });
     this.method = method;
     this.url = url;
     this.statusCode = statusCode;
+    this.opencodeError = options.opencodeError;
+    this.ref = options.ref;
     this.isRetryable =
       statusCode === undefined || statusCode === 408 || statusCode === 429 || statusCode >= 500;
     TaosOpenCodeError.brand(this, httpMarker);

@@ -97,24 +97,31 @@ export class HttpClient {
         bodyTimeout: timeout,
       });
     } catch (error) {
-      throw this.failure(method, fullPath, undefined, undefined, error, options);
+      throw this.failure(method, fullPath, undefined, {}, error, options);
     }
     const { statusCode } = response;
     if (statusCode >= 400) {
       const text = await readLimited(response.body).catch(() => "");
-      throw this.failure(method, fullPath, statusCode, errorDetail(text), undefined, options);
+      throw this.failure(method, fullPath, statusCode, errorBody(text), undefined, options);
     }
     let text: string;
     try {
       text = await response.body.text();
     } catch (error) {
-      throw this.failure(method, fullPath, statusCode, undefined, error, options);
+      throw this.failure(method, fullPath, statusCode, {}, error, options);
     }
     if (text === "") return undefined;
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw this.failure(method, fullPath, statusCode, "the answer is not JSON", error, options);
+      throw this.failure(
+        method,
+        fullPath,
+        statusCode,
+        { detail: "the answer is not JSON" },
+        error,
+        options,
+      );
     }
   }
 
@@ -135,11 +142,11 @@ export class HttpClient {
         bodyTimeout: 0,
       });
     } catch (error) {
-      throw this.failure("GET", fullPath, undefined, undefined, error, { signal });
+      throw this.failure("GET", fullPath, undefined, {}, error, { signal });
     }
     if (response.statusCode >= 300) {
       const text = await readLimited(response.body).catch(() => "");
-      throw this.failure("GET", fullPath, response.statusCode, errorDetail(text), undefined, {});
+      throw this.failure("GET", fullPath, response.statusCode, errorBody(text), undefined, {});
     }
     const raw = response.body;
     return { body: raw.body as unknown as ReadableStream<Uint8Array>, dump: () => raw.dump() };
@@ -155,7 +162,7 @@ export class HttpClient {
     method: Method,
     path: string,
     statusCode: number | undefined,
-    detail: string | undefined,
+    body: ErrorBody,
     cause: unknown,
     options: RequestOptions,
   ): unknown {
@@ -175,7 +182,7 @@ export class HttpClient {
       method,
       url,
       statusCode,
-      ...(detail === undefined ? {} : { detail }),
+      ...body,
       cause,
     });
   }
@@ -186,15 +193,40 @@ async function readLimited(body: { text(): Promise<string> }): Promise<string> {
   return text.length > MAX_ERROR_BODY ? text.slice(0, MAX_ERROR_BODY) : text;
 }
 
-/** opencode's error bodies: `{name, data: {message}}` or `{message}`; else a short raw text. */
-function errorDetail(text: string): string | undefined {
-  if (text === "") return undefined;
+/** What an error body says: opencode's `{name, data: {message, ref?}}` or `{message}`; else a short raw text. */
+export interface ErrorBody {
+  readonly detail?: string;
+  readonly opencodeError?: string;
+  readonly ref?: string;
+}
+
+// opencode's names and refs are identifiers; anything else is not passed on.
+const IDENTIFIER = /^[A-Za-z_$][\w$.-]{0,99}$/;
+
+function identifier(value: unknown): string | undefined {
+  return typeof value === "string" && IDENTIFIER.test(value) ? value : undefined;
+}
+
+/** Reads an error body (pure). */
+export function errorBody(text: string): ErrorBody {
+  if (text === "") return {};
   try {
-    const parsed = JSON.parse(text) as { data?: { message?: unknown }; message?: unknown };
+    const parsed = JSON.parse(text) as {
+      name?: unknown;
+      data?: { message?: unknown; ref?: unknown };
+      message?: unknown;
+    };
     const message = parsed?.data?.message ?? parsed?.message;
-    if (typeof message === "string" && message !== "") return message;
+    const name = identifier(parsed?.name);
+    const ref = identifier(parsed?.data?.ref);
+    const found = {
+      ...(name === undefined ? {} : { opencodeError: name }),
+      ...(ref === undefined ? {} : { ref }),
+    };
+    if (typeof message === "string" && message !== "") return { detail: message, ...found };
+    if (name !== undefined) return found;
   } catch {
     // not JSON
   }
-  return text.slice(0, 300);
+  return { detail: text.slice(0, 300) };
 }

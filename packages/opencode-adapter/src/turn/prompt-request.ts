@@ -127,6 +127,18 @@ export function promptBody(
   };
 }
 
+/** A 5xx is opencode's own failure (with its error name and ref); anything else an HTTP error. */
+function httpFailure(error: OpenCodeHttpError, message: string): TurnFailure {
+  if (error.statusCode === undefined || error.statusCode < 500)
+    return { error: message, code: ReplyErrorCode.HttpError };
+  return {
+    error: message,
+    code: ReplyErrorCode.OpenCodeServerError,
+    ...(error.opencodeError === undefined ? {} : { opencodeError: error.opencodeError }),
+    ...(error.ref === undefined ? {} : { opencodeRef: error.ref }),
+  };
+}
+
 /** A failure's user-facing message and stable code. */
 export function failureOfError(error: unknown): TurnFailure {
   const message = errorField(error).message;
@@ -138,8 +150,7 @@ export function failureOfError(error: unknown): TurnFailure {
     return { error: message, code: ReplyErrorCode.SessionNotFound };
   if (OpenCodeUnauthorizedError.isInstance(error))
     return { error: message, code: ReplyErrorCode.Unauthorized };
-  if (OpenCodeHttpError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.HttpError };
+  if (OpenCodeHttpError.isInstance(error)) return httpFailure(error, message);
   if (UnsupportedServerVersionError.isInstance(error))
     return { error: message, code: ReplyErrorCode.UnsupportedVersion };
   if (OpenCodeEventStreamError.isInstance(error))

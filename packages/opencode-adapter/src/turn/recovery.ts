@@ -5,6 +5,7 @@
  * exact id) is ever adopted: a continued session's earlier turns are never replayed.
  */
 
+import { isRecord } from "@taos/internal";
 import { OpenCodeHttpError } from "../client/errors.js";
 import type { HttpClient } from "../client/http.js";
 import type { TurnFailure } from "../codec-book.js";
@@ -158,10 +159,13 @@ async function ownMessages(context: RecoveryContext): Promise<OpenCodeMessage[]>
   return found.filter((message): message is OpenCodeMessage => message?.info !== undefined);
 }
 
-/** The failure left on this turn's last answer, for a turn that went idle with nothing to show. */
-export async function lastAnswerFailure(
-  context: RecoveryContext,
-): Promise<TurnFailure | undefined> {
+/** This turn's last answer as stored: none at all, or one with the failure left on it (if any). */
+export type LastAnswer =
+  | { readonly found: false }
+  | { readonly found: true; readonly failure: TurnFailure | undefined };
+
+/** This turn's last stored answer, for a turn that went idle with nothing to show. */
+export async function lastAnswer(context: RecoveryContext): Promise<LastAnswer> {
   const messages = await readMessages(context);
   const { assistants, userMessageId, addedUsers } = context.messages();
   const last = messages.findLast((message) => {
@@ -173,6 +177,7 @@ export async function lastAnswerFailure(
       (parent !== undefined && (parent === userMessageId || addedUsers.has(parent)))
     );
   });
-  const error = last?.info?.error;
-  return typeof error === "object" && error !== null ? failureOf(error) : undefined;
+  if (last === undefined) return { found: false };
+  const error = last.info?.error;
+  return { found: true, failure: isRecord(error) ? failureOf(error) : undefined };
 }

@@ -1,11 +1,13 @@
 /**
- * How an idle session ends the turn. The rule is pure; an empty turn's cause is
- * read from its last message (opencode sometimes fails without `session.error`).
+ * How an idle session ends the turn. The rules are pure; an empty turn's cause is
+ * read from its last message (opencode sometimes fails without `session.error`, and a
+ * broken opencode goes idle without answering at all).
  */
 import type { OpenCodeLogger } from "@taos/internal";
 import { errorField } from "../client/logger.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
-import { lastAnswerFailure, type RecoveryContext } from "./recovery.js";
+import { ReplyErrorCode } from "../error-codes.js";
+import { type LastAnswer, lastAnswer, type RecoveryContext } from "./recovery.js";
 
 export type IdleEnding =
   /** The turn ends with this failure. */
@@ -33,19 +35,55 @@ export function idleEnding(
   return { kind: "checkLastMessage" };
 }
 
-/** The failure on the turn's last answer; undefined when none, or when it cannot be read (logged). */
-export async function emptyTurnFailure(
+/** The failure of a turn that opencode went idle on without any answer message. */
+export const NO_ANSWER: TurnFailure = {
+  error: "opencode accepted the prompt but produced no answer",
+  code: ReplyErrorCode.NoAnswer,
+};
+
+/** What ends an empty turn: a failure, or completion (an answer message with no text). */
+export type EmptyTurnEnding =
+  | { readonly kind: "failed"; readonly failure: TurnFailure }
+  | { readonly kind: "emptyAnswer" };
+
+/**
+ * The ending of an empty turn, from its stored last answer (`undefined` when it could not
+ * be read) and whether the live stream showed an answer message of this turn. Pure.
+ */
+export function emptyTurnEnding(
+  stored: LastAnswer | undefined,
+  answerSeen: boolean,
+): EmptyTurnEnding {
+  if (stored?.found === true) {
+    return stored.failure === undefined
+      ? { kind: "emptyAnswer" }
+      : { kind: "failed", failure: stored.failure };
+  }
+  // Stored says none, or it could not be read and the stream showed none: never a silent success.
+  if (stored === undefined && answerSeen) return { kind: "emptyAnswer" };
+  return { kind: "failed", failure: NO_ANSWER };
+}
+
+/** Reads the turn's last answer and decides how the empty turn ends (logged at warn either way). */
+export async function endEmptyTurn(
   context: RecoveryContext,
   logger: OpenCodeLogger,
   sessionId: string,
-): Promise<TurnFailure | undefined> {
+): Promise<EmptyTurnEnding> {
+  let stored: LastAnswer | undefined;
   try {
-    return await lastAnswerFailure(context);
+    stored = await lastAnswer(context);
   } catch (error) {
     logger.warn(
       { sessionId, err: errorField(error) },
       "could not read the last message after an empty turn",
     );
-    return undefined;
   }
+  const ending = emptyTurnEnding(stored, context.messages().assistants.size > 0);
+  if (ending.kind === "emptyAnswer") {
+    logger.warn({ sessionId }, "opencode finished the turn with an empty answer");
+  } else if (ending.failure === NO_ANSWER) {
+    logger.warn({ sessionId }, "opencode went idle without answering the prompt");
+  }
+  return ending;
 }

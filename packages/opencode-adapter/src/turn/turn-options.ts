@@ -49,6 +49,7 @@ export function resultOf(state: TurnState, decisions: readonly AskDecision[]): O
     ...(state.error === undefined ? {} : { error: state.error }),
     ...(state.code === undefined ? {} : { code: state.code }),
     ...(state.opencodeError === undefined ? {} : { opencodeError: state.opencodeError }),
+    ...(state.opencodeRef === undefined ? {} : { opencodeRef: state.opencodeRef }),
     ...(state.structured === undefined ? {} : { structured: state.structured }),
     decisions,
   };

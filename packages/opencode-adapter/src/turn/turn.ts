@@ -12,10 +12,11 @@ import { finishTurn, mapFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import { createTurnState } from "../codec-book.js";
 import { streamFailureCode } from "../error-codes.js";
-import { ABORTED } from "../failure.js";
+import { ABORTED, failureOf } from "../failure.js";
 import type { Frame } from "../frame.js";
 import type { Reply } from "../reply.js";
 import { AskDesk } from "./ask-desk.js";
+import { LATE_ERROR_GRACE_MS, LateSessionError, withLateError } from "./late-error.js";
 import {
   factsOf,
   type KnownMessages,
@@ -29,7 +30,7 @@ import type { RecoveryContext } from "./recovery.js";
 import { RecoveryGate } from "./recovery-gate.js";
 import { statusOf, TurnStatusWatch } from "./status.js";
 import { abortedBy, requestAbort } from "./turn-abort.js";
-import { emptyTurnFailure, idleEnding } from "./turn-end.js";
+import { endEmptyTurn, idleEnding, NO_ANSWER } from "./turn-end.js";
 import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
 import { ignoresFrames, type TurnPhase } from "./turn-phase.js";
 
@@ -50,6 +51,7 @@ export class Turn implements HubListener {
   private abortTimer: NodeJS.Timeout | undefined;
   private readonly gate: RecoveryGate;
   private readonly onAbort = (): void => this.abort(ABORTED);
+  private readonly late = new LateSessionError();
 
   constructor(private readonly options: TurnOptions) {
     this.state = createTurnState(options.session.id, { traceId: options.traceId });
@@ -126,7 +128,10 @@ export class Turn implements HubListener {
   // HubListener
 
   onEvent(frame: Frame): void {
-    if (ignoresFrames(this.phase)) return;
+    if (ignoresFrames(this.phase)) {
+      if (this.phase === "ending" && frame.type === "session.error") this.noteLateError(frame);
+      return;
+    }
     if (!this.gate.hold(frame)) this.handle(frame);
   }
 
@@ -218,12 +223,24 @@ export class Turn implements HubListener {
 
   private async endFromLastMessage(frame: Frame): Promise<void> {
     const { logger } = this.options;
-    const failure = await emptyTurnFailure(this.recoveryContext(), logger, this.state.sessionId);
+    const ending = await endEmptyTurn(this.recoveryContext(), logger, this.state.sessionId);
     if (this.isDone()) return;
-    // A later check runs on "ending"; the codec's own end (final, or the message's error) otherwise.
+    if (ending.kind === "failed" && ending.failure === NO_ANSWER) {
+      const late = await this.late.wait(LATE_ERROR_GRACE_MS, this.ended.signal);
+      if (this.isDone()) return;
+      this.phase = "running";
+      this.finish(withLateError(NO_ANSWER, late));
+      return;
+    }
+    // A later check runs on "ending"; the codec's own end (final, or the failure) otherwise.
     this.phase = "running";
-    if (failure === undefined) this.deliver(mapFrame(frame, this.state));
-    this.finish(failure);
+    if (ending.kind === "emptyAnswer") this.deliver(mapFrame(frame, this.state));
+    this.finish(ending.kind === "failed" ? ending.failure : undefined);
+  }
+
+  private noteLateError(frame: Frame): void {
+    if (frame.sessionId !== this.state.sessionId) return;
+    this.late.note(failureOf(propertiesOf(frame.parse())?.error));
   }
 
   private recoveryContext(): RecoveryContext {
