@@ -153,17 +153,8 @@ export class OpenCodeChild {
 
 /** Spawns the child detached (its own process group) with its output going to the log. */
 export async function spawnChild(options: SpawnChildOptions): Promise<OpenCodeChild> {
-  const logDir = dirname(options.logFile);
   const listening = new ListeningWatch();
-  const sink = await LogSink.open({
-    path: options.logFile,
-    dir: logDir,
-    privateDir: !relative(options.home, logDir).startsWith(".."),
-    redactor: options.redactor,
-    onLine: listening.onLine,
-  });
-  for (const note of options.notes) sink.note(note);
-  sink.note(`starting ${options.command} ${options.args.join(" ")} in ${options.cwd}`);
+  const sink = await openChildLog(options, listening);
   const subprocess = execa(options.command, options.args, {
     cwd: options.cwd,
     env: options.env,
@@ -178,22 +169,7 @@ export async function spawnChild(options: SpawnChildOptions): Promise<OpenCodeCh
     ...(options.user ?? {}),
   });
   const { pid } = subprocess;
-  if (pid === undefined) {
-    const result = (await subprocess) as { code?: string; cause?: unknown };
-    sink.note(`could not spawn: ${result.code ?? "unknown error"}`);
-    await sink.close();
-    if (result.code === "ENOENT") {
-      const searched = [`${options.command} (spawn: ENOENT)`];
-      throw new OpenCodeBinaryNotFoundError({ searched, cause: result.cause });
-    }
-    const output: string[] = [];
-    throw new OpenCodeExitedError({
-      exitCode: undefined,
-      signal: undefined,
-      output,
-      cause: result.cause,
-    });
-  }
+  if (pid === undefined) throw await spawnFailure(subprocess, sink, options.command);
   // reject: false, so this settles without throwing; the exit is watched below.
   void subprocess.then(
     () => {},
@@ -212,4 +188,43 @@ export async function spawnChild(options: SpawnChildOptions): Promise<OpenCodeCh
   if (subprocess.stderr) sink.attach(subprocess.stderr);
   options.logger.debug({ pid, port, binary: options.binary }, "opencode spawned");
   return child;
+}
+
+/** The child's private log, with the notes and the command line written first. */
+async function openChildLog(
+  options: SpawnChildOptions,
+  listening: ListeningWatch,
+): Promise<LogSink> {
+  const logDir = dirname(options.logFile);
+  const sink = await LogSink.open({
+    path: options.logFile,
+    dir: logDir,
+    privateDir: !relative(options.home, logDir).startsWith(".."),
+    redactor: options.redactor,
+    onLine: listening.onLine,
+  });
+  for (const note of options.notes) sink.note(note);
+  sink.note(`starting ${options.command} ${options.args.join(" ")} in ${options.cwd}`);
+  return sink;
+}
+
+/** The error of a process that could not be spawned at all (noted in the log, which is closed). */
+async function spawnFailure(
+  subprocess: PromiseLike<unknown>,
+  sink: LogSink,
+  command: string,
+): Promise<Error> {
+  const result = (await subprocess) as { code?: string; cause?: unknown };
+  sink.note(`could not spawn: ${result.code ?? "unknown error"}`);
+  await sink.close();
+  if (result.code === "ENOENT") {
+    const searched = [`${command} (spawn: ENOENT)`];
+    return new OpenCodeBinaryNotFoundError({ searched, cause: result.cause });
+  }
+  return new OpenCodeExitedError({
+    exitCode: undefined,
+    signal: undefined,
+    output: [],
+    cause: result.cause,
+  });
 }

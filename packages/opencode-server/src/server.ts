@@ -2,6 +2,7 @@ import { isRecord, recordServerExit } from "@taos/internal";
 import type { PermissionConfig } from "@taos/opencode-config";
 import type { ExitInfo, OpenCodeChild } from "./child.js";
 import { InvalidServerOptionError, OpenCodeStoppedError } from "./errors.js";
+import { startDeadlineFor } from "./first-start.js";
 import { Flight } from "./flight.js";
 import { startTimeoutError } from "./launch.js";
 import {
@@ -24,7 +25,6 @@ import type {
   StopOptions,
 } from "./types.js";
 
-const DEFAULT_DEADLINE_MS = 20_000;
 const DEFAULT_GRACE_MS = 5_000;
 
 /**
@@ -145,7 +145,11 @@ export class OpenCodeServer {
    * (its child killed).
    */
   async ensureRunning(options: EnsureRunningOptions = {}): Promise<void> {
-    const deadlineMs = validateMs(options.deadlineMs, "deadlineMs", DEFAULT_DEADLINE_MS);
+    // The default is longer for the first start in a home (opencode creates its database).
+    const deadlineMs =
+      options.deadlineMs === undefined
+        ? startDeadlineFor(this.#options.home)
+        : validateMs(options.deadlineMs, "deadlineMs", 0);
     const signal = validateSignal(options.signal, "signal");
     signal?.throwIfAborted();
     const phase = this.#phase;

@@ -94,7 +94,11 @@ export interface OpenCodeServerOptions {
 }
 
 export interface EnsureRunningOptions {
-  /** How long a start may take, wall clock. @default 20000 */
+  /**
+   * How long a start may take, wall clock. @default 20000, or 180000 for the first start
+   * in a home (no opencode database yet: opencode creates and migrates it, minutes on a
+   * small ARM board)
+   */
   readonly deadlineMs?: number;
   readonly signal?: AbortSignal;
 }

@@ -3,7 +3,17 @@
  * checked against the real binary. A failure here means opencode changed, not
  * that our code did: read the change before adapting the package.
  */
-import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
+import { buildOpenCodeConfig } from "@taos/opencode-config";
+import {
+  busyCores,
+  makeTempHome,
+  type OpenCodeInTempHome,
+  opencodeBinaryPath,
+  scaled,
+  startOpenCodeInTempHome,
+  type TempHome,
+} from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenCodeServer } from "../src/index.js";
@@ -75,4 +85,106 @@ describe("opencode serve (upstream canaries)", () => {
     expect(typeof doc.info?.version).toBe("string");
     expect(doc.info?.version).not.toBe(server.version);
   });
+});
+
+// Upstream canary (raw HTTP, none of our code): with OPENCODE_DISABLE_SHARE in the
+// environment, aborting the first prompt of a fresh server while its instance boots (the
+// session busy, no model call yet) leaves opencode failing every later prompt of every
+// session: `POST /session/:id/message` answers 500 `UnknownError` with a `ref`. The window
+// is widest on busy cores, so two busy loops run during the first prompt, and each try
+// takes a fresh server. This is why the server package turns sharing off in the config
+// instead; when this test fails, opencode fixed the bug: read its change before relying on
+// the variable again.
+
+let llm: FakeLiteLLM;
+
+const KEY = "sk-canary-early-abort-77";
+const TRIES = 3;
+
+async function call(oc: OpenCodeInTempHome, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${oc.url}${path}`, {
+    method,
+    headers: { ...oc.headers, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
+
+/** Resolves when the event stream says the session went busy. */
+async function busyOn(oc: OpenCodeInTempHome, signal: AbortSignal): Promise<void> {
+  const response = await fetch(`${oc.url}/event`, { headers: oc.headers, signal });
+  const reader = (response.body as ReadableStream<Uint8Array>)
+    .pipeThrough(new TextDecoderStream())
+    .getReader();
+  let seen = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the event stream ended before the session went busy");
+    seen += value;
+    if (seen.includes('"type":"busy"')) return;
+  }
+}
+
+const model = { providerID: "litellm", modelID: "m" };
+const prompt = (text: string) => ({ model, parts: [{ type: "text", text }] });
+
+/** One fresh server: the early abort, then one prompt in the same and one in a new session. */
+async function tryOnce(): Promise<{ same: unknown; fresh: unknown }> {
+  const oc = await startOpenCodeInTempHome({
+    homePrefix: "taos-canary-abort-",
+    password: "canary-pw-0123",
+    config: buildOpenCodeConfig({ baseURL: llm.url, apiKey: KEY, modelIds: ["m"] }),
+    env: { OPENCODE_DISABLE_SHARE: "1" },
+  });
+  const stream = new AbortController();
+  const busy = busyCores(2);
+  try {
+    const session = (await call(oc, "POST", "/session", {})).body as { id: string };
+    const wentBusy = busyOn(oc, stream.signal);
+    await call(oc, "POST", `/session/${session.id}/prompt_async`, prompt("first"));
+    await wentBusy;
+    await call(oc, "POST", `/session/${session.id}/abort`);
+    await busy.stop();
+    const same = await call(oc, "POST", `/session/${session.id}/message`, prompt("second"));
+    const other = (await call(oc, "POST", "/session", {})).body as { id: string };
+    const fresh = await call(oc, "POST", `/session/${other.id}/message`, prompt("third"));
+    return {
+      same: same.status === 500 ? same.body : same.status,
+      fresh: fresh.status === 500 ? fresh.body : fresh.status,
+    };
+  } finally {
+    stream.abort();
+    await busy.stop();
+    await oc.stop();
+  }
+}
+
+describe("opencode serve (upstream canary): OPENCODE_DISABLE_SHARE and an early abort", () => {
+  beforeAll(async () => {
+    llm = await startFakeLiteLLM({ keys: [KEY], models: ["m"] });
+  });
+
+  afterAll(async () => {
+    await llm?.close();
+  });
+
+  it(
+    "breaks the server: later prompts of every session answer 500 UnknownError with a ref",
+    async () => {
+      const broken = {
+        name: "UnknownError",
+        data: { message: expect.any(String), ref: expect.stringMatching(/^err_/) },
+      };
+      const seen: unknown[] = [];
+      for (let i = 0; i < TRIES; i++) {
+        const outcome = await tryOnce();
+        seen.push(outcome);
+        if (typeof outcome.same === "object") break;
+      }
+      const last = seen.at(-1);
+      expect(last, `tries: ${JSON.stringify(seen)}`).toEqual({ same: broken, fresh: broken });
+    },
+    scaled(300_000),
+  );
 });

@@ -4,6 +4,7 @@ import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { opencodeDatabasePath, START_DEADLINE_MS, startDeadlineFor } from "../src/first-start.js";
 import { OpenCodeServer } from "../src/index.js";
 import { blockingTurn, isGone, liveGroupMembers, recordingLogger } from "./helpers.js";
 
@@ -61,6 +62,12 @@ describe("real opencode serve", () => {
     await server.ensureRunning();
     expect(server.pid).toBe(pid);
     expect(spawns()).toBe(before);
+  });
+
+  it("the first start made opencode's database where the start deadline looks for it", async () => {
+    // A fresh home had none (the long first-start deadline); later starts get the short one.
+    expect((await stat(opencodeDatabasePath(temp.path))).isFile()).toBe(true);
+    expect(startDeadlineFor(temp.path)).toBe(START_DEADLINE_MS);
   });
 
   it("reports opencode's version", async () => {
