@@ -1,5 +1,5 @@
 import { mergeConfig, type ViteUserConfig } from "vitest/config";
-import { packageTests } from "../build-config/vitest.js";
+import { packageTests, testTimeout } from "../build-config/vitest.js";
 
 const config: ViteUserConfig = mergeConfig(packageTests(), {
   test: {
@@ -10,9 +10,9 @@ const config: ViteUserConfig = mergeConfig(packageTests(), {
     // default (16 MB semi-spaces): Node 24 grows it to 64 MB under load, which would make
     // the memory figures measure V8's sizing rather than the stack.
     execArgv: ["--expose-gc", "--max-semi-space-size=16"],
-    testTimeout: 120_000,
+    testTimeout: testTimeout(120_000),
     // beforeAll runs whole scenarios (the soak, the memory turns).
-    hookTimeout: 180_000,
+    hookTimeout: testTimeout(180_000),
   },
 });
 

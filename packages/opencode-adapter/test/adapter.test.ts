@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AskDecision,
@@ -268,7 +268,7 @@ describe("failures and abort", () => {
     const a = adapter(out.sink);
     const controller = new AbortController();
     const turn = a.prompt("stall now", { signal: controller.signal });
-    await until(() => out.of("delta").length > 0, 30_000, "the first delta");
+    await until(() => out.of("delta").length > 0, scaled(30_000), "the first delta");
     controller.abort();
     const result = await turn;
     expect(result.status).toBe("aborted");
@@ -303,10 +303,14 @@ describe("failures and abort", () => {
     // opencode retries a 500 after a back-off of seconds: abort within it.
     await until(
       () => lastRequestWith("upstream keeps failing")?.status === 500,
-      30_000,
+      scaled(30_000),
       "the first 500",
     );
-    await until(() => log.text().includes("opencode is retrying"), 10_000, "a retry status");
+    await until(
+      () => log.text().includes("opencode is retrying"),
+      scaled(10_000),
+      "a retry status",
+    );
     controller.abort();
     const result = await turn;
     expect(result.status).toBe("aborted");
@@ -321,7 +325,7 @@ describe("failures and abort", () => {
     const controller = new AbortController();
     const a = adapter(out.sink, { permission: "once" });
     const turn = a.prompt("run the slow tool", { signal: controller.signal, traceId: "slow" });
-    await until(() => out.of("tool_call").length > 0, 30_000, "the tool call");
+    await until(() => out.of("tool_call").length > 0, scaled(30_000), "the tool call");
     controller.abort();
     const result = await turn;
     expect(result.status).toBe("aborted");
@@ -495,7 +499,7 @@ describe("one event stream for every adapter", () => {
       const byHeader = await create("", { "x-opencode-directory": elsewhere });
       // A later session of the server's own directory: once /event has it, it would have had the others.
       const sentinel = await create("");
-      await until(() => local.text().includes(sentinel), 20_000, "the sentinel on /event");
+      await until(() => local.text().includes(sentinel), scaled(20_000), "the sentinel on /event");
       await until(() => global.text().includes(byQuery) && global.text().includes(byHeader));
       expect(local.text()).not.toContain(byQuery);
       expect(local.text()).not.toContain(byHeader);
@@ -568,7 +572,7 @@ describe("one event stream for every adapter", () => {
       },
     });
     const turn = a.prompt("slow words please");
-    await until(() => out.of("delta").length >= 2, 30_000, "two deltas");
+    await until(() => out.of("delta").length >= 2, scaled(30_000), "two deltas");
     const before = proxy.subscriptions();
     expect(proxy.cutEventStreams()).toBeGreaterThan(0);
     const result = await turn;
@@ -601,24 +605,28 @@ describe("catching up after a resubscribe", () => {
     expect(result.usage?.outputTokens).toBeGreaterThan(0);
   });
 
-  it("a stream cut in a dense reply loses no text: completed with every word, or one error", async () => {
-    const out = collectingSink();
-    const a = adapter(out.sink);
-    await a.ensureSession();
-    const turn = a.prompt("dense words");
-    await until(() => out.of("delta").length >= 300, 60_000, "300 deltas");
-    expect(proxy.cutEventStreams()).toBeGreaterThan(0);
-    const result = await turn;
-    if (result.status === "completed") {
-      expect(out.of("final")).toEqual([expect.objectContaining({ content: DENSE_TEXT })]);
-      expect(out.deltaText()).toBe(DENSE_TEXT);
-      expect(result.text).toBe(DENSE_TEXT);
-    } else {
-      expect(result.status).toBe("error");
-      expect(out.of("error")).toHaveLength(1);
-      expect(out.of("final")).toHaveLength(0);
-    }
-  }, 120_000);
+  it(
+    "a stream cut in a dense reply loses no text: completed with every word, or one error",
+    async () => {
+      const out = collectingSink();
+      const a = adapter(out.sink);
+      await a.ensureSession();
+      const turn = a.prompt("dense words");
+      await until(() => out.of("delta").length >= 300, scaled(60_000), "300 deltas");
+      expect(proxy.cutEventStreams()).toBeGreaterThan(0);
+      const result = await turn;
+      if (result.status === "completed") {
+        expect(out.of("final")).toEqual([expect.objectContaining({ content: DENSE_TEXT })]);
+        expect(out.deltaText()).toBe(DENSE_TEXT);
+        expect(result.text).toBe(DENSE_TEXT);
+      } else {
+        expect(result.status).toBe("error");
+        expect(out.of("error")).toHaveLength(1);
+        expect(out.of("final")).toHaveLength(0);
+      }
+    },
+    scaled(120_000),
+  );
 
   it("a permission asked while the stream was down is found in GET /permission and answered", async () => {
     const out = collectingSink();

@@ -23,6 +23,8 @@ export interface FakeOpenCodeOptions {
   readonly message?: (messageId: string) => unknown;
   /** The answer to `POST /session/:id/prompt_async` instead of 204 (`onPrompt` is not called). */
   readonly promptAnswer?: { readonly status: number; readonly body: unknown };
+  /** Publish only this many toasts (`POST /tui/show-toast`), answer the rest without (a stream that carries nothing). */
+  readonly toastsEchoed?: number;
   /** Never answer `POST /session/:id/abort`. */
   readonly ignoreAbort?: boolean;
   /**
@@ -56,6 +58,7 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
   const liveAt = new WeakMap<ServerResponse, number>();
   const sockets = new Set<Socket>();
   let sessions = 0;
+  let toasts = 0;
   let lastMessageId = "";
   let fake: FakeOpenCode;
 
@@ -143,7 +146,9 @@ export async function startFakeOpenCode(options: FakeOpenCodeOptions = {}): Prom
     if (url.pathname === "/tui/show-toast") {
       // Like opencode: the toast is published on the bus, so it comes back on the streams.
       json(res, 200, true);
-      fake.send({ id: "evt_toast", type: "tui.toast.show", properties: body });
+      toasts++;
+      if (toasts <= (options.toastsEchoed ?? Number.POSITIVE_INFINITY))
+        fake.send({ id: "evt_toast", type: "tui.toast.show", properties: body });
       return;
     }
     if (parts[0] === "permission" || parts[0] === "question") {

@@ -5,7 +5,7 @@
  */
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_REJECT_MESSAGE,
@@ -79,23 +79,27 @@ describe("the real server killed mid-turn", () => {
     await llm?.close();
   });
 
-  it("ends the turn with one error (no final) when the stream dies and the resubscribe fails", async () => {
-    const out = collectingSink();
-    const a = adapter(opencode.url, out.sink, {
-      password: "pw-faults",
-      connectTimeoutMs: 2_000,
-      silenceTimeoutMs: 5_000,
-    });
-    const turn = a.prompt("stall here");
-    await until(() => out.of("delta").length > 0, 30_000, "the first delta");
-    process.kill(opencode.pid, "SIGKILL");
-    const result = await turn;
-    expect(result.status).toBe("error");
-    expect(out.of("error")).toHaveLength(1);
-    expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamLost);
-    expect(out.of("final")).toHaveLength(0);
-    expect(out.replies.at(-1)?.kind).toBe("error");
-  }, 120_000);
+  it(
+    "ends the turn with one error (no final) when the stream dies and the resubscribe fails",
+    async () => {
+      const out = collectingSink();
+      const a = adapter(opencode.url, out.sink, {
+        password: "pw-faults",
+        connectTimeoutMs: 2_000,
+        silenceTimeoutMs: 5_000,
+      });
+      const turn = a.prompt("stall here");
+      await until(() => out.of("delta").length > 0, scaled(30_000), "the first delta");
+      process.kill(opencode.pid, "SIGKILL");
+      const result = await turn;
+      expect(result.status).toBe("error");
+      expect(out.of("error")).toHaveLength(1);
+      expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamLost);
+      expect(out.of("final")).toHaveLength(0);
+      expect(out.replies.at(-1)?.kind).toBe("error");
+    },
+    scaled(120_000),
+  );
 });
 
 describe("a fake server for faults", () => {
@@ -111,6 +115,43 @@ describe("a fake server for faults", () => {
     ]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
+  });
+
+  it("a stream quiet past silenceTimeoutMs whose probe comes back (a busy opencode) carries the turn on", async () => {
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        const user = s.lastMessageId();
+        s.send(userMessageEvent(sessionID, user));
+        s.send(statusEvent(sessionID, "busy"));
+        // Blocked for 1.5 limits: nothing, not even a heartbeat; then the answer.
+        setTimeout(() => {
+          for (const event of textTurnEvents(sessionID, "late but whole", user)) s.send(event);
+        }, 450);
+      },
+    });
+    const out = collectingSink();
+    const log = memoryLogger();
+    const result = await adapter(server.url, out.sink, {
+      silenceTimeoutMs: 300,
+      logger: log.logger,
+    }).prompt("anything");
+    expect(result).toMatchObject({ status: "completed", text: "late but whole" });
+    expect(log.text()).toMatch(/quiet past the silence limit; probing it/);
+    expect(server.requests.filter((r) => r.path === "/tui/show-toast").length).toBeGreaterThan(1);
+  });
+
+  it("a quiet stream whose probe never comes back fails the turn with event_stream_silence", async () => {
+    // The opening's probe comes back; the silence probe does not.
+    const server = await fake({ toastsEchoed: 1 });
+    const out = collectingSink();
+    const result = await adapter(server.url, out.sink, {
+      silenceTimeoutMs: 300,
+      connectTimeoutMs: 2_000,
+    }).prompt("anything");
+    expect(result.status).toBe("error");
+    expect(out.replies).toEqual([
+      expect.objectContaining({ kind: "error", code: ErrorCode.EventStreamSilence }),
+    ]);
   });
 
   it("a stream that never says server.connected fails within connectTimeoutMs, before any prompt", async () => {

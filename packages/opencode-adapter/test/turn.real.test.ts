@@ -5,7 +5,7 @@
  */
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TurnStatusUpdate } from "../src/index.js";
 import { collectingSink, TestAdapters } from "./support.js";
@@ -79,90 +79,114 @@ afterAll(async () => {
 });
 
 describe("a turn against the real server", () => {
-  it("text, a tool call, more text: the parts are kept apart by a blank line, deltas and final alike", async () => {
-    const out = collectingSink();
-    const result = await adapter(out.sink).prompt("[text-tool-text] update the readme");
-    expect(result.status).toBe("completed");
-    const expected = "Let me update the README with the new command syntax:\n\nREADME updated.";
-    expect(result.text).toBe(expected);
-    expect(out.deltaText()).toBe(expected);
-    expect(out.of("final")[0]?.content).toBe(expected);
-  }, 60_000);
+  it(
+    "text, a tool call, more text: the parts are kept apart by a blank line, deltas and final alike",
+    async () => {
+      const out = collectingSink();
+      const result = await adapter(out.sink).prompt("[text-tool-text] update the readme");
+      expect(result.status).toBe("completed");
+      const expected = "Let me update the README with the new command syntax:\n\nREADME updated.";
+      expect(result.text).toBe(expected);
+      expect(out.deltaText()).toBe(expected);
+      expect(out.of("final")[0]?.content).toBe(expected);
+    },
+    scaled(60_000),
+  );
 
-  it("a permission policy that never answers is rejected after askTimeoutMs, and the turn goes on", async () => {
-    const out = collectingSink();
-    const result = await adapter(out.sink, {
-      permission: () => new Promise(() => undefined),
-      askTimeoutMs: 300,
-    }).prompt("[ask-hangs] run it");
-    expect(result.status).toBe("completed");
-    expect(result.text).toBe("Went on without it.");
-    expect(result.decisions).toMatchObject([
-      { kind: "permission", permission: "bash", reply: "reject", timedOut: true },
-    ]);
-  }, 60_000);
+  it(
+    "a permission policy that never answers is rejected after askTimeoutMs, and the turn goes on",
+    async () => {
+      const out = collectingSink();
+      const result = await adapter(out.sink, {
+        permission: () => new Promise(() => undefined),
+        askTimeoutMs: 300,
+      }).prompt("[ask-hangs] run it");
+      expect(result.status).toBe("completed");
+      expect(result.text).toBe("Went on without it.");
+      expect(result.decisions).toMatchObject([
+        { kind: "permission", permission: "bash", reply: "reject", timedOut: true },
+      ]);
+    },
+    scaled(60_000),
+  );
 
-  it("past maxRetries an unavailable upstream ends the turn with one upstream_unavailable error; onStatus saw the retries", async () => {
-    const out = collectingSink();
-    const statuses: TurnStatusUpdate[] = [];
-    const result = await adapter(out.sink).prompt("[upstream-down] hello", {
-      maxRetries: 1,
-      onStatus: (update) => statuses.push(update),
-    });
-    expect(result.status).toBe("error");
-    expect(result.code).toBe("upstream_unavailable");
-    const errors = out.of("error");
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.code).toBe("upstream_unavailable");
-    const retries = statuses.filter((update) => update.type === "retry");
-    expect(retries.map((update) => update.attempt)).toEqual([1, 2]);
-    const last = retries.at(-1);
-    expect(last?.type === "retry" ? last.message : "").not.toBe("");
-    expect(errors[0]?.error).toContain(last?.type === "retry" ? last.message : "?");
-    expect(errors[0]?.error).toMatch(/^the model call still failed after 1 retries: /);
-    expect(statuses[0]).toEqual({ type: "busy" });
-    expect(out.of("final")).toHaveLength(0);
-  }, 60_000);
+  it(
+    "past maxRetries an unavailable upstream ends the turn with one upstream_unavailable error; onStatus saw the retries",
+    async () => {
+      const out = collectingSink();
+      const statuses: TurnStatusUpdate[] = [];
+      const result = await adapter(out.sink).prompt("[upstream-down] hello", {
+        maxRetries: 1,
+        onStatus: (update) => statuses.push(update),
+      });
+      expect(result.status).toBe("error");
+      expect(result.code).toBe("upstream_unavailable");
+      const errors = out.of("error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.code).toBe("upstream_unavailable");
+      const retries = statuses.filter((update) => update.type === "retry");
+      expect(retries.map((update) => update.attempt)).toEqual([1, 2]);
+      const last = retries.at(-1);
+      expect(last?.type === "retry" ? last.message : "").not.toBe("");
+      expect(errors[0]?.error).toContain(last?.type === "retry" ? last.message : "?");
+      expect(errors[0]?.error).toMatch(/^the model call still failed after 1 retries: /);
+      expect(statuses[0]).toEqual({ type: "busy" });
+      expect(out.of("final")).toHaveLength(0);
+    },
+    scaled(60_000),
+  );
 
-  it("per-prompt system, tools and agent reach opencode and win over the config's", async () => {
-    const out = collectingSink();
-    const a = adapter(out.sink, { system: "CONFIG-SYSTEM-MARKER" });
-    const result = await a.prompt("[options] go", {
-      system: "PROMPT-SYSTEM-MARKER",
-      tools: { bash: false },
-      agent: "build",
-    });
-    expect(result.status).toBe("completed");
-    const request = [...llm.requests].reverse().find((r) => !r.isTitleRequest);
-    const body = JSON.stringify(request?.body);
-    expect(body).toContain("PROMPT-SYSTEM-MARKER");
-    expect(body).not.toContain("CONFIG-SYSTEM-MARKER");
-    const sent = request?.body as { tools?: { function?: { name?: string } }[] } | undefined;
-    const tools = sent?.tools ?? [];
-    expect(tools.map((tool) => tool.function?.name)).not.toContain("bash");
-    expect(tools.map((tool) => tool.function?.name)).toContain("read");
-  }, 60_000);
+  it(
+    "per-prompt system, tools and agent reach opencode and win over the config's",
+    async () => {
+      const out = collectingSink();
+      const a = adapter(out.sink, { system: "CONFIG-SYSTEM-MARKER" });
+      const result = await a.prompt("[options] go", {
+        system: "PROMPT-SYSTEM-MARKER",
+        tools: { bash: false },
+        agent: "build",
+      });
+      expect(result.status).toBe("completed");
+      const request = [...llm.requests].reverse().find((r) => !r.isTitleRequest);
+      const body = JSON.stringify(request?.body);
+      expect(body).toContain("PROMPT-SYSTEM-MARKER");
+      expect(body).not.toContain("CONFIG-SYSTEM-MARKER");
+      const sent = request?.body as { tools?: { function?: { name?: string } }[] } | undefined;
+      const tools = sent?.tools ?? [];
+      expect(tools.map((tool) => tool.function?.name)).not.toContain("bash");
+      expect(tools.map((tool) => tool.function?.name)).toContain("read");
+    },
+    scaled(60_000),
+  );
 });
 
 describe("structured output", () => {
   const format = { type: "json_schema", schema: SCHEMA } as const;
 
-  it("the final and the result carry the object when it matches the schema", async () => {
-    const out = collectingSink();
-    const result = await adapter(out.sink).prompt("[structured-ok] answer", { format });
-    expect(result.status).toBe("completed");
-    expect(result.structured).toEqual({ answer: "forty-two" });
-    expect(out.of("final")[0]?.structured).toEqual({ answer: "forty-two" });
-  }, 60_000);
+  it(
+    "the final and the result carry the object when it matches the schema",
+    async () => {
+      const out = collectingSink();
+      const result = await adapter(out.sink).prompt("[structured-ok] answer", { format });
+      expect(result.status).toBe("completed");
+      expect(result.structured).toEqual({ answer: "forty-two" });
+      expect(out.of("final")[0]?.structured).toEqual({ answer: "forty-two" });
+    },
+    scaled(60_000),
+  );
 
-  it("an object that fails the schema is one structured_output_invalid error, the object attached", async () => {
-    const out = collectingSink();
-    const result = await adapter(out.sink).prompt("[structured-bad] answer", { format });
-    expect(result.status).toBe("error");
-    expect(result.code).toBe("structured_output_invalid");
-    expect(out.of("error")).toEqual([
-      expect.objectContaining({ code: "structured_output_invalid", structured: { wrong: 1 } }),
-    ]);
-    expect(out.of("final")).toHaveLength(0);
-  }, 60_000);
+  it(
+    "an object that fails the schema is one structured_output_invalid error, the object attached",
+    async () => {
+      const out = collectingSink();
+      const result = await adapter(out.sink).prompt("[structured-bad] answer", { format });
+      expect(result.status).toBe("error");
+      expect(result.code).toBe("structured_output_invalid");
+      expect(out.of("error")).toEqual([
+        expect.objectContaining({ code: "structured_output_invalid", structured: { wrong: 1 } }),
+      ]);
+      expect(out.of("final")).toHaveLength(0);
+    },
+    scaled(60_000),
+  );
 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
-import { makeTempHome, type TempHome } from "@taos/testkit";
+import { makeTempHome, scaled, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenCodePool, type PoolEvents, type Reply } from "../src/index.js";
 import { homesWithProcesses } from "./processes.js";
@@ -60,7 +60,7 @@ async function readNeighbour(pool: OpenCodePool): Promise<string> {
     "t-read",
     (reply) => void replies.push(reply),
   );
-  expect(result.status).toBe("completed");
+  expect(result.status, `${result.code}: ${result.error}`).toBe("completed");
   const output = replies.flatMap((reply) => (reply.kind === "tool_result" ? [reply.result] : []));
   expect(output).toHaveLength(1);
   return output[0] ?? "";
@@ -74,7 +74,8 @@ describe("agents cannot read each other's homes", () => {
     const stops: PoolEvents["stop"][] = [];
     pool.on("stop", (event) => void stops.push(event));
     // B's first turn writes its config and creates its database.
-    expect((await pool.turn("agent-b", "hello", "t-b", () => undefined)).status).toBe("completed");
+    const first = await pool.turn("agent-b", "hello", "t-b", () => undefined);
+    expect(first.status, `${first.code}: ${first.error}`).toBe("completed");
     const output = await readNeighbour(pool);
     expect(output).not.toContain(KEY_B);
     expect(output).not.toContain("opencode.db");
@@ -82,7 +83,7 @@ describe("agents cannot read each other's homes", () => {
 
     await expect
       .poll(() => stops.filter((stop) => stop.agentId === "agent-a").map((stop) => stop.reason), {
-        timeout: 30_000,
+        timeout: scaled(30_000),
         interval: 200,
       })
       .toEqual(["idle"]);
@@ -91,7 +92,7 @@ describe("agents cannot read each other's homes", () => {
       .poll(
         async () => (await pool.stats()).agents.find((agent) => agent.agentId === "agent-a")?.state,
         {
-          timeout: 15_000,
+          timeout: scaled(15_000),
         },
       )
       .toBe("stopped");

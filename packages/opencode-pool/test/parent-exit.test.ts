@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { makeTempHome, opencodeBinaryPath, scaled, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pidsUnder } from "./processes.js";
@@ -46,7 +46,7 @@ describe("the host process ends without close(): no opencode of the pool is left
           left = pidsUnder(root);
           return left;
         },
-        { timeout: 10_000, interval: 50 },
+        { timeout: scaled(10_000), interval: 50 },
       )
       .toEqual([]);
     // Only when the test is failing: leave nothing behind.

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { Reply } from "@taos/opencode-adapter";
-import { isProcessAlive, makeTempHome, type TempHome } from "@taos/testkit";
+import { isProcessAlive, makeTempHome, scaled, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -110,7 +110,7 @@ function citySchema(): string {
 }
 
 // Each run starts its own server (and some tests several runs): slow on a loaded machine.
-describe("taos-opencode run against the real opencode serve", { timeout: 120_000 }, () => {
+describe("taos-opencode run against the real opencode serve", { timeout: scaled(120_000) }, () => {
   it("runs the built-in stand-in's agent turn and leaves nothing behind", async () => {
     const result = await cli(["run", "Hello from the CLI test", "--verbose"]);
     expect(result.exitCode).toBe(0);
@@ -288,7 +288,7 @@ describe("taos-opencode run against the real opencode serve", { timeout: 120_000
     const child = cli(["run", "stall here", ...upstream()], withKey);
     await expect
       .poll(() => llm.requests.slice(seen).some((r) => r.lastUserText === "stall here"), {
-        timeout: 45_000,
+        timeout: scaled(45_000),
         interval: 50,
       })
       .toBe(true);
@@ -325,7 +325,7 @@ async function startServe() {
   return { child, line, info: JSON.parse(line) as ServeInfo };
 }
 
-describe("taos-opencode serve", { timeout: 120_000 }, () => {
+describe("taos-opencode serve", { timeout: scaled(120_000) }, () => {
   it("prints the URL and credentials, serves until SIGINT, then stops the server", async () => {
     const { child, line, info } = await startServe();
     expect(line).not.toContain(KEY);

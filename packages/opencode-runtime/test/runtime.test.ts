@@ -1,6 +1,12 @@
 import { type AddressInfo, createServer } from "node:net";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
-import { isProcessAlive, makeTempHome, type TempHome, waitForProcessExit } from "@taos/testkit";
+import {
+  isProcessAlive,
+  makeTempHome,
+  scaled,
+  type TempHome,
+  waitForProcessExit,
+} from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { OpenCodeRuntime, type Reply, ReplyErrorCode, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
@@ -194,7 +200,7 @@ describe("OpenCodeRuntime", () => {
       const { sink, replies } = collect();
       const pending = rt.turn("hold on", { traceId: "t-stop", sink });
       await expect
-        .poll(() => turnRequests().length > seen, { timeout: 45_000, interval: 50 })
+        .poll(() => turnRequests().length > seen, { timeout: scaled(45_000), interval: 50 })
         .toBe(true);
       await rt.stop();
       const result = await pending;

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { createConnection, createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { makeTempHome, type TempHome } from "@taos/testkit";
+import { makeTempHome, scaled, type TempHome } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   OpenCodeBinaryNotFoundError,
@@ -95,23 +95,27 @@ describe("faults (tiny fake opencode scripts)", () => {
     expect(await isGone(first)).toBe(true);
   });
 
-  it("exits during start: rejects at once with the exit code and the last output, key redacted", async () => {
-    const { server, logFile } = await setup({ exitCode: 3, printSecrets: true });
-    // A deadline far beyond the test's own timeout: only an early rejection can pass.
-    const error = await server.ensureRunning({ deadlineMs: 600_000 }).catch((e: unknown) => e);
-    expect(OpenCodeExitedError.isInstance(error)).toBe(true);
-    const exited = error as OpenCodeExitedError;
-    expect(exited.exitCode).toBe(3);
-    expect(exited.output).toContain("fatal: cannot start");
-    expect(exited.message).toContain("fatal: cannot start");
-    expect(exited.message).toContain("[REDACTED]");
-    const log = await readFile(logFile, "utf8");
-    expect(log).toContain("split key [REDACTED] end");
-    for (const text of [exited.message, exited.output.join("\n"), log]) {
-      expect(text).not.toContain(KEY);
-      expect(text).not.toContain(PASSWORD);
-    }
-  }, 20_000);
+  it(
+    "exits during start: rejects at once with the exit code and the last output, key redacted",
+    async () => {
+      const { server, logFile } = await setup({ exitCode: 3, printSecrets: true });
+      // A deadline far beyond the test's own timeout: only an early rejection can pass.
+      const error = await server.ensureRunning({ deadlineMs: 600_000 }).catch((e: unknown) => e);
+      expect(OpenCodeExitedError.isInstance(error)).toBe(true);
+      const exited = error as OpenCodeExitedError;
+      expect(exited.exitCode).toBe(3);
+      expect(exited.output).toContain("fatal: cannot start");
+      expect(exited.message).toContain("fatal: cannot start");
+      expect(exited.message).toContain("[REDACTED]");
+      const log = await readFile(logFile, "utf8");
+      expect(log).toContain("split key [REDACTED] end");
+      for (const text of [exited.message, exited.output.join("\n"), log]) {
+        expect(text).not.toContain(KEY);
+        expect(text).not.toContain(PASSWORD);
+      }
+    },
+    scaled(20_000),
+  );
 
   it("ignores SIGTERM: killed with SIGKILL after the grace", async () => {
     const { server, logFile } = await setup({ ignoreTerm: true });
@@ -126,21 +130,25 @@ describe("faults (tiny fake opencode scripts)", () => {
     expect(log).toContain(`pid ${pid} exited (code null, signal SIGKILL)`);
   });
 
-  it("floods stdout: its output is drained to the log and it stays healthy", async () => {
-    const flood = 16 * 1024 * 1024;
-    const { fake, server, logFile } = await setup({ flood });
-    await server.ensureRunning();
-    const flooded = await eventually(async () => {
+  it(
+    "floods stdout: its output is drained to the log and it stays healthy",
+    async () => {
+      const flood = 16 * 1024 * 1024;
+      const { fake, server, logFile } = await setup({ flood });
+      await server.ensureRunning();
+      const flooded = await eventually(async () => {
+        expect(await server.healthCheck()).toBe(true);
+        return stat(`${fake.spawnLog}.flooded`).then(
+          () => true,
+          () => false,
+        );
+      }, scaled(30_000));
+      expect(flooded).toBe(true);
       expect(await server.healthCheck()).toBe(true);
-      return stat(`${fake.spawnLog}.flooded`).then(
-        () => true,
-        () => false,
-      );
-    }, 30_000);
-    expect(flooded).toBe(true);
-    expect(await server.healthCheck()).toBe(true);
-    expect(await eventually(async () => (await stat(logFile)).size >= flood)).toBe(true);
-  }, 40_000);
+      expect(await eventually(async () => (await stat(logFile)).size >= flood)).toBe(true);
+    },
+    scaled(40_000),
+  );
 
   it("port taken by a foreign listener: PortInUseError, nothing spawned, the listener untouched", async () => {
     const foreign: Server = createServer((socket) => socket.end("foreign\n"));
@@ -209,35 +217,43 @@ describe("faults (tiny fake opencode scripts)", () => {
     expect(server.isRunning()).toBe(false);
   });
 
-  it("stop() during a start: the start rejects with OpenCodeStoppedError and its child is gone", async () => {
-    const { fake, server } = await setup({ neverHealthy: true });
-    const starting = server.ensureRunning({ deadlineMs: 600_000 }).catch((e: unknown) => e);
-    expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
-    await server.stop();
-    expect(OpenCodeStoppedError.isInstance(await starting)).toBe(true);
-    const [pid] = await fake.spawns();
-    expect(await isGone(pid!)).toBe(true);
-    expect(server.isRunning()).toBe(false);
-  }, 20_000);
+  it(
+    "stop() during a start: the start rejects with OpenCodeStoppedError and its child is gone",
+    async () => {
+      const { fake, server } = await setup({ neverHealthy: true });
+      const starting = server.ensureRunning({ deadlineMs: 600_000 }).catch((e: unknown) => e);
+      expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
+      await server.stop();
+      expect(OpenCodeStoppedError.isInstance(await starting)).toBe(true);
+      const [pid] = await fake.spawns();
+      expect(await isGone(pid!)).toBe(true);
+      expect(server.isRunning()).toBe(false);
+    },
+    scaled(20_000),
+  );
 
-  it("the only caller's signal aborts: the start is abandoned and its child dead before the call settles", async () => {
-    const { fake, server } = await setup({ neverHealthy: true });
-    const controller = new AbortController();
-    const starting = server
-      .ensureRunning({ deadlineMs: 600_000, signal: controller.signal })
-      .catch((e: unknown) => e);
-    expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
-    const reason = new Error("the caller went away");
-    controller.abort(reason);
-    expect(await starting).toBe(reason);
-    const [pid] = await fake.spawns();
-    expect(await isGone(pid!)).toBe(true);
-    // A new call starts afresh instead of joining the abandoned start.
-    await expect(server.ensureRunning({ deadlineMs: 1_000 })).rejects.toSatisfy(
-      OpenCodeStartTimeoutError.isInstance,
-    );
-    expect(await fake.spawns()).toHaveLength(2);
-  }, 20_000);
+  it(
+    "the only caller's signal aborts: the start is abandoned and its child dead before the call settles",
+    async () => {
+      const { fake, server } = await setup({ neverHealthy: true });
+      const controller = new AbortController();
+      const starting = server
+        .ensureRunning({ deadlineMs: 600_000, signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect(await eventually(async () => (await fake.spawns()).length === 1)).toBe(true);
+      const reason = new Error("the caller went away");
+      controller.abort(reason);
+      expect(await starting).toBe(reason);
+      const [pid] = await fake.spawns();
+      expect(await isGone(pid!)).toBe(true);
+      // A new call starts afresh instead of joining the abandoned start.
+      await expect(server.ensureRunning({ deadlineMs: 1_000 })).rejects.toSatisfy(
+        OpenCodeStartTimeoutError.isInstance,
+      );
+      expect(await fake.spawns()).toHaveLength(2);
+    },
+    scaled(20_000),
+  );
 
   describe("the version check after readiness", () => {
     it("a version outside the supported range: UnsupportedOpenCodeVersionError, the child stopped", async () => {

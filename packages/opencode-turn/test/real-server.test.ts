@@ -1,7 +1,7 @@
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { Reply } from "@taos/opencode-adapter";
 import { OpenCodeServer } from "@taos/opencode-server";
-import { makeTempHome, type TempHome } from "@taos/testkit";
+import { makeTempHome, scaled, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DriveTurnOptions, driveTurn } from "../src/index.js";
 
@@ -156,7 +156,7 @@ describe("driveTurn against the real opencode serve", () => {
       ...connection(),
       signal: controller.signal,
     });
-    await expect.poll(() => turnRequests().length > seen, { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => turnRequests().length > seen, { timeout: scaled(30_000) }).toBe(true);
     controller.abort();
     const result = await pending;
     expect(result.status).toBe("aborted");

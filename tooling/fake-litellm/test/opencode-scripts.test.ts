@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/testkit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AGENT_DEMO_COMMAND, type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
@@ -100,7 +100,7 @@ async function structuredTurn(text: string): Promise<MessageInfo> {
       expect(last?.info.time?.completed ?? last?.info.error).toBeDefined();
       info = last?.info;
     },
-    { timeout: 30_000, interval: 100 },
+    { timeout: scaled(30_000), interval: 100 },
   );
   if (info === undefined) throw new Error("no assistant message");
   return info;
@@ -172,7 +172,7 @@ describe("opencode serve against the stand-in's scripts", () => {
         expect(compaction, JSON.stringify(infos)).toBeDefined();
         expect(infos.at(-1)?.time?.completed).toBeDefined();
       },
-      { timeout: 30_000, interval: 200 },
+      { timeout: scaled(30_000), interval: 200 },
     );
     const turns = llm.requests.filter((r) => r.model === "small-model" && !r.isTitleRequest);
     // The turn, the summary request (no tools), then opencode's own continuation.

@@ -1,5 +1,5 @@
 import { buildOpenCodeConfig } from "@taos/opencode-config";
-import { type OpenCodeInTempHome, startOpenCodeInTempHome } from "@taos/testkit";
+import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type FakeLiteLLM, startFakeLiteLLM } from "../src/index.js";
 import { type Message, type OpenCodeCall, openCodeCaller } from "./opencode-api.js";
@@ -85,7 +85,7 @@ describe("opencode serve against the stand-in", () => {
         const session = await call<{ title: string }>("GET", `/session/${sessionID}`);
         expect(session.title).toBe("Scripted session");
       },
-      { timeout: 15_000, interval: 100 },
+      { timeout: scaled(15_000), interval: 100 },
     );
   });
 

@@ -1,4 +1,5 @@
 import type { Rule, Script } from "@taos/fake-litellm";
+import { scaled } from "@taos/testkit";
 import type { Random } from "./random.js";
 import { uniqueText } from "./scripts.js";
 
@@ -68,7 +69,7 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
     request.lastUserText === prompt;
   // A short deadline for faults that only an abort ends; room for a retry or a restart otherwise.
   const abortDeadline = random.int(1_500, 4_000);
-  const generous = 20_000;
+  const generous = scaled(20_000);
   switch (spec.kind) {
     case "kill":
       return {

@@ -4,6 +4,7 @@ import {
   OpenCodeRuntime,
   type OpenCodeServerOptions,
   type RuntimeTurnDefaults,
+  type WedgedTurn,
 } from "@taos/opencode-runtime";
 import { makeTempHome, type TempHome } from "@taos/testkit";
 import { type LiteLLMProcess, type PlainRule, startLiteLLMProcess } from "./llm-process.js";
@@ -22,6 +23,8 @@ export interface Stack {
   readonly apiKey: string;
   /** Every pid the runtime's server had, in order (recorded by `notePid()`). */
   readonly pids: number[];
+  /** Every time the runtime found its server wedged and restarted it. */
+  readonly heals: WedgedTurn[];
   /** Records the server's current pid, if it has one. */
   notePid(): void;
   /** Stops the runtime, the stand-in and removes the home; returns processes still alive. */
@@ -59,8 +62,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logger,
     },
     turn: options.runtime?.turn,
+    onWedged: (wedged) => {
+      heals.push(wedged);
+      notePid();
+    },
   });
   const pids: number[] = [];
+  const heals: WedgedTurn[] = [];
   const notePid = (): void => {
     const pid = runtime.server.pid;
     if (pid !== undefined && pids.at(-1) !== pid) pids.push(pid);
@@ -72,6 +80,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger,
     apiKey,
     pids,
+    heals,
     notePid,
     async close(): Promise<string[]> {
       notePid();

@@ -6,8 +6,8 @@
  * Replay a run with STACK_FAULT_SEED=<the printed seed>.
  */
 import type { TurnResult } from "@taos/opencode-adapter";
-import { waitForProcessExit } from "@taos/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scaled, waitForProcessExit } from "@taos/testkit";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually, withinDeadline } from "../src/deadline.js";
 import { drawFault, FAULT_KINDS, type FaultPlan, planFault } from "../src/faults.js";
 import { processesOfHome } from "../src/processes.js";
@@ -21,7 +21,7 @@ import { type CuttingProxy, startCuttingProxy } from "../src/tcp-proxy.js";
 const SEED = seedFromEnv("STACK_FAULT_SEED");
 const ROUNDS = Math.max(FAULT_KINDS.length, sizeFromEnv("STACK_FAULT_ROUNDS", 8));
 /** Past its own abort deadline a turn gets this long to end: the adapter's abort grace and slack. */
-const END_SLACK_MS = 10_000;
+const END_SLACK_MS = scaled(10_000);
 
 interface Outcome {
   readonly round: number;
@@ -46,6 +46,9 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
   ]);
   const plans = kinds.map((kind, round) => planFault(`r${round}`, drawFault(kind, random), random));
   const followUps = kinds.map((_, round) => scriptTurn(`after-r${round}`, random));
+  /** A round that did not finish cleanly: the next one starts on a restarted runtime. */
+  let unfinished = false;
+  let restarts = 0;
 
   beforeAll(async () => {
     const source = process.env.STACK_FAULT_SEED?.trim() ? "from STACK_FAULT_SEED" : "random";
@@ -61,6 +64,17 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       configurable: true,
     });
     await stack.runtime.start();
+    stack.notePid();
+  });
+
+  // Each round stands alone: a fresh session every round, and after a round that failed
+  // (whatever state it left) a restarted runtime.
+  beforeEach(async () => {
+    if (!stack || !unfinished) return;
+    unfinished = false;
+    await stack.runtime.stop();
+    await stack.runtime.start();
+    restarts += 1;
     stack.notePid();
   });
 
@@ -82,6 +96,7 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
       plan.deadlineMs,
     );
     const pidBefore = stack.runtime.server.pid;
+    unfinished = true;
     const started = performance.now();
     let cut: number | undefined;
     const turn = stack.runtime.turn(plan.prompt, {
@@ -97,7 +112,10 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         const asked = (): boolean =>
           stack.llm.requests.some((r) => !r.isTitleRequest && r.lastUserText === plan.prompt);
         const want = spec.kind === "kill" ? spec.afterChunks : spec.afterDeltas;
-        const reached = await eventually(() => (want === 0 ? asked() : deltas() >= want), 15_000);
+        const reached = await eventually(
+          () => (want === 0 ? asked() : deltas() >= want),
+          scaled(15_000),
+        );
         expect(reached, `the turn reached the fault point (${want} deltas)`).toBe(true);
         if (spec.kind === "kill") {
           await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
@@ -136,7 +154,7 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         expect(summary.errors).toBe(1);
       }
       if (spec.kind === "kill")
-        expect(await waitForProcessExit(pidBefore as number, 5_000)).toBe(true);
+        expect(await waitForProcessExit(pidBefore as number, scaled(5_000))).toBe(true);
 
       // The runtime serves the next turn: same conversation, a fresh normal prompt.
       const follow = followUps[round];
@@ -148,7 +166,7 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
           sink: recorder.sink,
           ...(result.sessionId ? { sessionId: result.sessionId } : {}),
         }),
-        60_000,
+        scaled(60_000),
         `the turn after fault ${round}`,
       );
       stack.notePid();
@@ -164,6 +182,7 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
         next: next.status,
         ...(cut === undefined ? {} : { cut }),
       });
+      unfinished = false;
     } finally {
       clearTimeout(deadline);
       controller.abort();
@@ -176,6 +195,8 @@ describe(`faults at random points (seed ${SEED}, ${ROUNDS} rounds)`, () => {
     expect(running).toEqual([stack.runtime.server.pid]);
     const killed = stack.pids.slice(0, -1);
     for (const pid of killed) expect(running).not.toContain(pid);
-    expect(stack.pids.length).toBe(1 + plans.filter((plan) => plan.spec.kind === "kill").length);
+    // One server at first, then one more for each kill, heal and restart between rounds.
+    const kills = plans.filter((plan) => plan.spec.kind === "kill").length;
+    expect(stack.pids.length).toBe(1 + kills + stack.heals.length + restarts);
   });
 });

@@ -5,7 +5,7 @@ import type { HttpClient } from "./http.js";
 import { type HubListener, SessionRoutes } from "./hub-routes.js";
 import { openEventStream } from "./hub-stream.js";
 import { SilenceWatchdog } from "./hub-watchdog.js";
-import type { Probe } from "./live-check.js";
+import { confirmLive, type Probe } from "./live-check.js";
 import { errorField } from "./logger.js";
 
 export interface EventHubOptions {
@@ -40,7 +40,8 @@ export class EventHub {
     this.routes = new SessionRoutes(options.logger);
     this.watchdog = new SilenceWatchdog(
       () => this.state === "open",
-      (limit) => this.onSilence(limit),
+      (limit) => this.probeQuietStream(limit),
+      (quietMs) => this.onSilence(quietMs),
     );
   }
 
@@ -110,11 +111,12 @@ export class EventHub {
 
   private onData(data: string, generation: number, onConnected: () => void): void {
     if (generation !== this.generation) return;
-    this.watchdog.activity();
     if (this.probe !== undefined && data.includes(this.probe.token)) {
+      this.watchdog.activity(false);
       this.probe.seen();
       return;
     }
+    this.watchdog.activity();
     const event = readGlobalFrame(data);
     if (event === undefined) {
       this.options.logger.debug({ bytes: data.length }, "skipped an event");
@@ -168,6 +170,29 @@ export class EventHub {
     }
     this.options.logger.info({ server: this.http.origin }, "opencode event stream resubscribed");
     this.routes.notifyAll((listener) => listener.onResubscribed());
+  }
+
+  /** Whether a probe comes back through the quiet stream within `limit` (the server lives). */
+  private async probeQuietStream(limit: number): Promise<boolean> {
+    const { controller } = this;
+    if (controller === undefined) return false;
+    this.options.logger.warn(
+      { server: this.http.origin, quietMs: limit },
+      "opencode event stream quiet past the silence limit; probing it",
+    );
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), limit);
+    try {
+      const signal = AbortSignal.any([controller.signal, deadline.signal]);
+      await confirmLive(this.http, this.options.logger, signal, (probe) => {
+        this.probe = probe;
+      });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private onSilence(limit: number): void {

@@ -1,19 +1,27 @@
 /**
  * The silence watchdog of the event stream: opencode sends a heartbeat, so a stream
- * quiet for longer than the shortest limit of its users means a hung server.
+ * quiet for longer than the shortest limit of its users means a hung server, unless a
+ * probe says otherwise. A busy opencode can block for tens of seconds (a flood of deltas
+ * on two loaded cores sent nothing, heartbeats included, for 27 to 31 s): so the first
+ * silence of a stretch sends a probe through the stream, and only a probe that does not
+ * come back within another limit fails the stream.
  */
 export class SilenceWatchdog {
   private readonly limits = new Map<object, number>();
   private lastActivity = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The probe of this quiet stretch was sent (real data ends the stretch). */
+  private probed = false;
 
   /**
    * `watching` says whether the stream is open now (a check that finds it closed
-   * stops); `onSilence` gets the limit that was passed.
+   * stops); `probe` resolves whether a probe came back through the stream within the
+   * limit; `onSilence` gets the silence that was let pass.
    */
   constructor(
     private readonly watching: () => boolean,
-    private readonly onSilence: (limit: number) => void,
+    private readonly probe: (limit: number) => Promise<boolean>,
+    private readonly onSilence: (quietMs: number) => void,
   ) {}
 
   /** Registers a user's silence limit (undefined removes it); the shortest one of all users applies. */
@@ -22,9 +30,10 @@ export class SilenceWatchdog {
     else this.limits.set(user, ms);
   }
 
-  /** Something came in on the stream. */
-  activity(): void {
+  /** Something came in on the stream; `real` unless it was our own probe. */
+  activity(real = true): void {
     this.lastActivity = performance.now();
+    if (real) this.probed = false;
   }
 
   /** Starts (or restarts) the watch with the current shortest limit; none: no watch. */
@@ -40,7 +49,16 @@ export class SilenceWatchdog {
         this.timer = setTimeout(check, limit - quiet);
         return;
       }
-      this.onSilence(limit);
+      if (this.probed) {
+        this.onSilence(quiet);
+        return;
+      }
+      this.probed = true;
+      void this.probe(limit).then((alive) => {
+        if (!this.watching()) return;
+        if (!alive) this.onSilence(performance.now() - this.lastActivity);
+        else this.arm();
+      });
     };
     this.timer = setTimeout(check, limit);
   }
