@@ -1,4 +1,4 @@
-import type { OpenCodeRuntime } from "@taos/opencode-runtime";
+import type { OpenCodeRuntime, RuntimeTurnDefaults } from "@taos/opencode-runtime";
 import { collectGarbage } from "./resources.js";
 import { type IsolatedStack, startIsolatedStack } from "./stack.js";
 
@@ -47,7 +47,10 @@ function promptFor(chunks: number): string {
 }
 
 /** A stack whose stand-in (in a child process) knows the streaming turns of these sizes. */
-export function startStreamingStack(sizes: readonly number[]): Promise<IsolatedStack> {
+export function startStreamingStack(
+  sizes: readonly number[],
+  turn?: RuntimeTurnDefaults,
+): Promise<IsolatedStack> {
   // Longest first: "stream 1000 chunks" is a prefix of "stream 100000 chunks".
   return startIsolatedStack(
     [...sizes]
@@ -56,6 +59,7 @@ export function startStreamingStack(sizes: readonly number[]): Promise<IsolatedS
         match: promptFor(chunks),
         reply: { text: streamingText(chunks), chunks },
       })),
+    turn,
   );
 }
 

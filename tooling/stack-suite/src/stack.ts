@@ -120,12 +120,16 @@ export interface IsolatedStack {
 }
 
 /** `rules` match the prompt as a substring; anything else is echoed back. */
-export async function startIsolatedStack(rules: readonly PlainRule[] = []): Promise<IsolatedStack> {
+export async function startIsolatedStack(
+  rules: readonly PlainRule[] = [],
+  turn?: RuntimeTurnDefaults,
+): Promise<IsolatedStack> {
   const apiKey = makeAgentKey();
   const llm = await startLiteLLMProcess({ keys: [apiKey], models: [MODEL_ID], rules });
   const home = await makeTempHome("taos-stack-");
   const runtime = new OpenCodeRuntime({
     server: { home: home.path, litellm: { baseURL: llm.url, apiKey, modelIds: [MODEL_ID] } },
+    ...(turn === undefined ? {} : { turn }),
   });
   return {
     runtime,

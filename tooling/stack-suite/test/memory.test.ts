@@ -12,6 +12,7 @@
  * in use after each of those GCs bounds the live memory. The figures without forced GCs
  * are in the benchmark.
  */
+import { scaled } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { measureStreamingTurn, type StreamingFigures, startStreamingStack } from "../src/memory.js";
 import { sizeFromEnv } from "../src/random.js";
@@ -28,7 +29,10 @@ describe(`memory: one turn of ${CHUNKS} deltas`, () => {
   let live: StreamingFigures;
 
   beforeAll(async () => {
-    stack = await startStreamingStack([1_000, CHUNKS]);
+    // opencode answers a flood of 100 000 deltas by blocking: on two busy cores it sent
+    // nothing, heartbeats included, for half a minute and more. The silence limit is a
+    // liveness deadline like any other here, so it scales with the machine.
+    stack = await startStreamingStack([1_000, CHUNKS], { silenceTimeoutMs: scaled(30_000) });
     await stack.runtime.start();
     // The first turn of a server also loads modules and asks for a title.
     await measureStreamingTurn(stack.runtime, 1_000);
