@@ -1,7 +1,20 @@
-/** The user-facing message and code of an opencode error object. */
-import { isRecord, redactKeyLike, withoutStack } from "@taos/internal";
+/**
+ * The one mapping from a failure to its reply: `failureOf(error)` gives the user-facing
+ * message and the stable code of anything a turn can end with, and `refusedTurn` builds
+ * the error reply and result of a turn that ended before opencode answered.
+ */
+import { describeError, isRecord, redactKeyLike, withoutStack } from "@taos/internal";
+import { InvalidOptionError, UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
+import {
+  OpenCodeAdapterClosedError,
+  OpenCodeEventStreamError,
+  OpenCodeHttpError,
+  OpenCodeSessionNotFoundError,
+  OpenCodeUnauthorizedError,
+} from "./client/errors.js";
 import type { TurnFailure } from "./codec-book.js";
-import { errorCodeOf, ReplyErrorCode } from "./error-codes.js";
+import { errorCodeOf, ReplyErrorCode, streamFailureCode } from "./error-codes.js";
+import type { ErrorReply, TurnResult } from "./reply.js";
 
 /**
  * Hides API keys and Bearer tokens that an upstream error text might quote (the turn's
@@ -9,8 +22,36 @@ import { errorCodeOf, ReplyErrorCode } from "./error-codes.js";
  */
 export const redactSecrets: (text: string) => string = redactKeyLike;
 
-/** The failure of an opencode error object (`session.error`'s `error` or an `info.error`). */
-export function failureOf(error: unknown): TurnFailure {
+/**
+ * The failure of anything a turn can end with: an error thrown on this side (ours get
+ * their code; any other keeps its message and has no code), or an opencode error object
+ * (`session.error`'s `error`, an assistant message's `info.error`). `secrets` are masked.
+ */
+export function failureOf(
+  error: unknown,
+  secrets: readonly (string | undefined)[] = [],
+): TurnFailure {
+  if (error instanceof Error) {
+    const message = describeError(error, secrets);
+    const code = thrownCode(error);
+    return code === undefined ? { error: message } : { error: message, code };
+  }
+  return opencodeFailure(error);
+}
+
+/** The code of an error thrown by this package (or the ones below it); undefined for others. */
+function thrownCode(error: unknown): ReplyErrorCode | undefined {
+  if (InvalidOptionError.isInstance(error)) return ReplyErrorCode.InvalidInput;
+  if (OpenCodeAdapterClosedError.isInstance(error)) return ReplyErrorCode.AdapterClosed;
+  if (UnsupportedOpenCodeVersionError.isInstance(error)) return ReplyErrorCode.UnsupportedVersion;
+  if (OpenCodeSessionNotFoundError.isInstance(error)) return ReplyErrorCode.SessionNotFound;
+  if (OpenCodeUnauthorizedError.isInstance(error)) return ReplyErrorCode.Unauthorized;
+  if (OpenCodeHttpError.isInstance(error)) return ReplyErrorCode.HttpError;
+  if (OpenCodeEventStreamError.isInstance(error)) return streamFailureCode(error.reason);
+  return undefined;
+}
+
+function opencodeFailure(error: unknown): TurnFailure {
   if (!isRecord(error)) {
     return {
       error: "opencode reported an error without details",
@@ -42,3 +83,36 @@ export const ABORTED: TurnFailure = {
   code: ReplyErrorCode.Aborted,
   aborted: true,
 };
+
+/** A turn that ended on this side before opencode answered: its one error reply and its result. */
+export interface RefusedTurn {
+  readonly reply: ErrorReply;
+  readonly result: TurnResult;
+}
+
+/**
+ * The error reply and the result of a turn refused or failed before opencode answered
+ * (bad input, no server, no session, a closed pool): `aborted` (or a failure coded
+ * `aborted`) gives status `"aborted"`, anything else `"error"`; the code goes on both.
+ */
+export function refusedTurn(traceId: string, sessionId: string, failure: TurnFailure): RefusedTurn {
+  const aborted = failure.aborted === true || failure.code === ReplyErrorCode.Aborted;
+  const error = failure.error !== "" ? failure.error : "turn failed";
+  const { code, opencodeError } = failure;
+  const reply: ErrorReply = {
+    kind: "error",
+    trace_id: traceId,
+    error,
+    ...(code === undefined ? {} : { code }),
+    ...(opencodeError === undefined ? {} : { opencode_error: opencodeError }),
+  };
+  const result: TurnResult = {
+    sessionId,
+    status: aborted ? "aborted" : "error",
+    text: "",
+    error,
+    ...(code === undefined ? {} : { code }),
+    ...(opencodeError === undefined ? {} : { opencodeError }),
+  };
+  return { reply, result };
+}

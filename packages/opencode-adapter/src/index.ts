@@ -1,5 +1,7 @@
 export type { OpenCodeLogger } from "@taos/internal";
 export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
+export type { InvalidOptionErrorOptions } from "@taos/opencode-config";
+export { InvalidOptionError, UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
 export { OpenCodeAdapter } from "./adapter.js";
 export type {
   AskDecision,
@@ -71,7 +73,8 @@ export type {
   SessionStatusProperties,
 } from "./events.js";
 export { eventSessionId, OpenCodeEventType } from "./events.js";
-export { failureOf, redactSecrets } from "./failure.js";
+export type { RefusedTurn } from "./failure.js";
+export { failureOf, redactSecrets, refusedTurn } from "./failure.js";
 export type { Frame } from "./frame.js";
 export { readFrame } from "./frame.js";
 export type {

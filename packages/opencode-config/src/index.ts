@@ -18,5 +18,7 @@ export {
 export type { TaosOpenCodeErrorOptions } from "./errors.js";
 export { TaosOpenCodeError } from "./errors.js";
 export type { OpenCodeLogger } from "./logger.js";
-export { ConfigValidationError } from "./validation-error.js";
+export type { InvalidOptionErrorOptions } from "./validation-error.js";
+export { ConfigValidationError, InvalidOptionError } from "./validation-error.js";
+export { UnsupportedOpenCodeVersionError } from "./version-error.js";
 export { writeOpenCodeConfig } from "./write.js";

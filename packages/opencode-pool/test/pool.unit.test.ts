@@ -79,7 +79,9 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     const badKey = await p
       .register("gamma", { apiKey: "", modelIds: ["m"] })
       .catch((e: unknown) => e);
-    expect(badKey).toBeInstanceOf(Error);
+    // The key is checked by the config package: its own error, naming the field.
+    expect(badKey).toMatchObject({ name: "ConfigValidationError", field: "apiKey" });
+    expect(await p.stats()).toMatchObject({ agents: [{ agentId: "alpha" }] });
 
     const unknown = collect();
     const result = await p.turn("beta", "hi", "t-1", unknown.sink);
@@ -126,6 +128,39 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
       caught = error;
     }
     expect(UnsupportedPlatformError.isInstance(caught)).toBe(true);
+  });
+});
+
+describe("a server of an unsupported opencode version", () => {
+  it("ends the turn with code unsupported_opencode_version, nothing sent to it", async () => {
+    // opencode 2.x serves another API; only its health answer matters here.
+    const seen: string[] = [];
+    const http = createServer((request: IncomingMessage, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      if (request.url !== "/global/health") return void response.writeHead(404).end();
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ healthy: true, version: "2.0.0" }));
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const p = newPool({ launcher: fakeLauncher({ baseUrl: `http://127.0.0.1:${port}` }) });
+      await registerAll(p, ["a"]);
+      const { sink, replies } = collect();
+      const result = await p.turn("a", "hi", "t-v", sink);
+      expect(result).toMatchObject({ status: "error", code: "unsupported_opencode_version" });
+      expect(replies).toEqual([
+        {
+          kind: "error",
+          trace_id: "t-v",
+          error: expect.stringContaining("opencode 2.0.0"),
+          code: "unsupported_opencode_version",
+        },
+      ]);
+      expect(seen).toEqual(["GET /global/health"]);
+    } finally {
+      http.close();
+    }
   });
 });
 
@@ -313,8 +348,10 @@ describe("scheduling with a fake launcher", () => {
     const turn = p.turn("a", "hi", "t-a", sink);
     await vi.waitFor(() => expect(launcher.launches).toHaveLength(1));
     await p.close({ graceMs: 0 });
-    expect((await turn).status).not.toBe("completed");
-    expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+    expect(await turn).toMatchObject({ status: "aborted", code: "aborted" });
+    expect(replies).toEqual([
+      { kind: "error", trace_id: "t-a", error: "turn aborted", code: "aborted" },
+    ]);
     expect((await p.stats()).agents[0]?.state).toBe("stopped");
   });
 

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { type OpenCodeLogger, SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
-import { TaosOpenCodeError } from "@taos/opencode-config";
+import { UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
 import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
 
@@ -50,36 +50,7 @@ export function isSupportedOpenCodeVersion(
   return semver.satisfies(`${parsed.major}.${parsed.minor}.${parsed.patch}`, range);
 }
 
-const unsupportedVersion = "taos.opencode.error.UnsupportedOpenCodeVersionError";
-/** The opencode binary reports a version outside the supported range (its protocol differs). */
-export class UnsupportedOpenCodeVersionError extends TaosOpenCodeError {
-  /** The version the binary reported. */
-  readonly version: string;
-  /** The range that is supported. */
-  readonly range: string;
-  /** The binary's path, or the server's URL when the server was not started here. */
-  readonly binary: string;
-
-  constructor(options: {
-    readonly version: string;
-    readonly range: string;
-    readonly binary: string;
-    readonly cause?: unknown;
-  }) {
-    super({
-      message: `opencode ${options.version} at ${options.binary} is not supported: taos-opencode needs opencode ${options.range}. Install a supported one with "${OPENCODE_INSTALL_HINT}" (or pass the \`binary\` option / set OPENCODE_BIN to one), or set \`allowUnsupportedVersion\` to run it anyway.`,
-      cause: options.cause,
-    });
-    this.version = options.version;
-    this.range = options.range;
-    this.binary = options.binary;
-    TaosOpenCodeError.brand(this, unsupportedVersion);
-  }
-
-  static override isInstance(value: unknown): value is UnsupportedOpenCodeVersionError {
-    return TaosOpenCodeError.hasMarker(value, unsupportedVersion);
-  }
-}
+export { UnsupportedOpenCodeVersionError };
 
 export interface CheckOpenCodeVersionOptions {
   /** The version the binary or server reported; undefined when it did not say. */
@@ -110,7 +81,12 @@ export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void
     return;
   }
   if (isSupportedOpenCodeVersion(version, range)) return;
-  const error = new UnsupportedOpenCodeVersionError({ version, range, binary });
+  const error = new UnsupportedOpenCodeVersionError({
+    version,
+    range,
+    binary,
+    advice: `Install a supported one with "${OPENCODE_INSTALL_HINT}" (or pass the \`binary\` option / set OPENCODE_BIN to one), or set \`allowUnsupportedVersion\` to run it anyway.`,
+  });
   if (!allowUnsupported) throw error;
   logger.warn(
     { version, range, binary },
