@@ -17,7 +17,6 @@ export type {
 } from "./client/ask-types.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type { Attachment, FilePartInput } from "./client/attachments.js";
-export { toFileParts } from "./client/attachments.js";
 export type { OpenCodeAdapterConfig, OutputFormat, PromptDefaults } from "./client/config.js";
 export type { EventStreamFailure, OpenCodeHttpErrorOptions } from "./client/errors.js";
 export {
@@ -29,28 +28,20 @@ export {
   OpenCodeUnauthorizedError,
   UnsupportedServerVersionError,
 } from "./client/errors.js";
-export { GLOBAL_EVENT_PATH } from "./client/hub-stream.js";
-export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
+export type { TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export {
-  CODEC_EVENT_TYPES,
   createTurnState,
   finishTurn,
-  isTurnEndEvent,
-  mapFrame,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
-  readEventHeader,
 } from "./codec.js";
-export { PART_SEPARATOR } from "./codec-parts.js";
-export type { ErrorCodeOf, StreamFailureReason } from "./error-codes.js";
+export type { StreamFailureReason } from "./error-codes.js";
 export {
-  errorCodeOf,
   isReplyErrorCode,
   REPLY_ERROR_CODES,
-  /** The former name of `ReplyErrorCode`, kept for callers. */
+  /** @deprecated use `ReplyErrorCode` */
   ReplyErrorCode as ErrorCode,
   ReplyErrorCode,
-  streamFailureCode,
 } from "./error-codes.js";
 export type {
   MessagePartDeltaProperties,
@@ -72,11 +63,8 @@ export type {
   SessionErrorProperties,
   SessionStatusProperties,
 } from "./events.js";
-export { eventSessionId, OpenCodeEventType } from "./events.js";
-export type { RefusedTurn } from "./failure.js";
-export { failureOf, redactSecrets, refusedTurn } from "./failure.js";
-export type { Frame } from "./frame.js";
-export { readFrame } from "./frame.js";
+export { OpenCodeEventType } from "./events.js";
+export { failureOf } from "./failure.js";
 export type {
   DeltaReply,
   ErrorReply,
@@ -92,11 +80,6 @@ export type {
   TurnStatus,
   TurnUsage,
 } from "./reply.js";
-export type { StructuredCheck } from "./structured.js";
-export { validateStructuredOutput } from "./structured.js";
-export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownership.js";
-export { ownership } from "./turn/ownership.js";
 export type { PromptOptions } from "./turn/prompt-request.js";
 export type { TurnStatusUpdate } from "./turn/status.js";
 export type { OpenCodeTurnResult } from "./turn/turn-options.js";
-export type { TurnPhase } from "./turn/turn-phase.js";

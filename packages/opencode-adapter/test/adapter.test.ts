@@ -19,6 +19,7 @@ import {
   OpenCodeUnauthorizedError,
   type Reply,
 } from "../src/index.js";
+
 import {
   collectingSink,
   memoryLogger,

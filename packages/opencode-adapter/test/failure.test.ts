@@ -8,10 +8,10 @@ import {
   OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
-  refusedTurn,
   UnsupportedOpenCodeVersionError,
   UnsupportedServerVersionError,
 } from "../src/index.js";
+import { refusedTurn } from "../src/internals.js";
 
 const url = "http://127.0.0.1:1/session";
 

@@ -14,6 +14,7 @@ import {
   type OpenCodeAdapterConfig,
   type Reply,
 } from "../src/index.js";
+
 import {
   type FakeOpenCode,
   startFakeOpenCode,

@@ -3,10 +3,10 @@ import type { OpenCodeLogger, Redactor } from "@taos/internal";
 import {
   OpenCodeAdapter,
   ReplyErrorCode,
-  refusedTurn,
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 import { modelIdOf, type OpenCodeModel } from "@taos/opencode-config";
 import { type AdapterFactory, type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
 import type { AgentRecord } from "./agent.js";

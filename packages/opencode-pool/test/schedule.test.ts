@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_RESTART_POLICY } from "../src/index.js";
 import {
   chooseEviction,
-  DEFAULT_RESTART_POLICY,
   decideAdmission,
   decideRestart,
   holdsSlot,
   nextPhase,
   pickNext,
   staleDirectories,
-} from "../src/index.js";
+} from "../src/internals.js";
 
 const slot = (agentId: string, phase: string, lastUsed: number, rssMiB?: number) => ({
   agentId,

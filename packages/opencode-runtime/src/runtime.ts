@@ -2,11 +2,11 @@ import { maskSecrets } from "@taos/internal";
 import {
   failureOf,
   ReplyErrorCode,
-  refusedTurn,
   type Sink,
   type TurnFailure,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 import { modelIdOf } from "@taos/opencode-config";
 import { OpenCodeServer, type OpenCodeServerOptions } from "@taos/opencode-server";
 import { type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";

@@ -4,15 +4,14 @@ import { isSupportedOpenCodeRelease, type OpenCodeLogger } from "@taos/internal"
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  assertVersionRange,
   checkOpenCodeVersion,
   InvalidServerOptionError,
   isSupportedOpenCodeVersion,
-  parseOpenCodeVersion,
   readBinaryVersion,
   SUPPORTED_OPENCODE_VERSIONS,
   UnsupportedOpenCodeVersionError,
 } from "../src/index.js";
+import { assertVersionRange, parseOpenCodeVersion } from "../src/version.js";
 
 interface Logged {
   readonly level: string;

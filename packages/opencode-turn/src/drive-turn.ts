@@ -7,10 +7,10 @@ import {
   type PromptOptions,
   type Reply,
   ReplyErrorCode,
-  refusedTurn,
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 
 /** The adapter's per-prompt options, except the trace id: `driveTurn` takes that as an argument. */
 export type TurnPromptOptions = Omit<PromptOptions, "traceId">;
