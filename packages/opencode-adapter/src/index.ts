@@ -1,7 +1,10 @@
 export type { OpenCodeLogger } from "@taos/internal";
-export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 export type { InvalidOptionErrorOptions } from "@taos/opencode-config";
-export { InvalidOptionError, UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
+export {
+  InvalidOptionError,
+  SUPPORTED_OPENCODE_RANGE,
+  UnsupportedOpenCodeVersionError,
+} from "@taos/opencode-config";
 export { OpenCodeAdapter } from "./adapter.js";
 export type {
   AskDecision,
@@ -35,14 +38,9 @@ export {
   mapOpenCodeEvent,
   mapOpenCodeEventData,
 } from "./codec.js";
-export type { StreamFailureReason } from "./error-codes.js";
-export {
-  isReplyErrorCode,
-  REPLY_ERROR_CODES,
-  /** @deprecated use `ReplyErrorCode` */
-  ReplyErrorCode as ErrorCode,
-  ReplyErrorCode,
-} from "./error-codes.js";
+export type { StreamFailureReason } from "./deprecated.js";
+export { ErrorCode } from "./deprecated.js";
+export { isReplyErrorCode, REPLY_ERROR_CODES, ReplyErrorCode } from "./error-codes.js";
 export type {
   MessagePartDeltaProperties,
   MessagePartUpdatedProperties,

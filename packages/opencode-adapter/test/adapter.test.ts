@@ -12,12 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AskDecision,
   DEFAULT_REJECT_MESSAGE,
-  ErrorCode,
   OpenCodeAdapter,
   OpenCodeAdapterClosedError,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
   type Reply,
+  ReplyErrorCode,
 } from "../src/index.js";
 
 import {
@@ -313,7 +313,7 @@ describe("failures and abort", () => {
     expect(result.status).toBe("aborted");
     expect(out.of("final")).toHaveLength(0);
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: ErrorCode.Aborted }),
+      expect.objectContaining({ kind: "error", code: ReplyErrorCode.Aborted }),
     ]);
   });
 
@@ -429,7 +429,7 @@ describe("sessions", () => {
     const result = await a.prompt("hello");
     expect(result.status).toBe("error");
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: ErrorCode.SessionNotFound }),
+      expect.objectContaining({ kind: "error", code: ReplyErrorCode.SessionNotFound }),
     ]);
   });
 
@@ -441,7 +441,7 @@ describe("sessions", () => {
     await a.close();
     const result = await a.prompt("say hello");
     expect(result.status).toBe("error");
-    expect(out.of("error")).toMatchObject([{ code: ErrorCode.AdapterClosed }]);
+    expect(out.of("error")).toMatchObject([{ code: ReplyErrorCode.AdapterClosed }]);
     const error = await a.ensureSession().catch((e: unknown) => e);
     expect(OpenCodeAdapterClosedError.isInstance(error)).toBe(true);
   });
@@ -547,7 +547,7 @@ describe("one event stream for every adapter", () => {
     const mark = proxy.requests.length;
     const result = await a.prompt("say hello");
     expect(result.status).toBe("error");
-    expect(out.of("error")).toMatchObject([{ code: ErrorCode.Unauthorized }]);
+    expect(out.of("error")).toMatchObject([{ code: ReplyErrorCode.Unauthorized }]);
     expect(result.error).not.toContain("not-the-password");
     const stream = proxy.requests.slice(mark).find((r) => r.path.startsWith("/global/event"));
     expect(stream?.status).toBe(401);

@@ -1,3 +1,4 @@
+export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 export type {
   OpenCodeConfigFile,
   OpenCodeConfigOptions,

@@ -7,6 +7,7 @@ describe("the entry point", () => {
       "ConfigValidationError",
       "InvalidOptionError",
       "OPENCODE_CONFIG_SCHEMA",
+      "SUPPORTED_OPENCODE_RANGE",
       "TaosOpenCodeError",
       "UnsupportedOpenCodeVersionError",
       "buildOpenCodeConfig",

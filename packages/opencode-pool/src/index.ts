@@ -22,4 +22,4 @@ export { OpenCodePool } from "./pool.js";
 export type { RestartPolicy, StopReason } from "./schedule.js";
 export { DEFAULT_RESTART_POLICY } from "./schedule.js";
 export type { AgentStats, PoolStats } from "./stats.js";
-export type { PoolTurnOptions } from "./turn.js";
+export type { PoolTurnCall, PoolTurnOptions } from "./turn.js";

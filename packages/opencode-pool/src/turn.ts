@@ -33,6 +33,13 @@ export type PoolTurnOptions = Omit<
   readonly queueTimeoutMs?: number;
 };
 
+/** One turn of the pool: its trace id and sink, and the turn's options (as `runtime.turn` takes them). */
+export interface PoolTurnCall extends PoolTurnOptions {
+  /** Stamped on every reply of the turn. */
+  readonly traceId: string;
+  readonly sink: Sink;
+}
+
 /** Why the pool ended a turn without running it. */
 export interface TurnRefusal {
   readonly code: ReplyErrorCode;

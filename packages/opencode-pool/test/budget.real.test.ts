@@ -29,7 +29,10 @@ async function measureOneServer(): Promise<number> {
   const probe = new OpenCodePool({ root: probeTemp.path, litellm: { baseURL: llm.url } });
   try {
     await probe.register(PROBE, { apiKey: keyOf(PROBE), modelIds: ["m"] });
-    const result = await probe.turn(PROBE, "measure me", "t-probe", () => undefined);
+    const result = await probe.turn(PROBE, "measure me", {
+      traceId: "t-probe",
+      sink: () => undefined,
+    });
     expect(result).toMatchObject({ status: "completed", text: "measure me" });
     const rss = (await probe.stats()).agents[0]?.rssMiB;
     if (rss === undefined || rss <= 0) throw new Error("the probe server's RSS was not readable");
@@ -75,7 +78,10 @@ const requestsFor = (text: string) =>
 
 /** A turn that echoes its own text, asserted to complete with it. */
 async function echoTurn(id: string, text: string): Promise<void> {
-  const result = await pool.turn(id, text, `t-${id}-${text.length}`, () => undefined);
+  const result = await pool.turn(id, text, {
+    traceId: `t-${id}-${text.length}`,
+    sink: () => undefined,
+  });
   expect(result).toMatchObject({ status: "completed", text });
 }
 
@@ -130,7 +136,9 @@ describe("OpenCodePool memory budget with the real opencode", () => {
     try {
       stops.length = 0;
       // b is the least recently used server; a turn stalls on it, so it is busy.
-      const stalledB = pool.turn("b", STALL, "t-stall-b", () => undefined, {
+      const stalledB = pool.turn("b", STALL, {
+        traceId: "t-stall-b",
+        sink: () => undefined,
         signal: abort.signal,
       });
       await expect.poll(() => requestsFor(STALL).length, { timeout: 60_000 }).toBe(1);
@@ -150,20 +158,18 @@ describe("OpenCodePool memory budget with the real opencode", () => {
       expect(agentOf(after, "a")).toMatchObject({ state: "idle", starts: 2 });
 
       // Both servers busy: c's turn waits and ends pool_busy; nothing is stopped.
-      const stalledA = pool.turn("a", STALL, "t-stall-a", () => undefined, {
+      const stalledA = pool.turn("a", STALL, {
+        traceId: "t-stall-a",
+        sink: () => undefined,
         signal: abort.signal,
       });
       await expect.poll(() => requestsFor(STALL).length, { timeout: 60_000 }).toBe(2);
       const replies: Reply[] = [];
-      const refused = await pool.turn(
-        "c",
-        "no room",
-        "t-c-busy",
-        (reply) => void replies.push(reply),
-        {
-          queueTimeoutMs: 1_000,
-        },
-      );
+      const refused = await pool.turn("c", "no room", {
+        traceId: "t-c-busy",
+        sink: (reply) => void replies.push(reply),
+        queueTimeoutMs: 1_000,
+      });
       expect(refused.status).toBe("error");
       expect(replies).toMatchObject([{ kind: "error", code: "pool_busy" }]);
       expect(stops).toEqual([{ agentId: "c", reason: "budget" }]);

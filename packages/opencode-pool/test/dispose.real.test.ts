@@ -73,7 +73,11 @@ const disposedIn = (directory: string) =>
   );
 
 async function turnIn(directory: string, text: string): Promise<void> {
-  const result = await pool.turn(AGENT, text, `t-${text.length}`, () => undefined, { directory });
+  const result = await pool.turn(AGENT, text, {
+    traceId: `t-${text.length}`,
+    sink: () => undefined,
+    directory,
+  });
   expect(result).toMatchObject({ status: "completed", text });
 }
 
@@ -83,7 +87,9 @@ describe("OpenCodePool frees unused directories' instances on the real opencode"
     const abort = new AbortController();
     try {
       // A turn in the cwd stalls: the server stays busy, so only the directory can go idle.
-      const stalled = pool.turn(AGENT, STALL, "t-stall", () => undefined, {
+      const stalled = pool.turn(AGENT, STALL, {
+        traceId: "t-stall",
+        sink: () => undefined,
         signal: abort.signal,
       });
       await expect.poll(() => requestsFor(STALL).length, { timeout: 60_000 }).toBe(1);

@@ -84,7 +84,7 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     expect(await p.stats()).toMatchObject({ agents: [{ agentId: "alpha" }] });
 
     const unknown = collect();
-    const result = await p.turn("beta", "hi", "t-1", unknown.sink);
+    const result = await p.turn("beta", "hi", { traceId: "t-1", sink: unknown.sink });
     expect(result).toMatchObject({ status: "error", code: "unknown_agent" });
     expect(unknown.replies).toEqual([
       {
@@ -94,13 +94,20 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
         code: "unknown_agent",
       },
     ]);
+    // The former positional form still works for one release.
+    const positional = collect();
+    const former = await p.turn("beta", "hi", "t-1", positional.sink);
+    expect({ former, replies: positional.replies }).toEqual({
+      former: result,
+      replies: unknown.replies,
+    });
     const badDir = collect();
-    await p.turn("alpha", "hi", "t-2", badDir.sink, { directory: "relative/dir" });
+    await p.turn("alpha", "hi", { traceId: "t-2", sink: badDir.sink, directory: "relative/dir" });
     expect(badDir.replies.map((r) => r.kind === "error" && r.code)).toEqual(["invalid_input"]);
 
     await p.close();
     const closed = collect();
-    await p.turn("alpha", "hi", "t-3", closed.sink);
+    await p.turn("alpha", "hi", { traceId: "t-3", sink: closed.sink });
     expect(closed.replies).toEqual([
       { kind: "error", trace_id: "t-3", error: expect.any(String), code: "pool_closed" },
     ]);
@@ -147,7 +154,7 @@ describe("a server of an unsupported opencode version", () => {
       const p = newPool({ launcher: fakeLauncher({ baseUrl: `http://127.0.0.1:${port}` }) });
       await registerAll(p, ["a"]);
       const { sink, replies } = collect();
-      const result = await p.turn("a", "hi", "t-v", sink);
+      const result = await p.turn("a", "hi", { traceId: "t-v", sink });
       expect(result).toMatchObject({ status: "error", code: "unsupported_opencode_version" });
       expect(replies).toEqual([
         {
@@ -172,7 +179,9 @@ describe("scheduling with a fake launcher", () => {
     await registerAll(p, ["a", "b", "c"]);
     const stops = record(p, "stop");
     for (const id of ["a", "b", "a", "c"]) {
-      const result = await p.turn(id, `hello ${id}`, `t-${id}`, () => undefined, {
+      const result = await p.turn(id, `hello ${id}`, {
+        traceId: `t-${id}`,
+        sink: () => undefined,
         adapterFactory: turns.factory,
       });
       expect(result).toMatchObject({ status: "completed", text: `hello ${id}` });
@@ -194,10 +203,16 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher, maxServers: 1, queueTimeoutMs: 200 });
     await registerAll(p, ["a", "b", "c", "d"]);
     const queued = record(p, "queue");
-    const first = p.turn("a", "long", "t-a", () => undefined, { adapterFactory: held.factory });
+    const first = p.turn("a", "long", {
+      traceId: "t-a",
+      sink: () => undefined,
+      adapterFactory: held.factory,
+    });
     await vi.waitFor(() => expect(held.held()).toBe(1));
     const busy = collect();
-    const timedOut = await p.turn("d", "never", "t-d", busy.sink, {
+    const timedOut = await p.turn("d", "never", {
+      traceId: "t-d",
+      sink: busy.sink,
       adapterFactory: quick.factory,
     });
     expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
@@ -212,10 +227,10 @@ describe("scheduling with a fake launcher", () => {
 
     const order: string[] = [];
     const b = p
-      .turn("b", "b", "t-b", () => undefined, { adapterFactory: quick.factory })
+      .turn("b", "b", { traceId: "t-b", sink: () => undefined, adapterFactory: quick.factory })
       .then((r) => order.push("b") && r);
     const c = p
-      .turn("c", "c", "t-c", () => undefined, { adapterFactory: quick.factory })
+      .turn("c", "c", { traceId: "t-c", sink: () => undefined, adapterFactory: quick.factory })
       .then((r) => order.push("c") && r);
     await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
     held.releaseAll();
@@ -238,8 +253,12 @@ describe("scheduling with a fake launcher", () => {
     const exits = record(p, "exit");
     const broken = collect();
     const [failed, ok] = await Promise.all([
-      p.turn("broken", "hi", "t-x", broken.sink, { adapterFactory: turns.factory }),
-      p.turn("fine", "still here", "t-f", () => undefined, { adapterFactory: turns.factory }),
+      p.turn("broken", "hi", { traceId: "t-x", sink: broken.sink, adapterFactory: turns.factory }),
+      p.turn("fine", "still here", {
+        traceId: "t-f",
+        sink: () => undefined,
+        adapterFactory: turns.factory,
+      }),
     ]);
     expect(ok).toMatchObject({ status: "completed", text: "still here" });
     expect(failed.status).toBe("error");
@@ -262,11 +281,19 @@ describe("scheduling with a fake launcher", () => {
     });
     // Failing: refused at once, nothing launched, until reset().
     const again = collect();
-    await p.turn("broken", "hi", "t-y", again.sink, { adapterFactory: turns.factory });
+    await p.turn("broken", "hi", {
+      traceId: "t-y",
+      sink: again.sink,
+      adapterFactory: turns.factory,
+    });
     expect(again.replies.map((r) => r.kind === "error" && r.code)).toEqual(["agent_failing"]);
     expect(launcher.launches.filter((l) => l.agentId === "broken")).toHaveLength(3);
     p.reset("broken");
-    await p.turn("broken", "hi", "t-z", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("broken", "hi", {
+      traceId: "t-z",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     expect(launcher.launches.filter((l) => l.agentId === "broken").length).toBeGreaterThan(3);
   });
 
@@ -275,14 +302,20 @@ describe("scheduling with a fake launcher", () => {
     const turns = fakeTurns("complete");
     const p = newPool({ launcher, restart: { initialDelayMs: 20 } });
     await registerAll(p, ["a"]);
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     launcher.crash("a");
     expect((await p.stats()).agents[0]).toMatchObject({
       state: "stopped",
       unexpectedExits: 1,
       lastExit: "killed by SIGKILL",
     });
-    const second = await p.turn("a", "two", "t-2", () => undefined, {
+    const second = await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
       adapterFactory: turns.factory,
       sessionId: "ses_keep",
     });
@@ -296,10 +329,18 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
     const stops = record(p, "stop");
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await p.update("a", { apiKey: "sk-a-rotated-0002" });
     expect(stops).toEqual([{ agentId: "a", reason: "updated" }]);
-    await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     expect(launcher.launches.map((l) => l.litellm.apiKey)).toEqual([
       "sk-a-key-0001",
       "sk-a-rotated-0002",
@@ -313,10 +354,18 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher, idleStopMs: 60_000 });
     await registerAll(p, ["a"]);
     const stops = record(p, "stop");
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await vi.advanceTimersByTimeAsync(59_000);
     expect(stops).toEqual([]);
-    await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await vi.advanceTimersByTimeAsync(59_000);
     expect(stops).toEqual([]);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -332,7 +381,11 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a", "b"]);
     const stops = record(p, "stop");
-    const running = p.turn("a", "long", "t-a", () => undefined, { adapterFactory: held.factory });
+    const running = p.turn("a", "long", {
+      traceId: "t-a",
+      sink: () => undefined,
+      adapterFactory: held.factory,
+    });
     await vi.waitFor(() => expect(held.held()).toBe(1));
     await p.close({ graceMs: 50 });
     expect(await running).toMatchObject({ status: "aborted" });
@@ -345,7 +398,7 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
     const { sink, replies } = collect();
-    const turn = p.turn("a", "hi", "t-a", sink);
+    const turn = p.turn("a", "hi", { traceId: "t-a", sink });
     await vi.waitFor(() => expect(launcher.launches).toHaveLength(1));
     await p.close({ graceMs: 0 });
     expect(await turn).toMatchObject({ status: "aborted", code: "aborted" });
@@ -360,12 +413,16 @@ describe("scheduling with a fake launcher", () => {
     const turns = fakeTurns("complete");
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await p.unregister("a", { deleteHome: true });
     expect(launcher.running.size).toBe(0);
     await expect(stat(join(root, "a"))).rejects.toThrow();
     const gone = collect();
-    await p.turn("a", "two", "t-2", gone.sink);
+    await p.turn("a", "two", { traceId: "t-2", sink: gone.sink });
     expect(gone.replies.map((r) => r.kind === "error" && r.code)).toEqual(["unknown_agent"]);
   });
 });
@@ -386,11 +443,17 @@ describe("directories and memory readings", () => {
       await registerAll(p, ["a"]);
       const disposed = record(p, "dispose");
       const other = join(root, "elsewhere");
-      await p.turn("a", "there", "t-1", () => undefined, {
+      await p.turn("a", "there", {
+        traceId: "t-1",
+        sink: () => undefined,
         adapterFactory: turns.factory,
         directory: other,
       });
-      await p.turn("a", "here", "t-2", () => undefined, { adapterFactory: turns.factory });
+      await p.turn("a", "here", {
+        traceId: "t-2",
+        sink: () => undefined,
+        adapterFactory: turns.factory,
+      });
       await vi.waitFor(
         () => expect(disposed).toEqual([{ agentId: "a", directory: other, ok: true }]),
         {

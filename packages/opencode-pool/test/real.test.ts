@@ -50,8 +50,11 @@ describe("OpenCodePool with the real opencode", () => {
     const results = await Promise.all(
       AGENTS.map((id) =>
         // The terminal reply marks the turn's end, before the pool may call the server idle.
-        pool.turn(id, `hello from ${id}`, `t-${id}`, (reply) => {
-          if (reply.kind === "final" || reply.kind === "error") finished.add(id);
+        pool.turn(id, `hello from ${id}`, {
+          traceId: `t-${id}`,
+          sink: (reply) => {
+            if (reply.kind === "final" || reply.kind === "error") finished.add(id);
+          },
         }),
       ),
     );
@@ -81,7 +84,9 @@ describe("OpenCodePool with the real opencode", () => {
       "stopped",
     );
     const { sink, replies } = collect();
-    const result = await pool.turn("a1", "do you remember?", "t-again", sink, {
+    const result = await pool.turn("a1", "do you remember?", {
+      traceId: "t-again",
+      sink,
       sessionId: sessions.get("a1") ?? "",
     });
     expect(result).toMatchObject({ status: "completed", sessionId: sessions.get("a1") });
@@ -95,7 +100,10 @@ describe("OpenCodePool with the real opencode", () => {
   it("update() with a new key: the stand-in sees it on the next turn", async () => {
     await pool.update("a1", { apiKey: ROTATED });
     expect(stops.at(-1)).toMatchObject({ agentId: "a1", reason: "updated" });
-    const result = await pool.turn("a1", "with the new key", "t-rotated", () => undefined);
+    const result = await pool.turn("a1", "with the new key", {
+      traceId: "t-rotated",
+      sink: () => undefined,
+    });
     expect(result.status).toBe("completed");
     expect(requestsFor("with the new key").map((request) => request.key)).toEqual([ROTATED]);
   });
@@ -112,7 +120,10 @@ describe("OpenCodePool with the real opencode", () => {
           (await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.unexpectedExits,
       )
       .toBe(1);
-    const result = await pool.turn("a1", "after the kill", "t-kill", () => undefined);
+    const result = await pool.turn("a1", "after the kill", {
+      traceId: "t-kill",
+      sink: () => undefined,
+    });
     expect(result.status).toBe("completed");
     const after = (await pool.stats()).agents.find((agent) => agent.agentId === "a1");
     expect(after).toMatchObject({ state: "idle", starts: (before?.starts ?? 0) + 1 });
@@ -126,14 +137,20 @@ describe("OpenCodePool with the real opencode", () => {
       const running = (await pool.stats()).agents.filter((agent) => agent.state === "idle");
       expect(running).toHaveLength(2);
       const stalled = running.map((agent) =>
-        pool.turn(agent.agentId, "stall here", `t-stall-${agent.agentId}`, () => undefined, {
+        pool.turn(agent.agentId, "stall here", {
+          traceId: `t-stall-${agent.agentId}`,
+          sink: () => undefined,
           signal: abort.signal,
         }),
       );
       await expect.poll(() => requestsFor("stall here").length, { timeout: 30_000 }).toBe(2);
       const idle = AGENTS.find((id) => !running.some((agent) => agent.agentId === id)) ?? "";
       const { sink, replies } = collect();
-      const refused = await pool.turn(idle, "no room", "t-busy", sink, { queueTimeoutMs: 1_000 });
+      const refused = await pool.turn(idle, "no room", {
+        traceId: "t-busy",
+        sink,
+        queueTimeoutMs: 1_000,
+      });
       expect(refused.status).toBe("error");
       expect(replies).toEqual([
         {

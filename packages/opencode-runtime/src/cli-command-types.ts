@@ -14,7 +14,7 @@ export class CliUsageError extends TaosOpenCodeError {
 
 /** Where the model calls go: a LiteLLM proxy, or the built-in stand-in. */
 export type CliUpstream =
-  | { readonly kind: "litellm"; readonly baseUrl: string; readonly apiKey: string }
+  | { readonly kind: "litellm"; readonly baseURL: string; readonly apiKey: string }
   | { readonly kind: "stand-in" };
 
 /** The server a command starts (run without --server, and serve). */

@@ -37,6 +37,7 @@ export {
   checkOpenCodeVersion,
   isSupportedOpenCodeVersion,
   readBinaryVersion,
+  SUPPORTED_OPENCODE_RANGE,
   SUPPORTED_OPENCODE_VERSIONS,
   UnsupportedOpenCodeVersionError,
 } from "./version.js";

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { type OpenCodeLogger, SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
-import { UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
+import type { OpenCodeLogger } from "@taos/internal";
+import { SUPPORTED_OPENCODE_RANGE, UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
 import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
 
@@ -11,6 +11,9 @@ import { InvalidServerOptionError } from "./errors.js";
  * the SQLite state, `format` on prompts, the server password or `/global/*`), up to (not
  * including) 2.0, whose server API is a different one (`/api/*` routes).
  */
+export { SUPPORTED_OPENCODE_RANGE };
+
+/** @deprecated use `SUPPORTED_OPENCODE_RANGE` (the same range) */
 export const SUPPORTED_OPENCODE_VERSIONS: string = SUPPORTED_OPENCODE_RANGE;
 
 /** How a supported one is installed; named in every refusal. */
@@ -30,7 +33,7 @@ export function assertVersionRange(range: string, field = "versionRange"): void 
   if (typeof range !== "string" || semver.validRange(range) === null) {
     throw new InvalidServerOptionError({
       field,
-      message: `must be a semver range such as "${SUPPORTED_OPENCODE_VERSIONS}", got ${JSON.stringify(range)}`,
+      message: `must be a semver range such as "${SUPPORTED_OPENCODE_RANGE}", got ${JSON.stringify(range)}`,
     });
   }
 }
@@ -43,7 +46,7 @@ export function assertVersionRange(range: string, field = "versionRange"): void 
  */
 export function isSupportedOpenCodeVersion(
   version: string,
-  range: string = SUPPORTED_OPENCODE_VERSIONS,
+  range: string = SUPPORTED_OPENCODE_RANGE,
 ): boolean {
   const parsed = semver.parse(version);
   if (parsed === null) return false;
@@ -60,7 +63,7 @@ export interface CheckOpenCodeVersionOptions {
   /** Log a warning instead of throwing for a version outside the range. */
   readonly allowUnsupported: boolean;
   readonly logger: OpenCodeLogger;
-  /** @default SUPPORTED_OPENCODE_VERSIONS */
+  /** @default SUPPORTED_OPENCODE_RANGE */
   readonly range?: string;
 }
 
@@ -72,7 +75,7 @@ export interface CheckOpenCodeVersionOptions {
  */
 export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void {
   const { version, binary, allowUnsupported, logger } = options;
-  const range = options.range ?? SUPPORTED_OPENCODE_VERSIONS;
+  const range = options.range ?? SUPPORTED_OPENCODE_RANGE;
   if (version === undefined || semver.valid(version) === null) {
     logger.warn(
       { version, range, binary },

@@ -13,6 +13,7 @@ describe("the entry point", () => {
       "OpenCodeStartTimeoutError",
       "OpenCodeStoppedError",
       "PortInUseError",
+      "SUPPORTED_OPENCODE_RANGE",
       "SUPPORTED_OPENCODE_VERSIONS",
       "UnsupportedOpenCodeVersionError",
       "checkOpenCodeVersion",
