@@ -149,7 +149,8 @@ export class OpenCodePool {
     const record = this.#record(agentId, "reset");
     record.exitTimes = [];
     record.retryAt = 0;
-    record.transition("reset");
+    // An agent that is not failing has nothing to reset.
+    record.tryTransition("reset");
   }
 
   /**

@@ -19,6 +19,7 @@ describe("the entry point", () => {
   it("keeps its plumbing in ./internals, out of the entry point", async () => {
     const internals = Object.keys(await import("../src/internals.js")).sort();
     expect(internals).toEqual([
+      "ImpossibleTransitionError",
       "PHASE_TRANSITIONS",
       "chooseEviction",
       "decideAdmission",
