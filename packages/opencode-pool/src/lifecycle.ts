@@ -15,7 +15,6 @@ import { SlotScheduler } from "./scheduler.js";
 export class ServerLifecycle {
   readonly #options: ResolvedPoolOptions;
   readonly #launcher: Launcher;
-  readonly #agents: ReadonlyMap<string, AgentRecord>;
   readonly #emitter: PoolEmitter;
   readonly #scheduler: SlotScheduler;
   #evictions = 0;
@@ -30,7 +29,6 @@ export class ServerLifecycle {
   ) {
     this.#options = options;
     this.#launcher = launcher;
-    this.#agents = agents;
     this.#emitter = emitter;
     this.#scheduler = new SlotScheduler(options, agents, queue, (record, reason) =>
       this.stop(record, reason),
