@@ -9,12 +9,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createTurnState,
-  eventSessionId,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
-  readEventHeader,
   type TurnState,
 } from "@taos/opencode-adapter";
+import { eventSessionId, readEventHeader } from "@taos/opencode-adapter/internals";
 
 const FIXTURES = join(
   dirname(fileURLToPath(import.meta.url)),

@@ -229,7 +229,7 @@ try {
     "the LiteLLM stand-in runs in a child process (echo replies, 5 chunks). CPU is this process's",
     'user + system time (`process.cpuUsage`) over each round, divided by its turns. "Ours" shares one',
     '`/global/event` subscription among all adapters and routes each event once by session; "stream-per-turn"',
-    "opens one `/event` stream per turn and parses every event of the server in every turn (the old defect 8).",
+    "opens one `/event` stream per turn and parses every event of the server in every turn.",
     `Rounds alternate between the two; ${TURNS_PER_LEVEL} turns or more per level each way, after one warm-up turn per session.`,
     "",
     "| concurrent turns | ours: CPU ms/turn | stream-per-turn: CPU ms/turn | stream-per-turn: events parsed/turn | ours: wall ms/round | stream-per-turn: wall ms/round |",

@@ -165,7 +165,11 @@ async function poolRun(): Promise<Figures> {
     const figures = await runWorkload(
       home.path,
       (id, text, sessionId) =>
-        pool.turn(id, text, `b-${text}`, () => undefined, sessionId ? { sessionId } : {}),
+        pool.turn(id, text, {
+          traceId: `b-${text}`,
+          sink: () => undefined,
+          ...(sessionId ? { sessionId } : {}),
+        }),
       (id) => running.has(id),
     );
     return { ...figures, evictions: (await pool.stats()).evictions, setupMs: 0 };

@@ -12,18 +12,11 @@ import {
 import { errorField } from "./client/logger.js";
 import { checkServerVersion } from "./client/version-check.js";
 import type { TurnFailure } from "./codec.js";
-import { createTurnState, finishTurn } from "./codec.js";
 import { ReplyErrorCode } from "./error-codes.js";
-import { ABORTED } from "./failure.js";
+import { ABORTED, failureOf, refusedTurn } from "./failure.js";
 import type { Reply, Sink } from "./reply.js";
 import { newMessageId } from "./turn/message-id.js";
-import {
-  failureOfError,
-  newTurn,
-  type PromptOptions,
-  promptBody,
-  settingsOf,
-} from "./turn/prompt-request.js";
+import { newTurn, type PromptOptions, promptBody, settingsOf } from "./turn/prompt-request.js";
 import type { SessionRef } from "./turn/recovery.js";
 import type { Turn } from "./turn/turn.js";
 import type { OpenCodeTurnResult } from "./turn/turn-options.js";
@@ -216,7 +209,7 @@ export class OpenCodeAdapter {
     error: unknown,
     signal: AbortSignal | undefined,
   ): Promise<OpenCodeTurnResult> {
-    const failure = signal?.aborted ? ABORTED : failureOfError(error);
+    const failure = signal?.aborted ? ABORTED : failureOf(error, [this.config.password]);
     this.config.logger.warn(
       { traceId, sessionId: this.session?.id, err: errorField(error) },
       "opencode turn failed",
@@ -227,19 +220,10 @@ export class OpenCodeAdapter {
       return turn.result();
     }
     // Failed before a turn existed (bad input, no session): one error reply all the same.
-    const state = createTurnState(this.session?.id ?? this.config.sessionId ?? "", { traceId });
-    for (const reply of finishTurn(state, failure)) await this.safeSink(reply, traceId);
-    return {
-      sessionId: state.sessionId,
-      traceId,
-      status: state.status === "aborted" ? "aborted" : "error",
-      text: "",
-      error: state.error ?? failure.error,
-      ...(failure.code === undefined ? {} : { code: failure.code }),
-      ...(failure.opencodeError === undefined ? {} : { opencodeError: failure.opencodeError }),
-      ...(failure.opencodeRef === undefined ? {} : { opencodeRef: failure.opencodeRef }),
-      decisions: [],
-    };
+    const sessionId = this.session?.id ?? this.config.sessionId ?? "";
+    const { reply, result } = refusedTurn(traceId, sessionId, failure);
+    await this.safeSink(reply, traceId);
+    return { ...result, traceId, decisions: [] };
   }
 
   private async safeSink(reply: Reply, traceId: string): Promise<void> {

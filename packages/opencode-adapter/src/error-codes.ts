@@ -1,4 +1,5 @@
 import { isRecord } from "@taos/internal";
+import type { EventStreamFailure } from "./client/errors.js";
 
 /**
  * The one vocabulary of an error reply's `code`: snake_case, stable, documented.
@@ -91,11 +92,8 @@ export interface ErrorCodeOf {
   readonly opencodeError?: string;
 }
 
-/** Why the event stream failed, as the event hub reports it. */
-export type StreamFailureReason = "connect" | "silence" | "lost";
-
 /** The code of an event stream failure. */
-export function streamFailureCode(reason: StreamFailureReason): ReplyErrorCode {
+export function streamFailureCode(reason: EventStreamFailure): ReplyErrorCode {
   if (reason === "silence") return ReplyErrorCode.EventStreamSilence;
   if (reason === "lost") return ReplyErrorCode.EventStreamLost;
   return ReplyErrorCode.EventStreamConnect;

@@ -1,5 +1,10 @@
 export type { OpenCodeLogger } from "@taos/internal";
-export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
+export type { InvalidOptionErrorOptions } from "@taos/opencode-config";
+export {
+  InvalidOptionError,
+  SUPPORTED_OPENCODE_RANGE,
+  UnsupportedOpenCodeVersionError,
+} from "@taos/opencode-config";
 export { OpenCodeAdapter } from "./adapter.js";
 export type {
   AskDecision,
@@ -15,7 +20,6 @@ export type {
 } from "./client/ask-types.js";
 export { DEFAULT_REJECT_MESSAGE } from "./client/asks.js";
 export type { Attachment, FilePartInput } from "./client/attachments.js";
-export { toFileParts } from "./client/attachments.js";
 export type { OpenCodeAdapterConfig, OutputFormat, PromptDefaults } from "./client/config.js";
 export type { EventStreamFailure, OpenCodeHttpErrorOptions } from "./client/errors.js";
 export {
@@ -27,29 +31,16 @@ export {
   OpenCodeUnauthorizedError,
   UnsupportedServerVersionError,
 } from "./client/errors.js";
-export { GLOBAL_EVENT_PATH } from "./client/hub-stream.js";
-export type { EventHeader, TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
+export type { TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export {
-  CODEC_EVENT_TYPES,
   createTurnState,
   finishTurn,
-  isTurnEndEvent,
-  mapFrame,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
-  readEventHeader,
 } from "./codec.js";
-export { PART_SEPARATOR } from "./codec-parts.js";
-export type { ErrorCodeOf, StreamFailureReason } from "./error-codes.js";
-export {
-  errorCodeOf,
-  isReplyErrorCode,
-  REPLY_ERROR_CODES,
-  /** The former name of `ReplyErrorCode`, kept for callers. */
-  ReplyErrorCode as ErrorCode,
-  ReplyErrorCode,
-  streamFailureCode,
-} from "./error-codes.js";
+export type { StreamFailureReason } from "./deprecated.js";
+export { ErrorCode } from "./deprecated.js";
+export { isReplyErrorCode, REPLY_ERROR_CODES, ReplyErrorCode } from "./error-codes.js";
 export type {
   MessagePartDeltaProperties,
   MessagePartUpdatedProperties,
@@ -70,10 +61,8 @@ export type {
   SessionErrorProperties,
   SessionStatusProperties,
 } from "./events.js";
-export { eventSessionId, OpenCodeEventType } from "./events.js";
-export { failureOf, redactSecrets } from "./failure.js";
-export type { Frame } from "./frame.js";
-export { readFrame } from "./frame.js";
+export { OpenCodeEventType } from "./events.js";
+export { failureOf } from "./failure.js";
 export type {
   DeltaReply,
   ErrorReply,
@@ -89,11 +78,6 @@ export type {
   TurnStatus,
   TurnUsage,
 } from "./reply.js";
-export type { StructuredCheck } from "./structured.js";
-export { validateStructuredOutput } from "./structured.js";
-export type { EventFacts, Learned, TurnMessages, Verdict } from "./turn/ownership.js";
-export { ownership } from "./turn/ownership.js";
 export type { PromptOptions } from "./turn/prompt-request.js";
 export type { TurnStatusUpdate } from "./turn/status.js";
 export type { OpenCodeTurnResult } from "./turn/turn-options.js";
-export type { TurnPhase } from "./turn/turn-phase.js";

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import {
   createTurnState,
-  isTurnEndEvent,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
   type TurnState,
 } from "../src/index.js";
+import { isTurnEndEvent } from "../src/internals.js";
 import type { Reply } from "../src/reply.js";
 
 export const FIXTURE_DIR: string = join(import.meta.dirname, "fixtures");

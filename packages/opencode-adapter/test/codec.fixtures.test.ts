@@ -3,7 +3,7 @@
  * the same result whether events come parsed or raw, and the turn invariants.
  */
 import { describe, expect, it } from "vitest";
-import { eventSessionId, isTurnEndEvent } from "../src/index.js";
+import { eventSessionId, isTurnEndEvent } from "../src/internals.js";
 import {
   AUTH_ERROR,
   ECHO_HI_CALL,

@@ -8,14 +8,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   createTurnState,
-  eventSessionId,
   finishTurn,
-  isTurnEndEvent,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
-  readEventHeader,
   type TurnState,
 } from "../src/index.js";
+import { eventSessionId, isTurnEndEvent, readEventHeader } from "../src/internals.js";
 import type { Reply } from "../src/reply.js";
 import {
   expectTurnInvariants,

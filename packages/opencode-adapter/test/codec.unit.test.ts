@@ -2,15 +2,17 @@
 import { describe, expect, it } from "vitest";
 import {
   createTurnState,
-  eventSessionId,
   failureOf,
   finishTurn,
-  isTurnEndEvent,
   mapOpenCodeEvent,
   mapOpenCodeEventData,
+} from "../src/index.js";
+import {
+  eventSessionId,
+  isTurnEndEvent,
   readEventHeader,
   redactSecrets,
-} from "../src/index.js";
+} from "../src/internals.js";
 import {
   AUTH_ERROR,
   expectTurnInvariants,

@@ -4,8 +4,8 @@ import {
   OpenCodeAdapter,
   type OpenCodeAdapterConfig,
   OpenCodeAdapterConfigError,
-  toFileParts,
 } from "../src/index.js";
+import { toFileParts } from "../src/internals.js";
 import { collectingSink } from "./support.js";
 
 const valid: OpenCodeAdapterConfig = {

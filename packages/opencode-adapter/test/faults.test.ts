@@ -9,11 +9,12 @@ import { type OpenCodeInTempHome, scaled, startOpenCodeInTempHome } from "@taos/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_REJECT_MESSAGE,
-  ErrorCode,
   OpenCodeAdapter,
   type OpenCodeAdapterConfig,
   type Reply,
+  ReplyErrorCode,
 } from "../src/index.js";
+
 import {
   type FakeOpenCode,
   startFakeOpenCode,
@@ -94,7 +95,7 @@ describe("the real server killed mid-turn", () => {
       const result = await turn;
       expect(result.status).toBe("error");
       expect(out.of("error")).toHaveLength(1);
-      expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamLost);
+      expect(out.of("error")[0]?.code).toBe(ReplyErrorCode.EventStreamLost);
       expect(out.of("final")).toHaveLength(0);
       expect(out.replies.at(-1)?.kind).toBe("error");
     },
@@ -111,7 +112,7 @@ describe("a fake server for faults", () => {
     const result = await a.prompt("anything");
     expect(result.status).toBe("error");
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: ErrorCode.EventStreamSilence }),
+      expect.objectContaining({ kind: "error", code: ReplyErrorCode.EventStreamSilence }),
     ]);
     await a.close();
     expect(timers()).toBeLessThanOrEqual(baseline);
@@ -161,7 +162,7 @@ describe("a fake server for faults", () => {
       "anything",
     );
     expect(result.status).toBe("error");
-    expect(out.of("error")[0]?.code).toBe(ErrorCode.EventStreamConnect);
+    expect(out.of("error")[0]?.code).toBe(ReplyErrorCode.EventStreamConnect);
     expect(server.requests.some((r) => r.path.endsWith("/prompt_async"))).toBe(false);
   });
 

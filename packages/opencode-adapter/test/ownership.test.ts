@@ -1,6 +1,6 @@
 /** Which events belong to a turn: the pure rule, case by case. */
 import { describe, expect, it } from "vitest";
-import { type EventFacts, ownership, type TurnMessages } from "../src/index.js";
+import { type EventFacts, ownership, type TurnMessages } from "../src/internals.js";
 
 const OURS = "msg_0100";
 

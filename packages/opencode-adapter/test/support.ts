@@ -196,11 +196,5 @@ export async function startProxy(target: string): Promise<TestProxy> {
   };
 }
 
-/** Resolves when `check` holds (polled), rejects after `ms`. */
-export async function until(check: () => boolean, ms = 20_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The tests' one polling helper, as a wait that fails naming what it waited for. */
+export { until } from "@taos/testkit";

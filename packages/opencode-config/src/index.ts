@@ -1,3 +1,4 @@
+export { SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
 export type {
   OpenCodeConfigFile,
   OpenCodeConfigOptions,
@@ -18,5 +19,7 @@ export {
 export type { TaosOpenCodeErrorOptions } from "./errors.js";
 export { TaosOpenCodeError } from "./errors.js";
 export type { OpenCodeLogger } from "./logger.js";
-export { ConfigValidationError } from "./validation-error.js";
+export type { InvalidOptionErrorOptions } from "./validation-error.js";
+export { ConfigValidationError, InvalidOptionError } from "./validation-error.js";
+export { UnsupportedOpenCodeVersionError } from "./version-error.js";
 export { writeOpenCodeConfig } from "./write.js";

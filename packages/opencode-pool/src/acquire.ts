@@ -67,8 +67,9 @@ export function releaseServer(
 ): void {
   record.runningTurns -= 1;
   record.turns += 1;
+  record.lastTurnAt = Date.now();
   servers.touch(record);
-  if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
+  if (record.runningTurns === 0 && record.server === server && record.tryTransition("turnsDone")) {
     if (record.launchedVersion !== record.configVersion) void servers.stop(record, "updated");
     else servers.armIdleStop(record);
   }

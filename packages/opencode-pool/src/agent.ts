@@ -1,7 +1,7 @@
 import { WedgeWatch } from "@taos/opencode-turn";
 import type { LaunchedServer } from "./launcher.js";
 import type { AgentSettings } from "./options.js";
-import { type AgentPhase, nextPhase, type PhaseEvent } from "./phase.js";
+import { type AgentPhase, ImpossibleTransitionError, nextPhase, type PhaseEvent } from "./phase.js";
 
 /** One registered agent: its settings, its phase and its server. */
 export class AgentRecord {
@@ -17,6 +17,8 @@ export class AgentRecord {
   runningTurns = 0;
   /** When its last turn ended or its server became ready (ms since the epoch). */
   lastUsedAt = 0;
+  /** When its last turn ended (ms since the epoch); 0 before the first. */
+  lastTurnAt = 0;
   /** The pool's use counter at that moment: orders agents for LRU eviction (a clock can tie). */
   lastUseSeq = 0;
   turns = 0;
@@ -52,8 +54,20 @@ export class AgentRecord {
     return this.#phase;
   }
 
-  /** Applies a named transition; false (nothing changed) when it cannot happen in this phase. */
-  transition(event: PhaseEvent): boolean {
+  /**
+   * Applies a named transition the caller knows can happen; throws
+   * `ImpossibleTransitionError` when it cannot (a bug: loud, never silent).
+   */
+  transition(event: PhaseEvent): void {
+    if (!this.tryTransition(event))
+      throw new ImpossibleTransitionError(this.agentId, this.#phase, event);
+  }
+
+  /**
+   * Applies a named transition when it can happen in this phase; false (nothing changed)
+   * otherwise. For the callers to whom either outcome is expected: they check it.
+   */
+  tryTransition(event: PhaseEvent): boolean {
     const to = nextPhase(this.#phase, event);
     if (to === undefined) return false;
     this.#phase = to;

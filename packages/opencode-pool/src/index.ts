@@ -16,26 +16,10 @@ export type {
 } from "./launcher.js";
 export { attachedLauncher, localLauncher } from "./launcher.js";
 export type { AgentSettings, OpenCodePoolOptions } from "./options.js";
-export { validateAgentId } from "./options.js";
-export type { AgentPhase, PhaseEvent } from "./phase.js";
-export { holdsSlot, nextPhase, PHASE_TRANSITIONS } from "./phase.js";
+export type { AgentPhase } from "./phase.js";
 export type { CloseOptions } from "./pool.js";
 export { OpenCodePool } from "./pool.js";
-export type {
-  Admission,
-  AdmissionLimits,
-  RestartDecision,
-  RestartPolicy,
-  SlotView,
-  StopReason,
-} from "./schedule.js";
-export {
-  chooseEviction,
-  DEFAULT_RESTART_POLICY,
-  decideAdmission,
-  decideRestart,
-  pickNext,
-  staleDirectories,
-} from "./schedule.js";
+export type { RestartPolicy, StopReason } from "./schedule.js";
+export { DEFAULT_RESTART_POLICY } from "./schedule.js";
 export type { AgentStats, PoolStats } from "./stats.js";
-export type { PoolTurnOptions, TurnRefusal } from "./turn.js";
+export type { PoolTurnCall, PoolTurnOptions } from "./turn.js";

@@ -5,23 +5,19 @@ import type { AgentRecord } from "./agent.js";
 import type { PoolEmitter } from "./events.js";
 import type { LaunchedServer, Launcher } from "./launcher.js";
 import type { ResolvedPoolOptions } from "./options.js";
-import { holdsSlot } from "./phase.js";
 import type { WaitQueue } from "./queue.js";
-import { treeRssMiB } from "./rss.js";
-import { decideAdmission, decideRestart, pickNext, type StopReason } from "./schedule.js";
+import { decideRestart, type StopReason } from "./schedule.js";
+import { SlotScheduler } from "./scheduler.js";
 
 /**
- * The servers' side of the pool: launches, unexpected exits, stops, idle
- * timers, and the queue pump that hands out slots (evicting when the rules say).
+ * The servers' side of the pool: launches, unexpected exits, stops and idle
+ * timers. The queue pump that hands out slots is the `SlotScheduler`'s.
  */
 export class ServerLifecycle {
   readonly #options: ResolvedPoolOptions;
   readonly #launcher: Launcher;
-  readonly #agents: ReadonlyMap<string, AgentRecord>;
-  readonly #queue: WaitQueue;
   readonly #emitter: PoolEmitter;
-  #pumping = false;
-  #pumpAgain = false;
+  readonly #scheduler: SlotScheduler;
   #evictions = 0;
   #useSeq = 0;
 
@@ -34,9 +30,10 @@ export class ServerLifecycle {
   ) {
     this.#options = options;
     this.#launcher = launcher;
-    this.#agents = agents;
-    this.#queue = queue;
     this.#emitter = emitter;
+    this.#scheduler = new SlotScheduler(options, agents, queue, (record, reason) =>
+      this.stop(record, reason),
+    );
   }
 
   /** Idle servers stopped to make room (for the count or the memory budget). */
@@ -68,7 +65,7 @@ export class ServerLifecycle {
     } catch (error) {
       // Aborted by unregister/close: `stopping` when a stop asked first, else still `starting`.
       if (record.abort.signal.aborted)
-        record.transition("stopped") || record.transition("launchFailed");
+        record.tryTransition("stopped") || record.tryTransition("launchFailed");
       else this.#recordExit(record, `start failed: ${describeError(error, [settings.apiKey])}`);
       this.pump();
       return;
@@ -107,14 +104,16 @@ export class ServerLifecycle {
     record.exitTimes = record.exitTimes.filter((at) => now - at < this.#options.restart.windowMs);
     record.unexpectedExits += 1;
     record.lastExit = message;
-    record.transition("exited");
     const decision = decideRestart(record.exitTimes, now, this.#options.restart);
     const failing = decision.kind === "failing";
-    if (failing) {
-      record.transition("giveUp");
+    if (!failing) record.retryAt = now + decision.delayMs;
+    if (record.phase === "starting") {
+      // Its start failed.
+      record.transition(failing ? "giveUp" : "launchFailed");
     } else {
-      record.retryAt = now + decision.delayMs;
-      record.transition("launchFailed");
+      // Its running server (idle or busy) died.
+      record.transition("exited");
+      if (failing) record.transition("giveUp");
     }
     const retryInMs = failing ? 0 : decision.delayMs;
     this.#emitter.emit("exit", {
@@ -131,7 +130,8 @@ export class ServerLifecycle {
 
   async stop(record: AgentRecord, reason: StopReason): Promise<void> {
     const wasStarting = record.phase === "starting";
-    if (!record.transition("stop")) return;
+    // Already stopping, stopped or failing: nothing to stop.
+    if (!record.tryTransition("stop")) return;
     const server = record.detach();
     if (reason === "evicted" || reason === "budget") this.#evictions += 1;
     this.#emitter.emit("stop", { agentId: record.agentId, reason });
@@ -185,67 +185,8 @@ export class ServerLifecycle {
     record.idleTimer.unref();
   }
 
-  /** Serves the queue: frees waiters whose agent changed, starts or evicts for the head. */
+  /** Serves the queue (see `SlotScheduler`). */
   pump(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    void this.#drain().finally(() => {
-      this.#pumping = false;
-      // A change that came after the last pass but before this callback.
-      if (this.#pumpAgain) this.pump();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    do {
-      this.#pumpAgain = false;
-      while (this.#queue.length > 0) {
-        const rss = await this.#slotRss();
-        const waiters = this.#queue.list();
-        const next = pickNext(waiters, (id) => this.#agents.get(id)?.phase !== "stopped");
-        const waiter = next === undefined ? undefined : waiters[next.index];
-        if (next === undefined || waiter === undefined) break;
-        if (!next.needsSlot) {
-          waiter.settle("retry");
-          continue;
-        }
-        const slots = [...this.#agents.values()]
-          .filter((record) => holdsSlot(record.phase))
-          .map((record) => ({
-            agentId: record.agentId,
-            phase: record.phase,
-            lastUsed: record.lastUseSeq,
-            ...(record.server?.pid !== undefined && rss.has(record.server.pid)
-              ? { rssMiB: rss.get(record.server.pid) as number }
-              : {}),
-          }));
-        const decision = decideAdmission(slots, {
-          maxServers: this.#options.maxServers,
-          startEstimateMiB: this.#options.serverEstimateMiB,
-          ...(this.#options.memoryBudgetMiB === undefined
-            ? {}
-            : { memoryBudgetMiB: this.#options.memoryBudgetMiB }),
-        });
-        if (decision.kind === "wait") break;
-        if (decision.kind === "evict") {
-          const victim = this.#agents.get(decision.agentId);
-          if (victim) void this.stop(victim, decision.reason);
-          break;
-        }
-        this.#agents.get(waiter.agentId)?.transition("launch");
-        waiter.settle("launch");
-      }
-    } while (this.#pumpAgain);
-  }
-
-  async #slotRss(): Promise<Map<number, number>> {
-    if (this.#options.memoryBudgetMiB === undefined) return new Map();
-    const pids: number[] = [];
-    for (const record of this.#agents.values())
-      if (record.server?.pid !== undefined) pids.push(record.server.pid);
-    return treeRssMiB(pids);
+    this.#scheduler.pump();
   }
 }

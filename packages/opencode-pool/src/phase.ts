@@ -4,10 +4,27 @@
  */
 export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing";
 
+/** The names of the transitions between phases. */
+export type PhaseEvent =
+  | "launch"
+  | "ready"
+  | "launchFailed"
+  | "turnBegan"
+  | "turnsDone"
+  | "stop"
+  | "stopped"
+  | "exited"
+  | "giveUp"
+  | "reset";
+
+/** One transition: the phases it may leave and the phase it enters. */
+export interface PhaseTransition {
+  readonly from: readonly AgentPhase[];
+  readonly to: AgentPhase;
+}
+
 /** The named transitions between phases and the phases each may leave. */
-export const PHASE_TRANSITIONS: {
-  readonly [event: string]: { readonly from: readonly AgentPhase[]; readonly to: AgentPhase };
-} = {
+export const PHASE_TRANSITIONS: { readonly [E in PhaseEvent]: PhaseTransition } = {
   /** A turn needs the server and got a slot. */
   launch: { from: ["stopped"], to: "starting" },
   /** The launcher answered: the server takes turns. */
@@ -27,13 +44,24 @@ export const PHASE_TRANSITIONS: {
   reset: { from: ["failing"], to: "stopped" },
 };
 
-export type PhaseEvent = keyof typeof PHASE_TRANSITIONS & string;
-
 /** The phase after `event`, or undefined when `event` cannot happen in `phase`. */
 export function nextPhase(phase: AgentPhase, event: PhaseEvent): AgentPhase | undefined {
   const transition = PHASE_TRANSITIONS[event];
   if (transition === undefined || !transition.from.includes(phase)) return undefined;
   return transition.to;
+}
+
+/** A transition asked for in a phase it cannot leave: a bug in the pool, never a user's error. */
+export class ImpossibleTransitionError extends Error {
+  readonly phase: AgentPhase;
+  readonly event: PhaseEvent;
+
+  constructor(agentId: string, phase: AgentPhase, event: PhaseEvent) {
+    super(`agent ${agentId}: transition "${event}" cannot happen in phase "${phase}"`);
+    this.name = "ImpossibleTransitionError";
+    this.phase = phase;
+    this.event = event;
+  }
 }
 
 /** True for the phases in which a server exists (or is being started or stopped): it holds a slot. */

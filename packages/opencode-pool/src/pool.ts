@@ -28,7 +28,13 @@ import { WaitQueue } from "./queue.js";
 import { resolveSandbox } from "./sandbox.js";
 import { shutDown } from "./shutdown.js";
 import { collectStats, type PoolStats } from "./stats.js";
-import { type PoolTurnOptions, refuseTurn, runTurn, type TurnRefusal } from "./turn.js";
+import {
+  type PoolTurnCall,
+  type PoolTurnOptions,
+  refuseTurn,
+  runTurn,
+  type TurnRefusal,
+} from "./turn.js";
 
 type PoolState = "open" | "closing" | "closed";
 
@@ -143,23 +149,42 @@ export class OpenCodePool {
     const record = this.#record(agentId, "reset");
     record.exitTimes = [];
     record.retryAt = 0;
-    record.transition("reset");
+    // An agent that is not failing has nothing to reset.
+    record.tryTransition("reset");
   }
 
   /**
    * Runs one turn on the agent's server, starting it if needed. Same contract
    * as `driveTurn`: never rejects, exactly one terminal reply. Pool refusals
    * are error replies with a code: `pool_closed`, `unknown_agent`,
-   * `agent_failing`, `pool_busy`, `invalid_input`.
+   * `agent_failing`, `pool_busy`, `invalid_input`, `aborted`.
+   *
+   * ```ts
+   * await pool.turn("agent-1", "Hello", { traceId: "t-1", sink: (reply) => send(reply) });
+   * ```
    */
+  turn(agentId: string, text: string, call: PoolTurnCall): Promise<TurnResult>;
+  /** @deprecated pass `{ traceId, sink, ...options }` as the third argument */
   turn(
     agentId: string,
     text: string,
     traceId: string,
     sink: Sink,
+    options?: PoolTurnOptions,
+  ): Promise<TurnResult>;
+  turn(
+    agentId: string,
+    text: string,
+    call: PoolTurnCall | string,
+    sink?: Sink,
     options: PoolTurnOptions = {},
   ): Promise<TurnResult> {
-    const done = this.#turn(agentId, text, traceId, sink, options);
+    const {
+      traceId,
+      sink: target,
+      ...own
+    } = typeof call === "string" ? { ...options, traceId: call, sink: sink as Sink } : call;
+    const done = this.#turn(agentId, text, traceId, target, own);
     this.#turns.add(done);
     void done.finally(() => this.#turns.delete(done));
     return done;

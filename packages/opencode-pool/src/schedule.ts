@@ -5,8 +5,8 @@ export interface SlotView {
   readonly agentId: string;
   /** Only `idle` servers may be stopped to make room. */
   readonly phase: string;
-  /** Rises with each use (a turn ended, it became ready): the smallest is the least recently used. */
-  readonly lastUsed: number;
+  /** The pool's use counter at its last use (a turn ended, it became ready): the smallest is the least recently used. */
+  readonly lastUseSeq: number;
   /** Its process tree's RSS in MiB, when known. */
   readonly rssMiB?: number;
 }
@@ -38,7 +38,7 @@ export function chooseEviction(slots: readonly SlotView[]): string | undefined {
   let victim: SlotView | undefined;
   for (const slot of slots) {
     if (slot.phase !== "idle") continue;
-    if (victim === undefined || slot.lastUsed < victim.lastUsed) victim = slot;
+    if (victim === undefined || slot.lastUseSeq < victim.lastUseSeq) victim = slot;
   }
   return victim?.agentId;
 }
@@ -64,15 +64,16 @@ export function decideAdmission(slots: readonly SlotView[], limits: AdmissionLim
 }
 
 /**
- * Which queued turn goes next: the first whose agent already has a server
- * (it takes no slot, so serving it first is no unfairness), else the head.
+ * Which queued turn goes next: the first whose agent needs no launch (it has a
+ * server, or is failing or gone: it looks again and takes no slot, so serving it
+ * first is no unfairness), else the head, which needs a slot to launch.
  */
 export function pickNext(
   queue: readonly { readonly agentId: string }[],
-  hasServer: (agentId: string) => boolean,
+  needsLaunch: (agentId: string) => boolean,
 ): { readonly index: number; readonly needsSlot: boolean } | undefined {
   if (queue.length === 0) return undefined;
-  const ready = queue.findIndex((waiter) => hasServer(waiter.agentId));
+  const ready = queue.findIndex((waiter) => !needsLaunch(waiter.agentId));
   if (ready !== -1) return { index: ready, needsSlot: false };
   return { index: 0, needsSlot: true };
 }

@@ -52,7 +52,7 @@ export async function collectStats(
       rssMiB: pid === undefined ? undefined : rss.get(pid),
       turns: record.turns,
       runningTurns: record.runningTurns,
-      lastTurnAt: record.turns > 0 ? record.lastUsedAt : undefined,
+      lastTurnAt: record.turns > 0 ? record.lastTurnAt : undefined,
       starts: record.starts,
       unexpectedExits: record.unexpectedExits,
       wedgedStops: record.wedgedStops,

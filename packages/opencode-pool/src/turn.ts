@@ -1,12 +1,12 @@
 import { isAbsolute } from "node:path";
 import type { OpenCodeLogger, Redactor } from "@taos/internal";
 import {
-  ErrorCode,
   OpenCodeAdapter,
-  type ReplyErrorCode,
+  ReplyErrorCode,
   type Sink,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 import { modelIdOf, type OpenCodeModel } from "@taos/opencode-config";
 import {
   type AdapterFactory,
@@ -39,6 +39,13 @@ export type PoolTurnOptions = Omit<
   readonly queueTimeoutMs?: number;
 };
 
+/** One turn of the pool: its trace id and sink, and the turn's options (as `runtime.turn` takes them). */
+export interface PoolTurnCall extends PoolTurnOptions {
+  /** Stamped on every reply of the turn. */
+  readonly traceId: string;
+  readonly sink: Sink;
+}
+
 /** Why the pool ended a turn without running it. */
 export interface TurnRefusal {
   readonly code: ReplyErrorCode;
@@ -54,21 +61,17 @@ export async function refuseTurn(
   secrets: Redactor,
   logger: OpenCodeLogger,
 ): Promise<TurnResult> {
-  const aborted = refusal.code === "aborted" || options.signal?.aborted === true;
-  const error = secrets.redact(aborted ? "turn aborted" : refusal.message);
-  const code = aborted ? ErrorCode.Aborted : refusal.code;
+  const aborted = refusal.code === ReplyErrorCode.Aborted || options.signal?.aborted === true;
+  const { reply, result } = refusedTurn(traceId, options.sessionId ?? "", {
+    error: secrets.redact(aborted ? "turn aborted" : refusal.message),
+    code: aborted ? ReplyErrorCode.Aborted : refusal.code,
+  });
   try {
-    await sink({ kind: "error", trace_id: traceId, error, code });
+    await sink(reply);
   } catch (sinkError) {
     logger.warn({ traceId, err: secrets.redact(String(sinkError)) }, "sink failed");
   }
-  return {
-    sessionId: options.sessionId ?? "",
-    status: aborted ? "aborted" : "error",
-    text: "",
-    error,
-    code,
-  };
+  return result;
 }
 
 /** One signal aborted by any of `signals`; `dispose` removes the listeners. */
@@ -119,13 +122,13 @@ export async function runTurn(context: RunTurnContext): Promise<TurnResult> {
   const directory = options.directory;
   if (directory !== undefined && (typeof directory !== "string" || !isAbsolute(directory)))
     return context.refuse({
-      code: ErrorCode.InvalidInput,
+      code: ReplyErrorCode.InvalidInput,
       message: "directory must be an absolute path",
     });
   const queueTimeoutMs = options.queueTimeoutMs ?? pool.queueTimeoutMs;
   if (typeof queueTimeoutMs !== "number" || !(queueTimeoutMs > 0))
     return context.refuse({
-      code: ErrorCode.InvalidInput,
+      code: ReplyErrorCode.InvalidInput,
       message: "queueTimeoutMs must be a number > 0",
     });
   const link = linkSignals([options.signal, context.shutdown, record.abort.signal]);

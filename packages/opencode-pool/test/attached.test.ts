@@ -41,7 +41,10 @@ describe("attachedLauncher", () => {
       launcher: attachedLauncher({ remote: { baseUrl, auth } }),
     });
     await pool.register("remote", { apiKey: "sk-not-sent-anywhere", modelIds: ["m"] });
-    const result = await pool.turn("remote", "over there", "t-remote", () => undefined);
+    const result = await pool.turn("remote", "over there", {
+      traceId: "t-remote",
+      sink: () => undefined,
+    });
     expect(result).toMatchObject({ status: "completed", text: "over there" });
     expect(
       llm.requests
@@ -58,7 +61,10 @@ describe("attachedLauncher", () => {
     });
     await unknown.register("nowhere", { apiKey: "sk-x-123456", modelIds: ["m"] });
     const replies: unknown[] = [];
-    await unknown.turn("nowhere", "hi", "t-none", (reply) => void replies.push(reply));
+    await unknown.turn("nowhere", "hi", {
+      traceId: "t-none",
+      sink: (reply) => void replies.push(reply),
+    });
     expect(replies).toEqual([
       expect.objectContaining({
         code: "agent_failing",

@@ -46,8 +46,10 @@ describe("a crash loop", () => {
     const replies: Reply[] = [];
     const turns = fakeTurns("complete");
     const [failed, ok] = await Promise.all([
-      pool.turn("broken", "hi", "t-broken", (reply) => void replies.push(reply)),
-      pool.turn("fine", "still served", "t-fine", () => undefined, {
+      pool.turn("broken", "hi", { traceId: "t-broken", sink: (reply) => void replies.push(reply) }),
+      pool.turn("fine", "still served", {
+        traceId: "t-fine",
+        sink: () => undefined,
         adapterFactory: turns.factory,
       }),
     ]);

@@ -54,13 +54,11 @@ function newPool(sandbox: "bwrap" | "none", idleStopMs: number): OpenCodePool {
 
 async function readNeighbour(pool: OpenCodePool): Promise<string> {
   const replies: Reply[] = [];
-  const result = await pool.turn(
-    "agent-a",
-    "read the neighbour",
-    "t-read",
-    (reply) => void replies.push(reply),
-  );
-  expect(result.status, `${result.code}: ${result.error}`).toBe("completed");
+  const result = await pool.turn("agent-a", "read the neighbour", {
+    traceId: "t-read",
+    sink: (reply) => void replies.push(reply),
+  });
+  expect(result.status).toBe("completed");
   const output = replies.flatMap((reply) => (reply.kind === "tool_result" ? [reply.result] : []));
   expect(output).toHaveLength(1);
   return output[0] ?? "";
@@ -74,8 +72,9 @@ describe("agents cannot read each other's homes", () => {
     const stops: PoolEvents["stop"][] = [];
     pool.on("stop", (event) => void stops.push(event));
     // B's first turn writes its config and creates its database.
-    const first = await pool.turn("agent-b", "hello", "t-b", () => undefined);
-    expect(first.status, `${first.code}: ${first.error}`).toBe("completed");
+    expect(
+      (await pool.turn("agent-b", "hello", { traceId: "t-b", sink: () => undefined })).status,
+    ).toBe("completed");
     const output = await readNeighbour(pool);
     expect(output).not.toContain(KEY_B);
     expect(output).not.toContain("opencode.db");

@@ -1,10 +1,10 @@
+import { scaled } from "@taos/testkit";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Reply } from "@taos/opencode-adapter";
-import { scaled } from "@taos/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AgentExistsError,
@@ -80,10 +80,12 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
     const badKey = await p
       .register("gamma", { apiKey: "", modelIds: ["m"] })
       .catch((e: unknown) => e);
-    expect(badKey).toBeInstanceOf(Error);
+    // The key is checked by the config package: its own error, naming the field.
+    expect(badKey).toMatchObject({ name: "ConfigValidationError", field: "apiKey" });
+    expect(await p.stats()).toMatchObject({ agents: [{ agentId: "alpha" }] });
 
     const unknown = collect();
-    const result = await p.turn("beta", "hi", "t-1", unknown.sink);
+    const result = await p.turn("beta", "hi", { traceId: "t-1", sink: unknown.sink });
     expect(result).toMatchObject({ status: "error", code: "unknown_agent" });
     expect(unknown.replies).toEqual([
       {
@@ -93,13 +95,20 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
         code: "unknown_agent",
       },
     ]);
+    // The former positional form still works for one release.
+    const positional = collect();
+    const former = await p.turn("beta", "hi", "t-1", positional.sink);
+    expect({ former, replies: positional.replies }).toEqual({
+      former: result,
+      replies: unknown.replies,
+    });
     const badDir = collect();
-    await p.turn("alpha", "hi", "t-2", badDir.sink, { directory: "relative/dir" });
+    await p.turn("alpha", "hi", { traceId: "t-2", sink: badDir.sink, directory: "relative/dir" });
     expect(badDir.replies.map((r) => r.kind === "error" && r.code)).toEqual(["invalid_input"]);
 
     await p.close();
     const closed = collect();
-    await p.turn("alpha", "hi", "t-3", closed.sink);
+    await p.turn("alpha", "hi", { traceId: "t-3", sink: closed.sink });
     expect(closed.replies).toEqual([
       { kind: "error", trace_id: "t-3", error: expect.any(String), code: "pool_closed" },
     ]);
@@ -130,6 +139,39 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
   });
 });
 
+describe("a server of an unsupported opencode version", () => {
+  it("ends the turn with code unsupported_opencode_version, nothing sent to it", async () => {
+    // opencode 2.x serves another API; only its health answer matters here.
+    const seen: string[] = [];
+    const http = createServer((request: IncomingMessage, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      if (request.url !== "/global/health") return void response.writeHead(404).end();
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ healthy: true, version: "2.0.0" }));
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const p = newPool({ launcher: fakeLauncher({ baseUrl: `http://127.0.0.1:${port}` }) });
+      await registerAll(p, ["a"]);
+      const { sink, replies } = collect();
+      const result = await p.turn("a", "hi", { traceId: "t-v", sink });
+      expect(result).toMatchObject({ status: "error", code: "unsupported_opencode_version" });
+      expect(replies).toEqual([
+        {
+          kind: "error",
+          trace_id: "t-v",
+          error: expect.stringContaining("opencode 2.0.0"),
+          code: "unsupported_opencode_version",
+        },
+      ]);
+      expect(seen).toEqual(["GET /global/health"]);
+    } finally {
+      http.close();
+    }
+  });
+});
+
 describe("scheduling with a fake launcher", () => {
   it("evicts the least recently used idle server, never more than maxServers up", async () => {
     const launcher = fakeLauncher();
@@ -138,7 +180,9 @@ describe("scheduling with a fake launcher", () => {
     await registerAll(p, ["a", "b", "c"]);
     const stops = record(p, "stop");
     for (const id of ["a", "b", "a", "c"]) {
-      const result = await p.turn(id, `hello ${id}`, `t-${id}`, () => undefined, {
+      const result = await p.turn(id, `hello ${id}`, {
+        traceId: `t-${id}`,
+        sink: () => undefined,
         adapterFactory: turns.factory,
       });
       expect(result).toMatchObject({ status: "completed", text: `hello ${id}` });
@@ -153,48 +197,50 @@ describe("scheduling with a fake launcher", () => {
     expect((await p.stats()).evictions).toBe(1);
   });
 
-  it(
-    "queues FIFO while every server is busy, and ends a turn past queueTimeoutMs with pool_busy",
-    async () => {
-      const launcher = fakeLauncher();
-      const held = fakeTurns("hold");
-      const quick = fakeTurns("complete");
-      const p = newPool({ launcher, maxServers: 1, queueTimeoutMs: 200 });
-      await registerAll(p, ["a", "b", "c", "d"]);
-      const queued = record(p, "queue");
-      const first = p.turn("a", "long", "t-a", () => undefined, { adapterFactory: held.factory });
-      await vi.waitFor(() => expect(held.held()).toBe(1));
-      const busy = collect();
-      const timedOut = await p.turn("d", "never", "t-d", busy.sink, {
-        adapterFactory: quick.factory,
-      });
-      expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
-      expect(busy.replies).toEqual([
-        {
-          kind: "error",
-          trace_id: "t-d",
-          error: expect.stringContaining("200 ms"),
-          code: "pool_busy",
-        },
-      ]);
+  it("queues FIFO while every server is busy, and ends a turn past queueTimeoutMs with pool_busy", async () => {
+    const launcher = fakeLauncher();
+    const held = fakeTurns("hold");
+    const quick = fakeTurns("complete");
+    const p = newPool({ launcher, maxServers: 1, queueTimeoutMs: 200 });
+    await registerAll(p, ["a", "b", "c", "d"]);
+    const queued = record(p, "queue");
+    const first = p.turn("a", "long", {
+      traceId: "t-a",
+      sink: () => undefined,
+      adapterFactory: held.factory,
+    });
+    await vi.waitFor(() => expect(held.held()).toBe(1));
+    const busy = collect();
+    const timedOut = await p.turn("d", "never", {
+      traceId: "t-d",
+      sink: busy.sink,
+      adapterFactory: quick.factory,
+    });
+    expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
+    expect(busy.replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t-d",
+        error: expect.stringContaining("200 ms"),
+        code: "pool_busy",
+      },
+    ]);
 
-      const order: string[] = [];
-      const b = p
-        .turn("b", "b", "t-b", () => undefined, { adapterFactory: quick.factory })
-        .then((r) => order.push("b") && r);
-      const c = p
-        .turn("c", "c", "t-c", () => undefined, { adapterFactory: quick.factory })
-        .then((r) => order.push("c") && r);
-      await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
-      held.releaseAll();
-      expect(await first).toMatchObject({ status: "completed" });
-      expect(order.length).toBe(0);
-      await Promise.all([b, c]);
-      expect(order).toEqual(["b", "c"]);
-      expect(launcher.peak).toBe(1);
-    },
-    scaled(10_000),
-  );
+    const order: string[] = [];
+    const b = p
+      .turn("b", "b", { traceId: "t-b", sink: () => undefined, adapterFactory: quick.factory })
+      .then((r) => order.push("b") && r);
+    const c = p
+      .turn("c", "c", { traceId: "t-c", sink: () => undefined, adapterFactory: quick.factory })
+      .then((r) => order.push("c") && r);
+    await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
+    held.releaseAll();
+    expect(await first).toMatchObject({ status: "completed" });
+    expect(order.length).toBe(0);
+    await Promise.all([b, c]);
+    expect(order).toEqual(["b", "c"]);
+    expect(launcher.peak).toBe(1);
+  }, scaled(10_000));
 
   it("marks a crash-looping agent failing with an error reply naming the last exit, without blocking others", async () => {
     const launcher = fakeLauncher({ failStart: (id) => id === "broken" });
@@ -208,8 +254,12 @@ describe("scheduling with a fake launcher", () => {
     const exits = record(p, "exit");
     const broken = collect();
     const [failed, ok] = await Promise.all([
-      p.turn("broken", "hi", "t-x", broken.sink, { adapterFactory: turns.factory }),
-      p.turn("fine", "still here", "t-f", () => undefined, { adapterFactory: turns.factory }),
+      p.turn("broken", "hi", { traceId: "t-x", sink: broken.sink, adapterFactory: turns.factory }),
+      p.turn("fine", "still here", {
+        traceId: "t-f",
+        sink: () => undefined,
+        adapterFactory: turns.factory,
+      }),
     ]);
     expect(ok).toMatchObject({ status: "completed", text: "still here" });
     expect(failed.status).toBe("error");
@@ -232,11 +282,19 @@ describe("scheduling with a fake launcher", () => {
     });
     // Failing: refused at once, nothing launched, until reset().
     const again = collect();
-    await p.turn("broken", "hi", "t-y", again.sink, { adapterFactory: turns.factory });
+    await p.turn("broken", "hi", {
+      traceId: "t-y",
+      sink: again.sink,
+      adapterFactory: turns.factory,
+    });
     expect(again.replies.map((r) => r.kind === "error" && r.code)).toEqual(["agent_failing"]);
     expect(launcher.launches.filter((l) => l.agentId === "broken")).toHaveLength(3);
     p.reset("broken");
-    await p.turn("broken", "hi", "t-z", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("broken", "hi", {
+      traceId: "t-z",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     expect(launcher.launches.filter((l) => l.agentId === "broken").length).toBeGreaterThan(3);
   });
 
@@ -245,14 +303,20 @@ describe("scheduling with a fake launcher", () => {
     const turns = fakeTurns("complete");
     const p = newPool({ launcher, restart: { initialDelayMs: 20 } });
     await registerAll(p, ["a"]);
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     launcher.crash("a");
     expect((await p.stats()).agents[0]).toMatchObject({
       state: "stopped",
       unexpectedExits: 1,
       lastExit: "killed by SIGKILL",
     });
-    const second = await p.turn("a", "two", "t-2", () => undefined, {
+    const second = await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
       adapterFactory: turns.factory,
       sessionId: "ses_keep",
     });
@@ -266,10 +330,18 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
     const stops = record(p, "stop");
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await p.update("a", { apiKey: "sk-a-rotated-0002" });
     expect(stops).toEqual([{ agentId: "a", reason: "updated" }]);
-    await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     expect(launcher.launches.map((l) => l.litellm.apiKey)).toEqual([
       "sk-a-key-0001",
       "sk-a-rotated-0002",
@@ -283,10 +355,18 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher, idleStopMs: 60_000 });
     await registerAll(p, ["a"]);
     const stops = record(p, "stop");
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await vi.advanceTimersByTimeAsync(59_000);
     expect(stops).toEqual([]);
-    await p.turn("a", "two", "t-2", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "two", {
+      traceId: "t-2",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await vi.advanceTimersByTimeAsync(59_000);
     expect(stops).toEqual([]);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -302,7 +382,11 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a", "b"]);
     const stops = record(p, "stop");
-    const running = p.turn("a", "long", "t-a", () => undefined, { adapterFactory: held.factory });
+    const running = p.turn("a", "long", {
+      traceId: "t-a",
+      sink: () => undefined,
+      adapterFactory: held.factory,
+    });
     await vi.waitFor(() => expect(held.held()).toBe(1));
     await p.close({ graceMs: 50 });
     expect(await running).toMatchObject({ status: "aborted" });
@@ -315,11 +399,13 @@ describe("scheduling with a fake launcher", () => {
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
     const { sink, replies } = collect();
-    const turn = p.turn("a", "hi", "t-a", sink);
+    const turn = p.turn("a", "hi", { traceId: "t-a", sink });
     await vi.waitFor(() => expect(launcher.launches).toHaveLength(1));
     await p.close({ graceMs: 0 });
-    expect((await turn).status).not.toBe("completed");
-    expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+    expect(await turn).toMatchObject({ status: "aborted", code: "aborted" });
+    expect(replies).toEqual([
+      { kind: "error", trace_id: "t-a", error: "turn aborted", code: "aborted" },
+    ]);
     expect((await p.stats()).agents[0]?.state).toBe("stopped");
   });
 
@@ -328,12 +414,16 @@ describe("scheduling with a fake launcher", () => {
     const turns = fakeTurns("complete");
     const p = newPool({ launcher });
     await registerAll(p, ["a"]);
-    await p.turn("a", "one", "t-1", () => undefined, { adapterFactory: turns.factory });
+    await p.turn("a", "one", {
+      traceId: "t-1",
+      sink: () => undefined,
+      adapterFactory: turns.factory,
+    });
     await p.unregister("a", { deleteHome: true });
     expect(launcher.running.size).toBe(0);
     await expect(stat(join(root, "a"))).rejects.toThrow();
     const gone = collect();
-    await p.turn("a", "two", "t-2", gone.sink);
+    await p.turn("a", "two", { traceId: "t-2", sink: gone.sink });
     expect(gone.replies.map((r) => r.kind === "error" && r.code)).toEqual(["unknown_agent"]);
   });
 });
@@ -354,11 +444,17 @@ describe("directories and memory readings", () => {
       await registerAll(p, ["a"]);
       const disposed = record(p, "dispose");
       const other = join(root, "elsewhere");
-      await p.turn("a", "there", "t-1", () => undefined, {
+      await p.turn("a", "there", {
+        traceId: "t-1",
+        sink: () => undefined,
         adapterFactory: turns.factory,
         directory: other,
       });
-      await p.turn("a", "here", "t-2", () => undefined, { adapterFactory: turns.factory });
+      await p.turn("a", "here", {
+        traceId: "t-2",
+        sink: () => undefined,
+        adapterFactory: turns.factory,
+      });
       await vi.waitFor(
         () => expect(disposed).toEqual([{ agentId: "a", directory: other, ok: true }]),
         {

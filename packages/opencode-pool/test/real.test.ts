@@ -45,47 +45,48 @@ const requestsFor = (text: string) =>
   llm.requests.filter((request) => !request.isTitleRequest && request.lastUserText === text);
 
 describe("OpenCodePool with the real opencode", () => {
-  it(
-    "6 agents, maxServers 2, all at once: each turn with its own key, never more than 2 servers, only idle ones evicted",
-    async () => {
-      const sampler = sampleMax(() => homesWithProcesses(temp.path).size);
-      const results = await Promise.all(
-        AGENTS.map((id) =>
-          // The terminal reply marks the turn's end, before the pool may call the server idle.
-          pool.turn(id, `hello from ${id}`, `t-${id}`, (reply) => {
+  it("6 agents, maxServers 2, all at once: each turn with its own key, never more than 2 servers, only idle ones evicted", async () => {
+    const sampler = sampleMax(() => homesWithProcesses(temp.path).size);
+    const results = await Promise.all(
+      AGENTS.map((id) =>
+        // The terminal reply marks the turn's end, before the pool may call the server idle.
+        pool.turn(id, `hello from ${id}`, {
+          traceId: `t-${id}`,
+          sink: (reply) => {
             if (reply.kind === "final" || reply.kind === "error") finished.add(id);
-          }),
-        ),
-      );
-      const peak = sampler.stop();
-      for (const [i, id] of AGENTS.entries()) {
-        expect(results[i]).toMatchObject({ status: "completed", text: `hello from ${id}` });
-        sessions.set(id, results[i]?.sessionId ?? "");
-        const seen = requestsFor(`hello from ${id}`);
-        expect(seen.length).toBeGreaterThan(0);
-        expect(new Set(seen.map((request) => request.key))).toEqual(new Set([keyOf(id)]));
-      }
-      expect(peak).toBeLessThanOrEqual(2);
-      expect(stops.length).toBeGreaterThanOrEqual(4);
-      for (const stop of stops) {
-        expect(stop.reason).toBe("evicted");
-        // Evicted only once its own turn had ended: it was idle.
-        expect(stop.finishedTurns).toContain(stop.agentId);
-      }
-      const stats = await pool.stats();
-      expect(stats.servers).toBeLessThanOrEqual(2);
-      expect(stats.evictions).toBe(stops.length);
-      // Three rounds of two cold starts, each with its first turn: slow on a loaded 2-core host.
-    },
-    scaled(240_000),
-  );
+          },
+        }),
+      ),
+    );
+    const peak = sampler.stop();
+    for (const [i, id] of AGENTS.entries()) {
+      expect(results[i]).toMatchObject({ status: "completed", text: `hello from ${id}` });
+      sessions.set(id, results[i]?.sessionId ?? "");
+      const seen = requestsFor(`hello from ${id}`);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen.map((request) => request.key))).toEqual(new Set([keyOf(id)]));
+    }
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(stops.length).toBeGreaterThanOrEqual(4);
+    for (const stop of stops) {
+      expect(stop.reason).toBe("evicted");
+      // Evicted only once its own turn had ended: it was idle.
+      expect(stop.finishedTurns).toContain(stop.agentId);
+    }
+    const stats = await pool.stats();
+    expect(stats.servers).toBeLessThanOrEqual(2);
+    expect(stats.evictions).toBe(stops.length);
+    // Three rounds of two cold starts, each with its first turn: slow on a loaded 2-core host.
+  }, scaled(240_000));
 
   it("an evicted agent continues its conversation: the model sees the earlier exchange", async () => {
     expect((await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.state).toBe(
       "stopped",
     );
     const { sink, replies } = collect();
-    const result = await pool.turn("a1", "do you remember?", "t-again", sink, {
+    const result = await pool.turn("a1", "do you remember?", {
+      traceId: "t-again",
+      sink,
       sessionId: sessions.get("a1") ?? "",
     });
     expect(result).toMatchObject({ status: "completed", sessionId: sessions.get("a1") });
@@ -99,7 +100,10 @@ describe("OpenCodePool with the real opencode", () => {
   it("update() with a new key: the stand-in sees it on the next turn", async () => {
     await pool.update("a1", { apiKey: ROTATED });
     expect(stops.at(-1)).toMatchObject({ agentId: "a1", reason: "updated" });
-    const result = await pool.turn("a1", "with the new key", "t-rotated", () => undefined);
+    const result = await pool.turn("a1", "with the new key", {
+      traceId: "t-rotated",
+      sink: () => undefined,
+    });
     expect(result.status).toBe("completed");
     expect(requestsFor("with the new key").map((request) => request.key)).toEqual([ROTATED]);
   });
@@ -116,7 +120,10 @@ describe("OpenCodePool with the real opencode", () => {
           (await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.unexpectedExits,
       )
       .toBe(1);
-    const result = await pool.turn("a1", "after the kill", "t-kill", () => undefined);
+    const result = await pool.turn("a1", "after the kill", {
+      traceId: "t-kill",
+      sink: () => undefined,
+    });
     expect(result.status).toBe("completed");
     const after = (await pool.stats()).agents.find((agent) => agent.agentId === "a1");
     expect(after).toMatchObject({ state: "idle", starts: (before?.starts ?? 0) + 1 });
@@ -130,16 +137,20 @@ describe("OpenCodePool with the real opencode", () => {
       const running = (await pool.stats()).agents.filter((agent) => agent.state === "idle");
       expect(running).toHaveLength(2);
       const stalled = running.map((agent) =>
-        pool.turn(agent.agentId, "stall here", `t-stall-${agent.agentId}`, () => undefined, {
+        pool.turn(agent.agentId, "stall here", {
+          traceId: `t-stall-${agent.agentId}`,
+          sink: () => undefined,
           signal: abort.signal,
         }),
       );
-      await expect
-        .poll(() => requestsFor("stall here").length, { timeout: scaled(30_000) })
-        .toBe(2);
+      await expect.poll(() => requestsFor("stall here").length, { timeout: scaled(30_000) }).toBe(2);
       const idle = AGENTS.find((id) => !running.some((agent) => agent.agentId === id)) ?? "";
       const { sink, replies } = collect();
-      const refused = await pool.turn(idle, "no room", "t-busy", sink, { queueTimeoutMs: 1_000 });
+      const refused = await pool.turn(idle, "no room", {
+        traceId: "t-busy",
+        sink,
+        queueTimeoutMs: 1_000,
+      });
       expect(refused.status).toBe("error");
       expect(replies).toEqual([
         {

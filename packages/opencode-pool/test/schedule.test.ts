@@ -1,19 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { AgentRecord } from "../src/agent.js";
+import { DEFAULT_RESTART_POLICY } from "../src/index.js";
 import {
   chooseEviction,
-  DEFAULT_RESTART_POLICY,
   decideAdmission,
   decideRestart,
   holdsSlot,
+  ImpossibleTransitionError,
   nextPhase,
   pickNext,
   staleDirectories,
-} from "../src/index.js";
+} from "../src/internals.js";
 
-const slot = (agentId: string, phase: string, lastUsed: number, rssMiB?: number) => ({
+const slot = (agentId: string, phase: string, lastUseSeq: number, rssMiB?: number) => ({
   agentId,
   phase,
-  lastUsed,
+  lastUseSeq,
   ...(rssMiB === undefined ? {} : { rssMiB }),
 });
 
@@ -66,9 +68,9 @@ describe("decideAdmission", () => {
 describe("pickNext", () => {
   it("serves the head first, except a waiter whose agent already has a server (it needs no slot)", () => {
     const queue = [{ agentId: "a" }, { agentId: "b" }, { agentId: "c" }];
-    expect(pickNext(queue, () => false)).toEqual({ index: 0, needsSlot: true });
-    expect(pickNext(queue, (id) => id === "c")).toEqual({ index: 2, needsSlot: false });
-    expect(pickNext([], () => false)).toBeUndefined();
+    expect(pickNext(queue, () => true)).toEqual({ index: 0, needsSlot: true });
+    expect(pickNext(queue, (id) => id !== "c")).toEqual({ index: 2, needsSlot: false });
+    expect(pickNext([], () => true)).toBeUndefined();
   });
 });
 
@@ -114,5 +116,30 @@ describe("agent phases", () => {
     expect(nextPhase("stopping", "turnBegan")).toBeUndefined();
     expect(["starting", "idle", "busy", "stopping"].every((p) => holdsSlot(p as never))).toBe(true);
     expect(holdsSlot("failing") || holdsSlot("stopped")).toBe(false);
+  });
+});
+
+describe("an agent's transitions", () => {
+  const settings = { apiKey: "sk-a-key-0001", modelIds: ["m"] };
+
+  it("throws on a transition its phase cannot take, and changes nothing", () => {
+    const record = new AgentRecord("a", "/home/a", settings);
+    expect(() => record.transition("ready")).toThrow(ImpossibleTransitionError);
+    expect(() => record.transition("ready")).toThrow(
+      'agent a: transition "ready" cannot happen in phase "stopped"',
+    );
+    expect(record.phase).toBe("stopped");
+    record.transition("launch");
+    expect(record.phase).toBe("starting");
+  });
+
+  it("tryTransition tells whether it happened, for the callers to whom both are expected", async () => {
+    const record = new AgentRecord("a", "/home/a", settings);
+    expect(record.tryTransition("turnsDone")).toBe(false);
+    expect(record.phase).toBe("stopped");
+    const changed = record.changed();
+    expect(record.tryTransition("launch")).toBe(true);
+    await changed;
+    expect(record.phase).toBe("starting");
   });
 });

@@ -58,9 +58,15 @@ describe("pool gauges", () => {
     await pool.register("b", { apiKey: "sk-b-key-0001", modelIds: ["m"] });
     expect(await gauge("taos.opencode.pool.servers")).toBe(0);
 
-    const first = pool.turn("a", "hold", "t-a", () => undefined, { adapterFactory: held.factory });
+    const first = pool.turn("a", "hold", {
+      traceId: "t-a",
+      sink: () => undefined,
+      adapterFactory: held.factory,
+    });
     await vi.waitFor(() => expect(held.held()).toBe(1));
-    const second = pool.turn("b", "wait", "t-b", () => undefined, {
+    const second = pool.turn("b", "wait", {
+      traceId: "t-b",
+      sink: () => undefined,
       adapterFactory: held.factory,
     });
     await vi.waitFor(async () => expect(await gauge("taos.opencode.pool.queue.length")).toBe(1));

@@ -150,10 +150,10 @@ function parseOrExplain<T>(run: () => T): T {
 }
 
 function commonFrom(values: Values, env: Env): CliCommonOptions {
-  const baseUrl = values["base-url"];
+  const baseURL = values["base-url"];
   const upstream: CliUpstream =
-    baseUrl === undefined ? { kind: "stand-in" } : litellm(baseUrl, env);
-  const modelId = values.model ?? (baseUrl === undefined ? STAND_IN_MODEL : undefined);
+    baseURL === undefined ? { kind: "stand-in" } : litellm(baseURL, env);
+  const modelId = values.model ?? (baseURL === undefined ? STAND_IN_MODEL : undefined);
   if (modelId === undefined) {
     throw new CliUsageError({ message: "--model is required with --base-url", flag: "--model" });
   }
@@ -169,8 +169,8 @@ function commonFrom(values: Values, env: Env): CliCommonOptions {
   };
 }
 
-function litellm(baseUrl: string, env: Env): CliUpstream {
-  httpUrl(baseUrl, "--base-url");
+function litellm(baseURL: string, env: Env): CliUpstream {
+  httpUrl(baseURL, "--base-url");
   const apiKey = env.TAOS_LITELLM_KEY;
   if (!apiKey) {
     throw new CliUsageError({
@@ -178,5 +178,5 @@ function litellm(baseUrl: string, env: Env): CliUpstream {
       flag: "TAOS_LITELLM_KEY",
     });
   }
-  return { kind: "litellm", baseUrl, apiKey };
+  return { kind: "litellm", baseURL, apiKey };
 }

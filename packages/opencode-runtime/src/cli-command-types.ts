@@ -1,26 +1,20 @@
 /** What the command line says: the parsed command and its options, and the usage error. */
 import { TaosOpenCodeError } from "@taos/opencode-config";
 
-const marker = "taos.opencode.error.CliUsageError";
-
 /** Bad command-line input; `flag` names the option (or variable) at fault. Exit code 2. */
 export class CliUsageError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.CliUsageError";
   readonly flag: string | undefined;
 
   constructor({ message, flag }: { readonly message: string; readonly flag?: string }) {
     super({ message });
     this.flag = flag;
-    TaosOpenCodeError.brand(this, marker);
-  }
-
-  static override isInstance(value: unknown): value is CliUsageError {
-    return TaosOpenCodeError.hasMarker(value, marker);
   }
 }
 
 /** Where the model calls go: a LiteLLM proxy, or the built-in stand-in. */
 export type CliUpstream =
-  | { readonly kind: "litellm"; readonly baseUrl: string; readonly apiKey: string }
+  | { readonly kind: "litellm"; readonly baseURL: string; readonly apiKey: string }
   | { readonly kind: "stand-in" };
 
 /** The server a command starts (run without --server, and serve). */

@@ -10,19 +10,13 @@ export const OTEL_PACKAGES: readonly string[] = [
   "@opentelemetry/sdk-metrics",
 ];
 
-const marker = "taos.opencode.error.CliOtelUnavailableError";
-
 /** `--otel` was asked for, but the OpenTelemetry packages are not installed. */
 export class CliOtelUnavailableError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.CliOtelUnavailableError";
   constructor({ missing }: { readonly missing: string }) {
     super({
       message: `--otel needs ${missing} (not installed); install the OpenTelemetry packages next to taos-opencode: npm i ${OTEL_PACKAGES.join(" ")}`,
     });
-    TaosOpenCodeError.brand(this, marker);
-  }
-
-  static override isInstance(value: unknown): value is CliOtelUnavailableError {
-    return TaosOpenCodeError.hasMarker(value, marker);
   }
 }
 

@@ -62,7 +62,7 @@ export async function prepareRuntime(context: CommandContext): Promise<OpenCodeR
   let baseURL: string;
   let apiKey: string;
   if (options.upstream.kind === "litellm") {
-    ({ baseUrl: baseURL, apiKey } = options.upstream);
+    ({ baseURL, apiKey } = options.upstream);
   } else {
     apiKey = `sk-taos-${randomBytes(18).toString("base64url")}`;
     // A scripted agent turn (reasoning, one bash call, an answer quoting its output): shows

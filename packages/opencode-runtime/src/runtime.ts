@@ -1,10 +1,12 @@
 import { describeError, maskSecrets, startHeal } from "@taos/internal";
 import {
-  type ErrorReply,
+  failureOf,
   ReplyErrorCode,
   type Sink,
+  type TurnFailure,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 import { modelIdOf } from "@taos/opencode-config";
 import {
   InvalidServerOptionError,
@@ -116,8 +118,8 @@ export class OpenCodeRuntime {
     signal: AbortSignal,
   ): Promise<TurnResult> {
     if (this.#phase === "stopped") {
-      const message = "the runtime is stopped (start() opens it again)";
-      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStopped);
+      const error = "the runtime is stopped (start() opens it again)";
+      return this.#refuse(options, signal, { error, code: ReplyErrorCode.ServerStopped });
     }
     return runHealingTurn({
       traceId: options.traceId,
@@ -137,13 +139,17 @@ export class OpenCodeRuntime {
     try {
       await this.server.ensureRunning({ signal });
     } catch (error) {
-      const message = `opencode server could not be started: ${error instanceof Error ? error.message : String(error)}`;
-      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStartFailed);
+      const failure = failureOf(error);
+      return this.#refuse(options, signal, {
+        error: `opencode server could not be started: ${failure.error}`,
+        // A version out of range or a bad option keeps its own code.
+        code: failure.code ?? ReplyErrorCode.ServerStartFailed,
+      });
     }
     const baseUrl = this.server.baseUrl;
     if (baseUrl === undefined) {
-      const message = "opencode server exited as the turn began";
-      return this.#refuse(options, signal, message, ReplyErrorCode.ServerStartFailed);
+      const error = "opencode server exited as the turn began";
+      return this.#refuse(options, signal, { error, code: ReplyErrorCode.ServerStartFailed });
     }
     const { traceId, sink, ...own } = options;
     const { server, turn: defaults } = this.#options;
@@ -197,23 +203,21 @@ export class OpenCodeRuntime {
   async #refuse(
     options: RuntimeTurnOptions,
     signal: AbortSignal,
-    failure: string,
-    code?: ReplyErrorCode,
+    failure: TurnFailure,
   ): Promise<TurnResult> {
     // The server's errors are redacted already; this guards against a key in any other message.
-    const error = maskSecrets(failure, [this.#options.server.litellm.apiKey]);
-    const reply: ErrorReply = { kind: "error", trace_id: options.traceId, error };
+    const error = maskSecrets(failure.error, [this.#options.server.litellm.apiKey]);
+    const aborted = signal.aborted;
+    const { reply, result } = refusedTurn(options.traceId, options.sessionId ?? "", {
+      error: aborted ? "turn aborted" : error,
+      code: aborted ? ReplyErrorCode.Aborted : failure.code,
+    });
     try {
-      await options.sink(code === undefined ? reply : { ...reply, code });
+      await options.sink(reply);
     } catch (sinkError) {
       this.#logger()?.warn({ traceId: options.traceId, err: String(sinkError) }, "sink failed");
     }
-    return {
-      sessionId: options.sessionId ?? "",
-      status: signal.aborted ? "aborted" : "error",
-      text: "",
-      error,
-    };
+    return result;
   }
 
   #logger(): OpenCodeServerOptions["logger"] {

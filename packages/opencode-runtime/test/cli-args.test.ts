@@ -97,7 +97,7 @@ describe("parseCliArgs", () => {
       },
       server: undefined,
       options: {
-        upstream: { kind: "litellm", baseUrl: "http://litellm:4000/v1", apiKey: "sk-agent" },
+        upstream: { kind: "litellm", baseURL: "http://litellm:4000/v1", apiKey: "sk-agent" },
         modelId: "gpt-4o",
         home: join(dir, "home"),
         cwd: dir,

@@ -1,4 +1,6 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
+import { join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import {
   isProcessAlive,
@@ -8,7 +10,7 @@ import {
   waitForProcessExit,
 } from "@taos/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { OpenCodeRuntime, type Reply, ReplyErrorCode, TaosOpenCodeError } from "../src/index.js";
+import { OpenCodeRuntime, type Reply, TaosOpenCodeError } from "../src/index.js";
 import { pidsWithHome } from "./processes.js";
 
 const KEY = "sk-runtime-test-key-9c1d";
@@ -210,16 +212,17 @@ describe("OpenCodeRuntime", () => {
 
       const after = collect();
       const refused = await rt.turn("anyone there?", { traceId: "t-after", sink: after.sink });
-      expect(refused.status).toBe("error");
+      const error = "the runtime is stopped (start() opens it again)";
+      expect(refused).toEqual({
+        sessionId: "",
+        status: "error",
+        text: "",
+        error,
+        code: "server_stopped",
+      });
       expect(after.replies).toEqual([
-        {
-          kind: "error",
-          trace_id: "t-after",
-          error: "the runtime is stopped (start() opens it again)",
-          code: ReplyErrorCode.ServerStopped,
-        },
+        { kind: "error", trace_id: "t-after", error, code: "server_stopped" },
       ]);
-      expect(ReplyErrorCode.ServerStopped).toBe("server_stopped");
       expect(rt.server.isRunning()).toBe(false);
     } finally {
       llm.setRules([]);
@@ -260,9 +263,13 @@ describe("OpenCodeRuntime", () => {
       runtime = rt;
       const { sink, replies } = collect();
       const result = await rt.turn("hello", { traceId: "t-port", sink });
-      expect(result.status).toBe("error");
+      expect(result).toMatchObject({ status: "error", code: "server_start_failed" });
       expect(replies).toHaveLength(1);
-      expect(replies[0]).toMatchObject({ kind: "error", trace_id: "t-port" });
+      expect(replies[0]).toMatchObject({
+        kind: "error",
+        trace_id: "t-port",
+        code: "server_start_failed",
+      });
       const message = (replies[0] as { error: string }).error;
       expect(message).toMatch(/^opencode server could not be started: /);
       expect(message).toContain(String(port));
@@ -272,4 +279,48 @@ describe("OpenCodeRuntime", () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
+
+  it("refuses an opencode of an unsupported version with its code, and stops it", async () => {
+    // opencode 2.x serves another API and is not a package here: a stand-in that serves
+    // only the health answer, and says it is 2.0.0.
+    const dir = join(home.path, "opencode-two");
+    await mkdir(dir, { recursive: true });
+    const binary = join(dir, "opencode");
+    await writeFile(binary, OPENCODE_TWO);
+    await chmod(binary, 0o755);
+    const rt = new OpenCodeRuntime({
+      server: {
+        home: home.path,
+        binary,
+        litellm: { baseURL: llm.url, apiKey: KEY, modelIds: ["first-model"] },
+      },
+    });
+    runtime = rt;
+    const { sink, replies } = collect();
+    const result = await rt.turn("hello", { traceId: "t-two", sink });
+    expect(result).toMatchObject({ status: "error", code: "unsupported_opencode_version" });
+    expect(replies).toEqual([
+      {
+        kind: "error",
+        trace_id: "t-two",
+        error: expect.stringContaining("opencode 2.0.0"),
+        code: "unsupported_opencode_version",
+      },
+    ]);
+    expect(rt.server.isRunning()).toBe(false);
+    expect(pidsWithHome(home.path)).toEqual([]);
+  });
 });
+
+const OPENCODE_TWO = `#!/usr/bin/env node
+const { createServer } = require("node:http");
+const port = Number(process.argv[process.argv.indexOf("--port") + 1]);
+const hostname = process.argv[process.argv.indexOf("--hostname") + 1];
+const server = createServer((request, response) => {
+  response.setHeader("content-type", "application/json");
+  response.end(JSON.stringify({ healthy: true, version: "2.0.0" }));
+});
+server.listen(port, hostname, () => {
+  console.log("opencode server listening on http://" + hostname + ":" + server.address().port);
+});
+`;

@@ -34,7 +34,7 @@ export interface ResolveOpenCodeBinaryOptions {
   readonly avx2?: boolean;
   /**
    * Only accept a found binary whose version lies in this semver range (e.g.
-   * `SUPPORTED_OPENCODE_VERSIONS`): each one found on `PATH`, in
+   * `SUPPORTED_OPENCODE_RANGE`): each one found on `PATH`, in
    * `~/.opencode/bin` or in npm packages is asked (`--version`, or its npm
    * package's version) and skipped when outside it, so a 2.x first on `PATH`
    * does not hide a 1.x installed from npm. The skipped ones are listed in

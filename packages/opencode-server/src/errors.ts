@@ -1,25 +1,19 @@
-import { TaosOpenCodeError } from "@taos/opencode-config";
+import {
+  InvalidOptionError,
+  type InvalidOptionErrorOptions,
+  TaosOpenCodeError,
+} from "@taos/opencode-config";
 
-const prefix = "taos.opencode.error.";
-
-const invalidOption = `${prefix}InvalidServerOptionError`;
 /** A bad `OpenCodeServer` option (or call option), reported before anything is written or spawned. */
-export class InvalidServerOptionError extends TaosOpenCodeError {
-  /** The option at fault, e.g. `port` or `ensureRunning.deadlineMs`. */
-  readonly field: string;
+export class InvalidServerOptionError extends InvalidOptionError {
+  static override readonly marker: string = "taos.opencode.error.InvalidServerOptionError";
 
-  constructor({ field, message }: { readonly field: string; readonly message: string }) {
-    super({ message: `Invalid opencode server option "${field}": ${message}` });
-    this.field = field;
-    TaosOpenCodeError.brand(this, invalidOption);
-  }
-
-  static override isInstance(value: unknown): value is InvalidServerOptionError {
-    return TaosOpenCodeError.hasMarker(value, invalidOption);
+  /** `field` is the option at fault, e.g. `port` or `ensureRunning.deadlineMs`. */
+  constructor(options: InvalidOptionErrorOptions) {
+    super(options, "server");
   }
 }
 
-const binaryNotFound = `${prefix}OpenCodeBinaryNotFoundError`;
 /** A binary found but passed over because its version is outside the range asked for. */
 export interface SkippedOpenCodeBinary {
   readonly binary: string;
@@ -32,6 +26,7 @@ export interface SkippedOpenCodeBinary {
  * `skipped` the binaries passed over for their version (outside `versionRange`).
  */
 export class OpenCodeBinaryNotFoundError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeBinaryNotFoundError";
   readonly searched: readonly string[];
   readonly skipped: readonly SkippedOpenCodeBinary[];
   /** The version range that was asked for, if any. */
@@ -80,11 +75,6 @@ export class OpenCodeBinaryNotFoundError extends TaosOpenCodeError {
     this.searched = searched;
     this.skipped = skipped;
     this.versionRange = versionRange;
-    TaosOpenCodeError.brand(this, binaryNotFound);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeBinaryNotFoundError {
-    return TaosOpenCodeError.hasMarker(value, binaryNotFound);
   }
 }
 
@@ -92,9 +82,9 @@ function outputBlock(output: readonly string[]): string {
   return output.length === 0 ? "(no output)" : output.map((line) => `  | ${line}`).join("\n");
 }
 
-const exited = `${prefix}OpenCodeExitedError`;
 /** The child exited (or could not be spawned) before it was ready. `output` is redacted. */
 export class OpenCodeExitedError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeExitedError";
   readonly exitCode: number | undefined;
   readonly signal: string | undefined;
   /** The last lines the child printed, with the key and password redacted. */
@@ -119,17 +109,12 @@ export class OpenCodeExitedError extends TaosOpenCodeError {
     this.exitCode = options.exitCode;
     this.signal = options.signal;
     this.output = options.output;
-    TaosOpenCodeError.brand(this, exited);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeExitedError {
-    return TaosOpenCodeError.hasMarker(value, exited);
   }
 }
 
-const startTimeout = `${prefix}OpenCodeStartTimeoutError`;
 /** Not ready within the deadline; the child has been killed. `cause` holds the last health failure. */
 export class OpenCodeStartTimeoutError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeStartTimeoutError";
   readonly deadlineMs: number;
   /** Whether the child printed its `listening` line before the deadline. */
   readonly sawListening: boolean;
@@ -151,17 +136,12 @@ export class OpenCodeStartTimeoutError extends TaosOpenCodeError {
     this.deadlineMs = options.deadlineMs;
     this.sawListening = options.sawListening;
     this.output = options.output;
-    TaosOpenCodeError.brand(this, startTimeout);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeStartTimeoutError {
-    return TaosOpenCodeError.hasMarker(value, startTimeout);
   }
 }
 
-const portInUse = `${prefix}PortInUseError`;
 /** The port given in the options is held by another process (which is left alone). */
 export class PortInUseError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.PortInUseError";
   readonly port: number;
   readonly hostname: string;
 
@@ -176,17 +156,12 @@ export class PortInUseError extends TaosOpenCodeError {
     });
     this.port = port;
     this.hostname = hostname;
-    TaosOpenCodeError.brand(this, portInUse);
-  }
-
-  static override isInstance(value: unknown): value is PortInUseError {
-    return TaosOpenCodeError.hasMarker(value, portInUse);
   }
 }
 
-const health = `${prefix}OpenCodeHealthError`;
 /** One failed health request: a non-2xx answer, an unhealthy body, or no answer at all. */
 export class OpenCodeHealthError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeHealthError";
   readonly url: string;
   /** The HTTP status, when the server answered. */
   readonly statusCode: number | undefined;
@@ -204,23 +179,13 @@ export class OpenCodeHealthError extends TaosOpenCodeError {
     this.url = options.url;
     this.statusCode = options.statusCode;
     this.isRetryable = options.isRetryable;
-    TaosOpenCodeError.brand(this, health);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeHealthError {
-    return TaosOpenCodeError.hasMarker(value, health);
   }
 }
 
-const stopped = `${prefix}OpenCodeStoppedError`;
 /** `stop()` was called while a start was in progress; that start is abandoned. */
 export class OpenCodeStoppedError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeStoppedError";
   constructor() {
     super({ message: "The opencode server was stopped while it was starting." });
-    TaosOpenCodeError.brand(this, stopped);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeStoppedError {
-    return TaosOpenCodeError.hasMarker(value, stopped);
   }
 }

@@ -34,14 +34,10 @@ export type {
 } from "./types.js";
 export type { CheckOpenCodeVersionOptions } from "./version.js";
 export {
-  assertVersionRange,
   checkOpenCodeVersion,
   isSupportedOpenCodeVersion,
-  OPENCODE_INSTALL_HINT,
-  parseOpenCodeVersion,
   readBinaryVersion,
-  readBinaryVersionSync,
+  SUPPORTED_OPENCODE_RANGE,
   SUPPORTED_OPENCODE_VERSIONS,
   UnsupportedOpenCodeVersionError,
-  VERSION_TIMEOUT_MS,
 } from "./version.js";

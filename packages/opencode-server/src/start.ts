@@ -12,7 +12,7 @@ import { prepareHome } from "./home.js";
 import { launch, noteReady, REPLACE_GRACE_MS, startTimeoutError } from "./launch.js";
 import type { ResolvedOptions } from "./options.js";
 import { HEALTH_TIMEOUT_MS, type HealthClient } from "./readiness.js";
-import { SUPPORTED_OPENCODE_VERSIONS } from "./version.js";
+import { SUPPORTED_OPENCODE_RANGE } from "./version.js";
 
 /** What a start shares with the phase it runs in: the child serving before it, and its own attempt. */
 export interface StartState {
@@ -45,7 +45,7 @@ export async function findServerBinary(
   options: ResolvedOptions,
   signal: AbortSignal,
 ): Promise<string> {
-  const versionRange = options.allowUnsupportedVersion ? undefined : SUPPORTED_OPENCODE_VERSIONS;
+  const versionRange = options.allowUnsupportedVersion ? undefined : SUPPORTED_OPENCODE_RANGE;
   const found = await findOpenCodeBinary({
     ...(options.binary === undefined ? {} : { binary: options.binary }),
     ...(versionRange === undefined ? {} : { versionRange }),

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { type OpenCodeLogger, SUPPORTED_OPENCODE_RANGE } from "@taos/internal";
-import { TaosOpenCodeError } from "@taos/opencode-config";
+import type { OpenCodeLogger } from "@taos/internal";
+import { SUPPORTED_OPENCODE_RANGE, UnsupportedOpenCodeVersionError } from "@taos/opencode-config";
 import semver from "semver";
 import { InvalidServerOptionError } from "./errors.js";
 
@@ -11,6 +11,9 @@ import { InvalidServerOptionError } from "./errors.js";
  * the SQLite state, `format` on prompts, the server password or `/global/*`), up to (not
  * including) 2.0, whose server API is a different one (`/api/*` routes).
  */
+export { SUPPORTED_OPENCODE_RANGE };
+
+/** @deprecated use `SUPPORTED_OPENCODE_RANGE` (the same range) */
 export const SUPPORTED_OPENCODE_VERSIONS: string = SUPPORTED_OPENCODE_RANGE;
 
 /** How a supported one is installed; named in every refusal. */
@@ -30,7 +33,7 @@ export function assertVersionRange(range: string, field = "versionRange"): void 
   if (typeof range !== "string" || semver.validRange(range) === null) {
     throw new InvalidServerOptionError({
       field,
-      message: `must be a semver range such as "${SUPPORTED_OPENCODE_VERSIONS}", got ${JSON.stringify(range)}`,
+      message: `must be a semver range such as "${SUPPORTED_OPENCODE_RANGE}", got ${JSON.stringify(range)}`,
     });
   }
 }
@@ -43,43 +46,14 @@ export function assertVersionRange(range: string, field = "versionRange"): void 
  */
 export function isSupportedOpenCodeVersion(
   version: string,
-  range: string = SUPPORTED_OPENCODE_VERSIONS,
+  range: string = SUPPORTED_OPENCODE_RANGE,
 ): boolean {
   const parsed = semver.parse(version);
   if (parsed === null) return false;
   return semver.satisfies(`${parsed.major}.${parsed.minor}.${parsed.patch}`, range);
 }
 
-const unsupportedVersion = "taos.opencode.error.UnsupportedOpenCodeVersionError";
-/** The opencode binary reports a version outside the supported range (its protocol differs). */
-export class UnsupportedOpenCodeVersionError extends TaosOpenCodeError {
-  /** The version the binary reported. */
-  readonly version: string;
-  /** The range that is supported. */
-  readonly range: string;
-  /** The binary's path, or the server's URL when the server was not started here. */
-  readonly binary: string;
-
-  constructor(options: {
-    readonly version: string;
-    readonly range: string;
-    readonly binary: string;
-    readonly cause?: unknown;
-  }) {
-    super({
-      message: `opencode ${options.version} at ${options.binary} is not supported: taos-opencode needs opencode ${options.range}. Install a supported one with "${OPENCODE_INSTALL_HINT}" (or pass the \`binary\` option / set OPENCODE_BIN to one), or set \`allowUnsupportedVersion\` to run it anyway.`,
-      cause: options.cause,
-    });
-    this.version = options.version;
-    this.range = options.range;
-    this.binary = options.binary;
-    TaosOpenCodeError.brand(this, unsupportedVersion);
-  }
-
-  static override isInstance(value: unknown): value is UnsupportedOpenCodeVersionError {
-    return TaosOpenCodeError.hasMarker(value, unsupportedVersion);
-  }
-}
+export { UnsupportedOpenCodeVersionError };
 
 export interface CheckOpenCodeVersionOptions {
   /** The version the binary or server reported; undefined when it did not say. */
@@ -89,7 +63,7 @@ export interface CheckOpenCodeVersionOptions {
   /** Log a warning instead of throwing for a version outside the range. */
   readonly allowUnsupported: boolean;
   readonly logger: OpenCodeLogger;
-  /** @default SUPPORTED_OPENCODE_VERSIONS */
+  /** @default SUPPORTED_OPENCODE_RANGE */
   readonly range?: string;
 }
 
@@ -101,7 +75,7 @@ export interface CheckOpenCodeVersionOptions {
  */
 export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void {
   const { version, binary, allowUnsupported, logger } = options;
-  const range = options.range ?? SUPPORTED_OPENCODE_VERSIONS;
+  const range = options.range ?? SUPPORTED_OPENCODE_RANGE;
   if (version === undefined || semver.valid(version) === null) {
     logger.warn(
       { version, range, binary },
@@ -110,7 +84,12 @@ export function checkOpenCodeVersion(options: CheckOpenCodeVersionOptions): void
     return;
   }
   if (isSupportedOpenCodeVersion(version, range)) return;
-  const error = new UnsupportedOpenCodeVersionError({ version, range, binary });
+  const error = new UnsupportedOpenCodeVersionError({
+    version,
+    range,
+    binary,
+    advice: `Install a supported one with "${OPENCODE_INSTALL_HINT}" (or pass the \`binary\` option / set OPENCODE_BIN to one), or set \`allowUnsupportedVersion\` to run it anyway.`,
+  });
   if (!allowUnsupported) throw error;
   logger.warn(
     { version, range, binary },

@@ -11,7 +11,7 @@ import {
   platformPackageNames,
   platformTraits,
   resolveOpenCodeBinary,
-  SUPPORTED_OPENCODE_VERSIONS,
+  SUPPORTED_OPENCODE_RANGE,
 } from "../src/index.js";
 
 let temp: TempHome;
@@ -101,7 +101,7 @@ describe("resolveOpenCodeBinary with a version range", () => {
     const options = {
       homeDir: home,
       env: { PATH: join(onPath, "..") },
-      versionRange: SUPPORTED_OPENCODE_VERSIONS,
+      versionRange: SUPPORTED_OPENCODE_RANGE,
     };
     // Without a range the 2.x on PATH wins: what a host with opencode 2 installed got so far.
     expect(resolveOpenCodeBinary({ ...options, versionRange: undefined })).toBe(onPath);
@@ -124,7 +124,7 @@ describe("resolveOpenCodeBinary with a version range", () => {
       platform: "linux" as const,
       arch: "arm64",
       env: { PATH: [join(two, ".."), join(broken, "..")].join(":") },
-      versionRange: SUPPORTED_OPENCODE_VERSIONS,
+      versionRange: SUPPORTED_OPENCODE_RANGE,
     };
     const expected = (e: unknown): boolean => {
       if (!OpenCodeBinaryNotFoundError.isInstance(e)) return false;
@@ -132,10 +132,10 @@ describe("resolveOpenCodeBinary with a version range", () => {
         { binary: two, version: "2.0.0" },
         { binary: broken, version: undefined },
       ]);
-      expect(e.versionRange).toBe(SUPPORTED_OPENCODE_VERSIONS);
+      expect(e.versionRange).toBe(SUPPORTED_OPENCODE_RANGE);
       expect(e.message).toContain(`${two} (opencode 2.0.0)`);
       expect(e.message).toContain(`${broken} (opencode version unknown)`);
-      expect(e.message).toContain(SUPPORTED_OPENCODE_VERSIONS);
+      expect(e.message).toContain(SUPPORTED_OPENCODE_RANGE);
       expect(e.message).toContain("npm install opencode-ai@1");
       // The official installer brings opencode 2: not offered as a way to a 1.x.
       expect(e.message).not.toContain("opencode.ai/install");
@@ -147,7 +147,7 @@ describe("resolveOpenCodeBinary with a version range", () => {
 
   it("returns an explicit binary as it is: its version is checked by whoever starts it", async () => {
     const two = await fakeReporting("v2-explicit", "2.0.0");
-    const options = { versionRange: SUPPORTED_OPENCODE_VERSIONS, env: {} };
+    const options = { versionRange: SUPPORTED_OPENCODE_RANGE, env: {} };
     expect(resolveOpenCodeBinary({ ...options, binary: two })).toBe(two);
     expect(resolveOpenCodeBinary({ ...options, env: { OPENCODE_BIN: two } })).toBe(two);
     expect(await findOpenCodeBinary({ ...options, binary: two })).toEqual({
@@ -171,7 +171,7 @@ describe("resolveOpenCodeBinary with a version range", () => {
     await expect(
       findOpenCodeBinary({
         env: { PATH: join(two, "..") },
-        versionRange: SUPPORTED_OPENCODE_VERSIONS,
+        versionRange: SUPPORTED_OPENCODE_RANGE,
         signal: controller.signal,
       }),
     ).rejects.toThrow("search stopped");

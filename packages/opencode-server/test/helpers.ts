@@ -1,6 +1,5 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { OpenCodeLogger } from "@taos/internal";
 import { groupMembers } from "../src/process-group.js";
 
@@ -177,18 +176,8 @@ export async function isGone(pid: number): Promise<boolean> {
   }
 }
 
-/** Polls `check` every 25 ms until it is true or `timeoutMs` passes; returns the last result. */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(25);
-  }
-  return check();
-}
+/** The tests' one polling helper. */
+export { eventually } from "@taos/testkit";
 
 /** The text parts of one blocking turn (`POST /session/:id/message`) on a new session. */
 export async function blockingTurn(

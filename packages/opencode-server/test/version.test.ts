@@ -4,15 +4,14 @@ import { isSupportedOpenCodeRelease, type OpenCodeLogger } from "@taos/internal"
 import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  assertVersionRange,
   checkOpenCodeVersion,
   InvalidServerOptionError,
   isSupportedOpenCodeVersion,
-  parseOpenCodeVersion,
   readBinaryVersion,
-  SUPPORTED_OPENCODE_VERSIONS,
+  SUPPORTED_OPENCODE_RANGE,
   UnsupportedOpenCodeVersionError,
 } from "../src/index.js";
+import { assertVersionRange, parseOpenCodeVersion } from "../src/version.js";
 
 interface Logged {
   readonly level: string;
@@ -42,7 +41,7 @@ describe("isSupportedOpenCodeVersion", () => {
   );
 
   it("takes 1.x releases from the oldest supported one on, and refuses 2.x and 0.x", () => {
-    const oldest = SUPPORTED_OPENCODE_VERSIONS.match(/>=(\S+)/)?.[1] ?? "";
+    const oldest = SUPPORTED_OPENCODE_RANGE.match(/>=(\S+)/)?.[1] ?? "";
     expect(isSupportedOpenCodeVersion(oldest)).toBe(true);
     expect(isSupportedOpenCodeVersion("1.18.33")).toBe(true);
     expect(isSupportedOpenCodeVersion("1.99.0")).toBe(true);
@@ -98,10 +97,10 @@ describe("checkOpenCodeVersion", () => {
     expect(UnsupportedOpenCodeVersionError.isInstance(thrown)).toBe(true);
     const error = thrown as UnsupportedOpenCodeVersionError;
     expect(error.version).toBe("2.0.0");
-    expect(error.range).toBe(SUPPORTED_OPENCODE_VERSIONS);
+    expect(error.range).toBe(SUPPORTED_OPENCODE_RANGE);
     expect(error.binary).toBe("/opt/oc/opencode");
     expect(error.message).toContain("opencode 2.0.0");
-    expect(error.message).toContain(SUPPORTED_OPENCODE_VERSIONS);
+    expect(error.message).toContain(SUPPORTED_OPENCODE_RANGE);
     expect(error.message).toContain("/opt/oc/opencode");
     expect(error.message).toContain("npm i opencode-ai@1");
     expect(lines).toEqual([]);

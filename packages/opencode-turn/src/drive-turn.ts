@@ -1,21 +1,16 @@
 import { describeError, OrderedDelivery, startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
   type AskDecision,
+  failureOf,
   OpenCodeAdapter,
-  OpenCodeAdapterClosedError,
   type OpenCodeAdapterConfig,
-  OpenCodeAdapterConfigError,
-  OpenCodeEventStreamError,
-  OpenCodeHttpError,
-  OpenCodeSessionNotFoundError,
-  OpenCodeUnauthorizedError,
   type PromptOptions,
   type Reply,
   ReplyErrorCode,
   type Sink,
-  streamFailureCode,
   type TurnResult,
 } from "@taos/opencode-adapter";
+import { refusedTurn } from "@taos/opencode-adapter/internals";
 
 /** The adapter's per-prompt options, except the trace id: `driveTurn` takes that as an argument. */
 export type TurnPromptOptions = Omit<PromptOptions, "traceId">;
@@ -129,10 +124,13 @@ async function runOnAdapter(
   }
   if (result.status !== "completed" && !replies.terminalSent) {
     // The adapter ended a failed turn without saying so: say it once here.
+    const error = result.error ?? `turn ended with status ${result.status}`;
+    const code = result.code ?? (result.status === "aborted" ? ReplyErrorCode.Aborted : undefined);
     await replies.sink({
       kind: "error",
       trace_id: call.traceId,
-      error: result.error ?? `turn ended with status ${result.status}`,
+      error,
+      ...(code === undefined ? {} : { code }),
     });
   }
   return result.sessionId ? result : { ...result, sessionId };
@@ -175,31 +173,13 @@ class TurnReplies {
 
   /** Ends the turn failed (or aborted, when the signal fired), with one error reply unless sent. */
   async fail(sessionId: string, what: string, error: unknown): Promise<TurnResult> {
-    const aborted = this.#options.signal?.aborted === true;
-    const message = aborted ? "turn aborted" : `${what}: ${this.describe(error)}`;
-    const code = aborted ? ReplyErrorCode.Aborted : errorCode(error);
-    if (!this.terminalSent) {
-      const reply: Reply = { kind: "error", trace_id: this.#traceId, error: message };
-      await this.sink(code === undefined ? reply : { ...reply, code });
-    }
-    const result: TurnResult = {
-      sessionId,
-      status: aborted ? "aborted" : "error",
-      text: "",
-      error: message,
-    };
-    return code === undefined ? result : { ...result, code };
+    const failure = this.#options.signal?.aborted
+      ? { error: "turn aborted", code: ReplyErrorCode.Aborted }
+      : failureOf(error, [this.#options.password]);
+    const message =
+      failure.code === ReplyErrorCode.Aborted ? failure.error : `${what}: ${failure.error}`;
+    const { reply, result } = refusedTurn(this.#traceId, sessionId, { ...failure, error: message });
+    if (!this.terminalSent) await this.sink(reply);
+    return result;
   }
-}
-
-/** The reply code of a failure thrown by the adapter, when it is one of the adapter's errors. */
-function errorCode(error: unknown): ReplyErrorCode | undefined {
-  // Lets a caller tell a stale session id (start a new conversation) from other failures.
-  if (OpenCodeSessionNotFoundError.isInstance(error)) return ReplyErrorCode.SessionNotFound;
-  if (OpenCodeUnauthorizedError.isInstance(error)) return ReplyErrorCode.Unauthorized;
-  if (OpenCodeAdapterConfigError.isInstance(error)) return ReplyErrorCode.InvalidInput;
-  if (OpenCodeAdapterClosedError.isInstance(error)) return ReplyErrorCode.AdapterClosed;
-  if (OpenCodeEventStreamError.isInstance(error)) return streamFailureCode(error.reason);
-  if (OpenCodeHttpError.isInstance(error)) return ReplyErrorCode.HttpError;
-  return undefined;
 }

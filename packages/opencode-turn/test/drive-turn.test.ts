@@ -1,12 +1,17 @@
 import { REDACTED } from "@taos/internal";
 import {
+  OpenCodeAdapterClosedError,
   type OpenCodeAdapterConfig,
+  OpenCodeAdapterConfigError,
+  OpenCodeEventStreamError,
   OpenCodeHttpError,
   OpenCodeSessionNotFoundError,
   OpenCodeUnauthorizedError,
   type Reply,
   type Sink,
   type TurnResult,
+  UnsupportedOpenCodeVersionError,
+  UnsupportedServerVersionError,
 } from "@taos/opencode-adapter";
 import { describe, expect, it } from "vitest";
 import {
@@ -152,7 +157,7 @@ describe("driveTurn with a scripted adapter", () => {
     expect(rec.closeCalls).toBe(1);
   });
 
-  it.each([
+  it.each<readonly [string, Error, string]>([
     [
       "an HTTP failure",
       new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 500 }),
@@ -177,6 +182,39 @@ describe("driveTurn with a scripted adapter", () => {
       }),
       "session_not_found",
     ],
+    [
+      "a server of an unsupported opencode version",
+      new UnsupportedServerVersionError({
+        version: "2.0.0",
+        range: ">=1.3.0 <2",
+        baseUrl: "http://127.0.0.1:1",
+      }),
+      "unsupported_opencode_version",
+    ],
+    [
+      "a binary of an unsupported opencode version",
+      new UnsupportedOpenCodeVersionError({
+        version: "2.0.0",
+        range: ">=1.3.0 <2",
+        binary: "/usr/bin/opencode",
+        advice: "Install a supported one.",
+      }),
+      "unsupported_opencode_version",
+    ],
+    [
+      "a bad option",
+      new OpenCodeAdapterConfigError({ field: "modelId", message: "must be a string" }),
+      "invalid_input",
+    ],
+    ["a closed adapter", new OpenCodeAdapterClosedError(), "adapter_closed"],
+    ...(["connect", "silence", "lost"] as const).map(
+      (reason) =>
+        [
+          `an event stream failure (${reason})`,
+          new OpenCodeEventStreamError({ reason, message: `stream ${reason}` }),
+          `event_stream_${reason}`,
+        ] as const,
+    ),
   ])(
     "gives %s its code from the reply vocabulary, on the reply and the result",
     async (_, failure, code) => {
@@ -233,6 +271,23 @@ describe("driveTurn with a scripted adapter", () => {
       ]);
       expect(result.status).toBe("error");
     }
+  });
+
+  it("gives the error it adds the code of the adapter's result", async () => {
+    const { factory } = fakeFactory({
+      result: {
+        sessionId: "ses_fake",
+        status: "error",
+        text: "",
+        error: "quiet",
+        code: "http_error",
+      },
+    });
+    const { sink, replies } = collector();
+    await driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    expect(replies).toEqual([
+      { kind: "error", trace_id: "t1", error: "quiet", code: "http_error" },
+    ]);
   });
 
   it("adds no error when the adapter already reported the failure", async () => {

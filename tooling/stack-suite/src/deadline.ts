@@ -24,12 +24,5 @@ export async function withinDeadline<T>(promise: Promise<T>, ms: number, what: s
   }
 }
 
-/** Polls `check` every `everyMs` until it holds or `ms` pass; resolves whether it held. */
-export async function eventually(check: () => boolean, ms: number, everyMs = 20): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() >= end) return false;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return true;
-}
+/** The tests' one polling helper. */
+export { eventually } from "@taos/testkit";

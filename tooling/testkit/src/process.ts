@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { eventually } from "./poll.js";
 
 /** True while a process with this pid exists (zombies included on Linux until reaped). */
 export function isProcessAlive(pid: number): boolean {
@@ -11,11 +11,6 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** Resolves true once the pid is gone, false if it is still there after `timeoutMs`. */
-export async function waitForProcessExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isProcessAlive(pid)) return true;
-    await sleep(25);
-  }
-  return !isProcessAlive(pid);
+export function waitForProcessExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  return eventually(() => !isProcessAlive(pid), timeoutMs);
 }

@@ -1,53 +1,42 @@
 import { type Fail, fieldFailer } from "@taos/internal";
-import { TaosOpenCodeError } from "@taos/opencode-config";
-
-const configMarker = "taos.opencode.error.OpenCodeAdapterConfigError";
+import {
+  InvalidOptionError,
+  type InvalidOptionErrorOptions,
+  TaosOpenCodeError,
+  UnsupportedOpenCodeVersionError,
+} from "@taos/opencode-config";
 
 /** Bad adapter config or prompt input, thrown before anything is sent. `field` names the culprit. */
-export class OpenCodeAdapterConfigError extends TaosOpenCodeError {
-  /** The option at fault, e.g. `baseUrl` or `attachments[1].mimeType`. */
-  readonly field: string;
+export class OpenCodeAdapterConfigError extends InvalidOptionError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeAdapterConfigError";
 
-  constructor({ field, message }: { readonly field: string; readonly message: string }) {
-    super({ message: `Invalid opencode adapter option "${field}": ${message}` });
-    this.field = field;
-    TaosOpenCodeError.brand(this, configMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeAdapterConfigError {
-    return TaosOpenCodeError.hasMarker(value, configMarker);
+  /** `field` is the option at fault, e.g. `baseUrl` or `attachments[1].mimeType`. */
+  constructor(options: InvalidOptionErrorOptions) {
+    super(options, "adapter");
   }
 }
 
-const versionMarker = "taos.opencode.error.UnsupportedServerVersionError";
-
-/** The server reports an opencode version outside the supported range; nothing was sent to it. */
-export class UnsupportedServerVersionError extends TaosOpenCodeError {
-  /** What `/global/health` reported, e.g. `2.0.0`. */
-  readonly version: string;
-  /** The versions supported, e.g. `>=1.3.0 <2`. */
-  readonly range: string;
-  /** The server's URL (no credentials). */
+/**
+ * The server reports an opencode version outside the supported range; nothing was sent to
+ * it. `binary` (and `baseUrl`) hold the server's URL.
+ * @deprecated Catch `UnsupportedOpenCodeVersionError`, which this is one of (`binary` is the URL).
+ */
+export class UnsupportedServerVersionError extends UnsupportedOpenCodeVersionError {
+  static override readonly marker: string = "taos.opencode.error.UnsupportedServerVersionError";
+  /** The server's URL (no credentials). @deprecated use `binary` */
   readonly baseUrl: string;
 
   constructor({ version, range, baseUrl }: { version: string; range: string; baseUrl: string }) {
     super({
-      message:
-        `opencode ${version} at ${baseUrl} is not supported (supported: ${range}); ` +
-        "run a supported one (npm i opencode-ai@1), or set allowUnsupportedVersion to try anyway",
+      version,
+      range,
+      binary: baseUrl,
+      advice:
+        "Run a supported one (npm i opencode-ai@1), or set allowUnsupportedVersion to try anyway.",
     });
-    this.version = version;
-    this.range = range;
     this.baseUrl = baseUrl;
-    TaosOpenCodeError.brand(this, versionMarker);
-  }
-
-  static override isInstance(value: unknown): value is UnsupportedServerVersionError {
-    return TaosOpenCodeError.hasMarker(value, versionMarker);
   }
 }
-
-const httpMarker = "taos.opencode.error.OpenCodeHttpError";
 
 export interface OpenCodeHttpErrorOptions {
   readonly method: string;
@@ -66,6 +55,7 @@ export interface OpenCodeHttpErrorOptions {
 
 /** A request to `opencode serve` failed: an HTTP error status or no response at all. */
 export class OpenCodeHttpError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeHttpError";
   readonly method: string;
   readonly url: string;
   readonly statusCode: number | undefined;
@@ -92,46 +82,27 @@ export class OpenCodeHttpError extends TaosOpenCodeError {
     this.ref = options.ref;
     this.isRetryable =
       statusCode === undefined || statusCode === 408 || statusCode === 429 || statusCode >= 500;
-    TaosOpenCodeError.brand(this, httpMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeHttpError {
-    return TaosOpenCodeError.hasMarker(value, httpMarker);
   }
 }
-
-const unauthorizedMarker = "taos.opencode.error.OpenCodeUnauthorizedError";
 
 /** 401 from the server: the Basic auth user name or password is wrong (or missing). */
 export class OpenCodeUnauthorizedError extends OpenCodeHttpError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeUnauthorizedError";
   constructor(options: OpenCodeHttpErrorOptions) {
     super({ ...options, detail: "wrong or missing server credentials (Basic auth)" });
-    TaosOpenCodeError.brand(this, unauthorizedMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeUnauthorizedError {
-    return TaosOpenCodeError.hasMarker(value, unauthorizedMarker);
   }
 }
 
-const notFoundMarker = "taos.opencode.error.OpenCodeSessionNotFoundError";
-
 /** The session id given (e.g. `config.sessionId`) does not exist on this server. */
 export class OpenCodeSessionNotFoundError extends OpenCodeHttpError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeSessionNotFoundError";
   readonly sessionId: string;
 
   constructor(options: OpenCodeHttpErrorOptions & { readonly sessionId: string }) {
     super({ ...options, detail: `session ${options.sessionId} not found` });
     this.sessionId = options.sessionId;
-    TaosOpenCodeError.brand(this, notFoundMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeSessionNotFoundError {
-    return TaosOpenCodeError.hasMarker(value, notFoundMarker);
   }
 }
-
-const streamMarker = "taos.opencode.error.OpenCodeEventStreamError";
 
 /**
  * Why the event stream failed: it could not be opened or did not say `server.connected`
@@ -142,6 +113,7 @@ export type EventStreamFailure = "connect" | "silence" | "lost";
 
 /** The shared event stream of a server failed; every turn waiting on it ends with this. */
 export class OpenCodeEventStreamError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeEventStreamError";
   readonly reason: EventStreamFailure;
 
   constructor({
@@ -155,25 +127,14 @@ export class OpenCodeEventStreamError extends TaosOpenCodeError {
   }) {
     super({ message, cause });
     this.reason = reason;
-    TaosOpenCodeError.brand(this, streamMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeEventStreamError {
-    return TaosOpenCodeError.hasMarker(value, streamMarker);
   }
 }
 
-const closedMarker = "taos.opencode.error.OpenCodeAdapterClosedError";
-
 /** The adapter was closed; it takes no more prompts. */
 export class OpenCodeAdapterClosedError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.OpenCodeAdapterClosedError";
   constructor() {
     super({ message: "the opencode adapter is closed" });
-    TaosOpenCodeError.brand(this, closedMarker);
-  }
-
-  static override isInstance(value: unknown): value is OpenCodeAdapterClosedError {
-    return TaosOpenCodeError.hasMarker(value, closedMarker);
   }
 }
 

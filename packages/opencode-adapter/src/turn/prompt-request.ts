@@ -10,19 +10,8 @@ import type {
   ResolvedPromptSettings,
 } from "../client/config.js";
 import type { ServerConnection } from "../client/connection.js";
-import {
-  OpenCodeAdapterClosedError,
-  OpenCodeAdapterConfigError,
-  OpenCodeEventStreamError,
-  OpenCodeHttpError,
-  OpenCodeSessionNotFoundError,
-  OpenCodeUnauthorizedError,
-  UnsupportedServerVersionError,
-} from "../client/errors.js";
-import { errorField } from "../client/logger.js";
+import { OpenCodeAdapterConfigError } from "../client/errors.js";
 import { resolvePromptSettings } from "../client/prompt-settings.js";
-import type { TurnFailure } from "../codec-book.js";
-import { ReplyErrorCode, streamFailureCode } from "../error-codes.js";
 import type { Sink } from "../reply.js";
 import { checkStructured } from "./check-structured.js";
 import type { SessionRef } from "./recovery.js";
@@ -125,35 +114,4 @@ export function promptBody(
     ...(tools === undefined ? {} : { tools }),
     ...(format === undefined ? {} : { format }),
   };
-}
-
-/** A 5xx is opencode's own failure (with its error name and ref); anything else an HTTP error. */
-function httpFailure(error: OpenCodeHttpError, message: string): TurnFailure {
-  if (error.statusCode === undefined || error.statusCode < 500)
-    return { error: message, code: ReplyErrorCode.HttpError };
-  return {
-    error: message,
-    code: ReplyErrorCode.OpenCodeServerError,
-    ...(error.opencodeError === undefined ? {} : { opencodeError: error.opencodeError }),
-    ...(error.ref === undefined ? {} : { opencodeRef: error.ref }),
-  };
-}
-
-/** A failure's user-facing message and stable code. */
-export function failureOfError(error: unknown): TurnFailure {
-  const message = errorField(error).message;
-  if (OpenCodeAdapterConfigError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.InvalidInput };
-  if (OpenCodeAdapterClosedError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.AdapterClosed };
-  if (OpenCodeSessionNotFoundError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.SessionNotFound };
-  if (OpenCodeUnauthorizedError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.Unauthorized };
-  if (OpenCodeHttpError.isInstance(error)) return httpFailure(error, message);
-  if (UnsupportedServerVersionError.isInstance(error))
-    return { error: message, code: ReplyErrorCode.UnsupportedVersion };
-  if (OpenCodeEventStreamError.isInstance(error))
-    return { error: message, code: streamFailureCode(error.reason) };
-  return { error: message };
 }

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+
+// The values the package exports (types are not listed): a new export is a decision.
+describe("the entry point", () => {
+  it("exports exactly its public API", async () => {
+    expect(Object.keys(await import("../src/index.js")).sort()).toEqual([
+      "AgentExistsError",
+      "DEFAULT_RESTART_POLICY",
+      "InvalidPoolOptionError",
+      "OpenCodePool",
+      "PoolClosedError",
+      "UnknownAgentError",
+      "UnsupportedPlatformError",
+      "attachedLauncher",
+      "localLauncher",
+    ]);
+  });
+
+  it("keeps its plumbing in ./internals, out of the entry point", async () => {
+    const internals = Object.keys(await import("../src/internals.js")).sort();
+    expect(internals).toEqual([
+      "ImpossibleTransitionError",
+      "PHASE_TRANSITIONS",
+      "chooseEviction",
+      "decideAdmission",
+      "decideRestart",
+      "holdsSlot",
+      "nextPhase",
+      "pickNext",
+      "staleDirectories",
+      "validateAgentId",
+    ]);
+    const api = new Set(Object.keys(await import("../src/index.js")));
+    expect(internals.filter((name) => api.has(name))).toEqual([]);
+  });
+});
