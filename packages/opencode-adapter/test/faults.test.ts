@@ -151,7 +151,7 @@ describe("a fake server for faults", () => {
     }).prompt("anything");
     expect(result.status).toBe("error");
     expect(out.replies).toEqual([
-      expect.objectContaining({ kind: "error", code: ErrorCode.EventStreamSilence }),
+      expect.objectContaining({ kind: "error", code: ReplyErrorCode.EventStreamSilence }),
     ]);
   });
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { errorBody } from "../src/client/http.js";
-import { ErrorCode, OpenCodeAdapter, type Reply } from "../src/index.js";
+import { OpenCodeAdapter, type Reply, ReplyErrorCode } from "../src/index.js";
 import { emptyTurnEnding } from "../src/turn/turn-end.js";
 import {
   assistantMessageEvent,
@@ -80,7 +80,7 @@ describe("a prompt opencode never answers", () => {
     const out = collectingSink();
     const log = memoryLogger();
     const result = await adapter(server.url, out.sink, log.logger).prompt("hello");
-    expect(result).toMatchObject({ status: "error", code: ErrorCode.NoAnswer });
+    expect(result).toMatchObject({ status: "error", code: ReplyErrorCode.NoAnswer });
     expect(out.replies).toEqual([
       {
         kind: "error",
@@ -153,7 +153,7 @@ describe("a 5xx from opencode on the prompt", () => {
     const result = await adapter(server.url, out.sink).prompt("hello");
     expect(result).toMatchObject({
       status: "error",
-      code: ErrorCode.OpenCodeServerError,
+      code: ReplyErrorCode.OpenCodeServerError,
       opencodeError: "UnknownError",
       opencodeRef: "err_c6759235",
     });
@@ -172,7 +172,7 @@ describe("a 5xx from opencode on the prompt", () => {
 });
 
 describe("emptyTurnEnding (the rule)", () => {
-  const failure = { error: "boom", code: ErrorCode.OpenCodeError };
+  const failure = { error: "boom", code: ReplyErrorCode.OpenCodeError };
   it.each([
     ["no stored answer", { found: false } as const, false, "no_answer"],
     [

@@ -1,4 +1,4 @@
-import { WedgeWatch } from "@taos/opencode-turn";
+import { DEFAULT_WEDGED_AFTER, WedgeWatch } from "@taos/opencode-turn";
 import type { LaunchedServer } from "./launcher.js";
 import type { AgentSettings } from "./options.js";
 import { type AgentPhase, ImpossibleTransitionError, nextPhase, type PhaseEvent } from "./phase.js";
@@ -42,7 +42,12 @@ export class AgentRecord {
   #changed: Promise<void>;
   #notify: () => void = () => undefined;
 
-  constructor(agentId: string, home: string, settings: AgentSettings, wedgedAfter: number) {
+  constructor(
+    agentId: string,
+    home: string,
+    settings: AgentSettings,
+    wedgedAfter: number = DEFAULT_WEDGED_AFTER,
+  ) {
     this.agentId = agentId;
     this.home = home;
     this.settings = settings;

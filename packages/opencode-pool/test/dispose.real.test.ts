@@ -82,52 +82,62 @@ async function turnIn(directory: string, text: string): Promise<void> {
 }
 
 describe("OpenCodePool frees unused directories' instances on the real opencode", () => {
-  it("a directory unused for idleStopMs is disposed in opencode (not the cwd), and a later turn there still completes", async () => {
-    llm.setRules([{ match: STALL, reply: { stall: { ms: 120_000 } } }]);
-    const abort = new AbortController();
-    try {
-      // A turn in the cwd stalls: the server stays busy, so only the directory can go idle.
-      const stalled = pool.turn(AGENT, STALL, {
-        traceId: "t-stall",
-        sink: () => undefined,
-        signal: abort.signal,
-      });
-      await expect.poll(() => requestsFor(STALL).length, { timeout: scaled(60_000) }).toBe(1);
-      const server = launched[0];
-      if (server === undefined) throw new Error("the pool started no server");
-      stream = await subscribeGlobalEvents(server);
+  it(
+    "a directory unused for idleStopMs is disposed in opencode (not the cwd), and a later turn there still completes",
+    async () => {
+      llm.setRules([{ match: STALL, reply: { stall: { ms: 120_000 } } }]);
+      const abort = new AbortController();
+      try {
+        // A turn in the cwd stalls: the server stays busy, so only the directory can go idle.
+        const stalled = pool.turn(AGENT, STALL, {
+          traceId: "t-stall",
+          sink: () => undefined,
+          signal: abort.signal,
+        });
+        await expect.poll(() => requestsFor(STALL).length, { timeout: scaled(60_000) }).toBe(1);
+        const server = launched[0];
+        if (server === undefined) throw new Error("the pool started no server");
+        stream = await subscribeGlobalEvents(server);
 
-      await turnIn(project, "first turn in the other project");
-      await vi.waitFor(() => expect(disposals).toHaveLength(1), { timeout: scaled(60_000) });
-      expect(disposals).toEqual([{ agentId: AGENT, directory: project, ok: true }]);
-      // opencode itself reports the disposal, for that directory only.
-      await vi.waitFor(() => expect(disposedIn(project)).toHaveLength(1), { timeout: scaled(10_000) });
-      expect(disposedIn(cwd)).toEqual([]);
+        await turnIn(project, "first turn in the other project");
+        await vi.waitFor(() => expect(disposals).toHaveLength(1), { timeout: scaled(60_000) });
+        expect(disposals).toEqual([{ agentId: AGENT, directory: project, ok: true }]);
+        // opencode itself reports the disposal, for that directory only.
+        await vi.waitFor(() => expect(disposedIn(project)).toHaveLength(1), {
+          timeout: scaled(10_000),
+        });
+        expect(disposedIn(cwd)).toEqual([]);
 
-      // The instance comes back on the same server: the turn completes, seen in that directory.
-      const before = stream.events.length;
-      await turnIn(project, "second turn in the other project");
-      expect(
-        stream.events
-          .slice(before)
-          .some((event) => event.directory === project && event.type === "session.status"),
-      ).toBe(true);
-      expect(starts).toHaveLength(1);
-      expect(launched).toHaveLength(1);
-      expect(disposedIn(cwd)).toEqual([]);
-      expect(requestsFor(STALL)).toHaveLength(1);
+        // The instance comes back on the same server: the turn completes, seen in that directory.
+        const before = stream.events.length;
+        await turnIn(project, "second turn in the other project");
+        expect(
+          stream.events
+            .slice(before)
+            .some((event) => event.directory === project && event.type === "session.status"),
+        ).toBe(true);
+        expect(starts).toHaveLength(1);
+        expect(launched).toHaveLength(1);
+        expect(disposedIn(cwd)).toEqual([]);
+        expect(requestsFor(STALL)).toHaveLength(1);
 
-      abort.abort();
-      expect((await stalled).status).toBe("aborted");
-    } finally {
-      abort.abort();
-      llm.setRules([]);
-    }
-  }, scaled(120_000));
+        abort.abort();
+        expect((await stalled).status).toBe("aborted");
+      } finally {
+        abort.abort();
+        llm.setRules([]);
+      }
+    },
+    scaled(120_000),
+  );
 
-  it("close() stops the server: no process with the agent's home is left", async () => {
-    stream?.close();
-    await pool.close({ graceMs: 1_000 });
-    expect(pidsUnder(root)).toEqual([]);
-  }, scaled(120_000));
+  it(
+    "close() stops the server: no process with the agent's home is left",
+    async () => {
+      stream?.close();
+      await pool.close({ graceMs: 1_000 });
+      expect(pidsUnder(root)).toEqual([]);
+    },
+    scaled(120_000),
+  );
 });

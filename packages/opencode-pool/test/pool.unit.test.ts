@@ -1,10 +1,10 @@
-import { scaled } from "@taos/testkit";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Reply } from "@taos/opencode-adapter";
+import { scaled } from "@taos/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   AgentExistsError,
@@ -197,50 +197,54 @@ describe("scheduling with a fake launcher", () => {
     expect((await p.stats()).evictions).toBe(1);
   });
 
-  it("queues FIFO while every server is busy, and ends a turn past queueTimeoutMs with pool_busy", async () => {
-    const launcher = fakeLauncher();
-    const held = fakeTurns("hold");
-    const quick = fakeTurns("complete");
-    const p = newPool({ launcher, maxServers: 1, queueTimeoutMs: 200 });
-    await registerAll(p, ["a", "b", "c", "d"]);
-    const queued = record(p, "queue");
-    const first = p.turn("a", "long", {
-      traceId: "t-a",
-      sink: () => undefined,
-      adapterFactory: held.factory,
-    });
-    await vi.waitFor(() => expect(held.held()).toBe(1));
-    const busy = collect();
-    const timedOut = await p.turn("d", "never", {
-      traceId: "t-d",
-      sink: busy.sink,
-      adapterFactory: quick.factory,
-    });
-    expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
-    expect(busy.replies).toEqual([
-      {
-        kind: "error",
-        trace_id: "t-d",
-        error: expect.stringContaining("200 ms"),
-        code: "pool_busy",
-      },
-    ]);
+  it(
+    "queues FIFO while every server is busy, and ends a turn past queueTimeoutMs with pool_busy",
+    async () => {
+      const launcher = fakeLauncher();
+      const held = fakeTurns("hold");
+      const quick = fakeTurns("complete");
+      const p = newPool({ launcher, maxServers: 1, queueTimeoutMs: 200 });
+      await registerAll(p, ["a", "b", "c", "d"]);
+      const queued = record(p, "queue");
+      const first = p.turn("a", "long", {
+        traceId: "t-a",
+        sink: () => undefined,
+        adapterFactory: held.factory,
+      });
+      await vi.waitFor(() => expect(held.held()).toBe(1));
+      const busy = collect();
+      const timedOut = await p.turn("d", "never", {
+        traceId: "t-d",
+        sink: busy.sink,
+        adapterFactory: quick.factory,
+      });
+      expect(timedOut).toMatchObject({ status: "error", code: "pool_busy" });
+      expect(busy.replies).toEqual([
+        {
+          kind: "error",
+          trace_id: "t-d",
+          error: expect.stringContaining("200 ms"),
+          code: "pool_busy",
+        },
+      ]);
 
-    const order: string[] = [];
-    const b = p
-      .turn("b", "b", { traceId: "t-b", sink: () => undefined, adapterFactory: quick.factory })
-      .then((r) => order.push("b") && r);
-    const c = p
-      .turn("c", "c", { traceId: "t-c", sink: () => undefined, adapterFactory: quick.factory })
-      .then((r) => order.push("c") && r);
-    await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
-    held.releaseAll();
-    expect(await first).toMatchObject({ status: "completed" });
-    expect(order.length).toBe(0);
-    await Promise.all([b, c]);
-    expect(order).toEqual(["b", "c"]);
-    expect(launcher.peak).toBe(1);
-  }, scaled(10_000));
+      const order: string[] = [];
+      const b = p
+        .turn("b", "b", { traceId: "t-b", sink: () => undefined, adapterFactory: quick.factory })
+        .then((r) => order.push("b") && r);
+      const c = p
+        .turn("c", "c", { traceId: "t-c", sink: () => undefined, adapterFactory: quick.factory })
+        .then((r) => order.push("c") && r);
+      await vi.waitFor(() => expect(queued.map((q) => q.agentId)).toEqual(["a", "d", "b", "c"]));
+      held.releaseAll();
+      expect(await first).toMatchObject({ status: "completed" });
+      expect(order.length).toBe(0);
+      await Promise.all([b, c]);
+      expect(order).toEqual(["b", "c"]);
+      expect(launcher.peak).toBe(1);
+    },
+    scaled(10_000),
+  );
 
   it("marks a crash-looping agent failing with an error reply naming the last exit, without blocking others", async () => {
     const launcher = fakeLauncher({ failStart: (id) => id === "broken" });

@@ -45,39 +45,43 @@ const requestsFor = (text: string) =>
   llm.requests.filter((request) => !request.isTitleRequest && request.lastUserText === text);
 
 describe("OpenCodePool with the real opencode", () => {
-  it("6 agents, maxServers 2, all at once: each turn with its own key, never more than 2 servers, only idle ones evicted", async () => {
-    const sampler = sampleMax(() => homesWithProcesses(temp.path).size);
-    const results = await Promise.all(
-      AGENTS.map((id) =>
-        // The terminal reply marks the turn's end, before the pool may call the server idle.
-        pool.turn(id, `hello from ${id}`, {
-          traceId: `t-${id}`,
-          sink: (reply) => {
-            if (reply.kind === "final" || reply.kind === "error") finished.add(id);
-          },
-        }),
-      ),
-    );
-    const peak = sampler.stop();
-    for (const [i, id] of AGENTS.entries()) {
-      expect(results[i]).toMatchObject({ status: "completed", text: `hello from ${id}` });
-      sessions.set(id, results[i]?.sessionId ?? "");
-      const seen = requestsFor(`hello from ${id}`);
-      expect(seen.length).toBeGreaterThan(0);
-      expect(new Set(seen.map((request) => request.key))).toEqual(new Set([keyOf(id)]));
-    }
-    expect(peak).toBeLessThanOrEqual(2);
-    expect(stops.length).toBeGreaterThanOrEqual(4);
-    for (const stop of stops) {
-      expect(stop.reason).toBe("evicted");
-      // Evicted only once its own turn had ended: it was idle.
-      expect(stop.finishedTurns).toContain(stop.agentId);
-    }
-    const stats = await pool.stats();
-    expect(stats.servers).toBeLessThanOrEqual(2);
-    expect(stats.evictions).toBe(stops.length);
-    // Three rounds of two cold starts, each with its first turn: slow on a loaded 2-core host.
-  }, scaled(240_000));
+  it(
+    "6 agents, maxServers 2, all at once: each turn with its own key, never more than 2 servers, only idle ones evicted",
+    async () => {
+      const sampler = sampleMax(() => homesWithProcesses(temp.path).size);
+      const results = await Promise.all(
+        AGENTS.map((id) =>
+          // The terminal reply marks the turn's end, before the pool may call the server idle.
+          pool.turn(id, `hello from ${id}`, {
+            traceId: `t-${id}`,
+            sink: (reply) => {
+              if (reply.kind === "final" || reply.kind === "error") finished.add(id);
+            },
+          }),
+        ),
+      );
+      const peak = sampler.stop();
+      for (const [i, id] of AGENTS.entries()) {
+        expect(results[i]).toMatchObject({ status: "completed", text: `hello from ${id}` });
+        sessions.set(id, results[i]?.sessionId ?? "");
+        const seen = requestsFor(`hello from ${id}`);
+        expect(seen.length).toBeGreaterThan(0);
+        expect(new Set(seen.map((request) => request.key))).toEqual(new Set([keyOf(id)]));
+      }
+      expect(peak).toBeLessThanOrEqual(2);
+      expect(stops.length).toBeGreaterThanOrEqual(4);
+      for (const stop of stops) {
+        expect(stop.reason).toBe("evicted");
+        // Evicted only once its own turn had ended: it was idle.
+        expect(stop.finishedTurns).toContain(stop.agentId);
+      }
+      const stats = await pool.stats();
+      expect(stats.servers).toBeLessThanOrEqual(2);
+      expect(stats.evictions).toBe(stops.length);
+      // Three rounds of two cold starts, each with its first turn: slow on a loaded 2-core host.
+    },
+    scaled(240_000),
+  );
 
   it("an evicted agent continues its conversation: the model sees the earlier exchange", async () => {
     expect((await pool.stats()).agents.find((agent) => agent.agentId === "a1")?.state).toBe(
@@ -143,7 +147,9 @@ describe("OpenCodePool with the real opencode", () => {
           signal: abort.signal,
         }),
       );
-      await expect.poll(() => requestsFor("stall here").length, { timeout: scaled(30_000) }).toBe(2);
+      await expect
+        .poll(() => requestsFor("stall here").length, { timeout: scaled(30_000) })
+        .toBe(2);
       const idle = AGENTS.find((id) => !running.some((agent) => agent.agentId === id)) ?? "";
       const { sink, replies } = collect();
       const refused = await pool.turn(idle, "no room", {

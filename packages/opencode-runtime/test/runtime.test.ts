@@ -206,8 +206,10 @@ describe("OpenCodeRuntime", () => {
         .toBe(true);
       await rt.stop();
       const result = await pending;
-      expect(result.status).toBe("aborted");
-      expect(replies.filter((reply) => reply.kind === "error")).toHaveLength(1);
+      expect(result).toMatchObject({ status: "aborted", code: "aborted" });
+      expect(replies.filter((reply) => reply.kind === "error")).toEqual([
+        expect.objectContaining({ code: "aborted" }),
+      ]);
       expect(pidsWithHome(home.path)).toEqual([]);
 
       const after = collect();

@@ -68,13 +68,29 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
   const mine = (request: { readonly lastUserText: string }): boolean =>
     request.lastUserText === prompt;
   // A short deadline for faults that only an abort ends; room for a retry or a restart otherwise.
-  const abortDeadline = random.int(1_500, 4_000);
-  const generous = scaled(20_000);
+  const turn: FaultTurn = { tag, text, mine, random, abortMs: random.int(1_500, 4_000) };
+  return { spec, prompt, ...faultTurnOf(spec, turn) };
+}
+
+/** What a fault's plan is made from, drawn before its kind is looked at. */
+interface FaultTurn {
+  readonly tag: string;
+  readonly text: string;
+  readonly mine: (request: { readonly lastUserText: string }) => boolean;
+  readonly random: Random;
+  readonly abortMs: number;
+}
+
+type FaultOutcome = Omit<FaultPlan, "spec" | "prompt">;
+
+/** Room for a retry or a restart: a liveness deadline, so it scales with the machine. */
+const GENEROUS_MS = scaled(20_000);
+
+function faultTurnOf(spec: FaultSpec, turn: FaultTurn): FaultOutcome {
+  const { text, mine } = turn;
   switch (spec.kind) {
     case "kill":
       return {
-        spec,
-        prompt,
         text,
         rules: [
           {
@@ -82,58 +98,60 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
             reply: { stall: { ms: FOREVER_MS, afterChunks: spec.afterChunks, text } },
           },
         ],
-        deadlineMs: generous,
+        deadlineMs: GENEROUS_MS,
         expected: "error",
       };
     case "http500":
-    case "hangUp": {
-      // opencode retries both with back-off. A function matcher with a count: the first
-      // request fails; when transient, the retry gets the text, else every request fails.
-      let failures = 0;
-      const failing: Script =
-        spec.kind === "http500"
-          ? { error: { status: 500 } }
-          : { hangUp: { afterChunks: spec.afterChunks, text } };
-      return {
-        spec,
-        prompt,
-        text,
-        rules: [
-          {
-            match: (request) => mine(request) && (!spec.transient || failures++ < 1),
-            reply: failing,
-          },
-          { match: mine, reply: { text } },
-        ],
-        deadlineMs: spec.transient ? generous : abortDeadline,
-        expected: spec.transient ? "completed" : "aborted",
-      };
-    }
+    case "hangUp":
+      return retriedFault(spec, turn);
     case "stall": {
       const heals = spec.ms < FOREVER_MS;
       return {
-        spec,
-        prompt,
         text,
         rules: [
           { match: mine, reply: { stall: { ms: spec.ms, afterChunks: spec.afterChunks, text } } },
         ],
-        deadlineMs: heals ? generous : abortDeadline,
+        deadlineMs: heals ? GENEROUS_MS : turn.abortMs,
         expected: heals ? "completed" : "aborted",
       };
     }
     case "streamCut": {
       // A dense stream (1 500 chunks, 1 ms apart: 1.5 to 3 s), so the cut lands mid-turn
       // with events flowing, the case where a resubscribe has most to catch up on.
-      const long = uniqueText(tag, 1_600, random);
+      const long = uniqueText(turn.tag, 1_600, turn.random);
       return {
-        spec,
-        prompt,
         text: long,
         rules: [{ match: mine, reply: { text: long, chunks: 1_500, chunkDelayMs: 1 } }],
-        deadlineMs: generous,
+        deadlineMs: GENEROUS_MS,
         expected: "completed",
       };
     }
   }
+}
+
+/** An HTTP 500 or a hang-up: opencode retries both with back-off. */
+function retriedFault(
+  spec: Extract<FaultSpec, { readonly kind: "http500" | "hangUp" }>,
+  turn: FaultTurn,
+): FaultOutcome {
+  const { text, mine } = turn;
+  // A function matcher with a count: the first request fails; when transient, the retry
+  // gets the text, else every request fails.
+  let failures = 0;
+  const failing: Script =
+    spec.kind === "http500"
+      ? { error: { status: 500 } }
+      : { hangUp: { afterChunks: spec.afterChunks, text } };
+  return {
+    text,
+    rules: [
+      {
+        match: (request) => mine(request) && (!spec.transient || failures++ < 1),
+        reply: failing,
+      },
+      { match: mine, reply: { text } },
+    ],
+    deadlineMs: spec.transient ? GENEROUS_MS : turn.abortMs,
+    expected: spec.transient ? "completed" : "aborted",
+  };
 }

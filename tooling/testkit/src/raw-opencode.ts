@@ -39,17 +39,20 @@ export function isolatedOpenCodeEnv(home: string): Record<string, string> {
   };
 }
 
+/** Writes `config` where opencode reads it under `home`. */
+async function writeConfig(home: string, config: unknown): Promise<void> {
+  const dir = join(home, ".config", "opencode");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, "opencode.json"), JSON.stringify(config), { mode: 0o600 });
+}
+
 /**
  * Starts the real `opencode serve` with no help from our packages, for tests of
  * the layers below `@taos/opencode-server` (the config file, the stand-in).
  * It runs in its own process group, and `stop()` kills the whole group.
  */
 export async function startRawOpenCode(options: StartRawOpenCodeOptions): Promise<RawOpenCode> {
-  if (options.config !== undefined) {
-    const dir = join(options.home, ".config", "opencode");
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, "opencode.json"), JSON.stringify(options.config), { mode: 0o600 });
-  }
+  if (options.config !== undefined) await writeConfig(options.home, options.config);
   const port = await getFreePort();
   const env: Record<string, string> = { ...isolatedOpenCodeEnv(options.home), ...options.env };
   if (options.password) env.OPENCODE_SERVER_PASSWORD = options.password;
