@@ -59,14 +59,15 @@ export async function acquireServer(
   }
 }
 
-/** A turn's server is given back: the agent goes idle (or is replaced) once its last turn ends. */
+/** A turn's (or a warm-up's, not `counted`) server is given back: the agent goes idle (or is replaced) once its last turn ends. */
 export function releaseServer(
   servers: ServerLifecycle,
   record: AgentRecord,
   server: LaunchedServer,
+  counted = true,
 ): void {
   record.runningTurns -= 1;
-  record.turns += 1;
+  if (counted) record.turns += 1;
   servers.touch(record);
   if (record.runningTurns === 0 && record.server === server && record.transition("turnsDone")) {
     if (record.launchedVersion !== record.configVersion) void servers.stop(record, "updated");

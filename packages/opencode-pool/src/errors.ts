@@ -83,3 +83,53 @@ export class UnsupportedPlatformError extends TaosOpenCodeError {
     return TaosOpenCodeError.hasMarker(value, unsupported);
   }
 }
+
+const agentBusy = `${prefix}AgentBusyError`;
+/** `exportAgent` of an agent whose turns did not end within the wait (`code` is `agent_busy`). */
+export class AgentBusyError extends TaosOpenCodeError {
+  readonly agentId: string;
+  readonly code = "agent_busy";
+
+  constructor(agentId: string, waitedMs: number) {
+    super({ message: `Agent "${agentId}" still had running turns after ${waitedMs} ms` });
+    this.agentId = agentId;
+    TaosOpenCodeError.brand(this, agentBusy);
+  }
+
+  static override isInstance(value: unknown): value is AgentBusyError {
+    return TaosOpenCodeError.hasMarker(value, agentBusy);
+  }
+}
+
+const invalidArchive = `${prefix}InvalidArchiveError`;
+/** An archive `importAgent` refuses; nothing of it was kept. */
+export class InvalidArchiveError extends TaosOpenCodeError {
+  /** The entry at fault, when one is. */
+  readonly entry: string | undefined;
+
+  constructor({ message, entry, cause }: { message: string; entry?: string; cause?: unknown }) {
+    super({ message: `Invalid agent archive: ${message}`, cause });
+    this.entry = entry;
+    TaosOpenCodeError.brand(this, invalidArchive);
+  }
+
+  static override isInstance(value: unknown): value is InvalidArchiveError {
+    return TaosOpenCodeError.hasMarker(value, invalidArchive);
+  }
+}
+
+const refused = `${prefix}PoolRefusedError`;
+/** A pool call (`warm`) the pool could not do; `code` is the turn refusal's code. */
+export class PoolRefusedError extends TaosOpenCodeError {
+  readonly code: string;
+
+  constructor({ code, message }: { readonly code: string; readonly message: string }) {
+    super({ message });
+    this.code = code;
+    TaosOpenCodeError.brand(this, refused);
+  }
+
+  static override isInstance(value: unknown): value is PoolRefusedError {
+    return TaosOpenCodeError.hasMarker(value, refused);
+  }
+}

@@ -1,8 +1,9 @@
 /**
  * The one state of an agent in the pool. `stopping` is the short span between
  * asking a server to stop and its process being gone: it still holds its slot.
+ * `held` keeps a stopped agent stopped while its home is read (export): turns wait.
  */
-export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing";
+export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing" | "held";
 
 /** The named transitions between phases and the phases each may leave. */
 export const PHASE_TRANSITIONS: {
@@ -25,6 +26,9 @@ export const PHASE_TRANSITIONS: {
   /** The restart policy gave up: turns get an error reply until `reset`. */
   giveUp: { from: ["stopped", "starting"], to: "failing" },
   reset: { from: ["failing"], to: "stopped" },
+  /** An export reads the home: no server may start until `unhold`. */
+  hold: { from: ["stopped"], to: "held" },
+  unhold: { from: ["held"], to: "stopped" },
 };
 
 export type PhaseEvent = keyof typeof PHASE_TRANSITIONS & string;

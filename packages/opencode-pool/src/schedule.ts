@@ -18,7 +18,14 @@ export interface AdmissionLimits {
   readonly startEstimateMiB: number;
 }
 
-export type StopReason = "idle" | "evicted" | "budget" | "updated" | "unregistered" | "shutdown";
+export type StopReason =
+  | "idle"
+  | "evicted"
+  | "budget"
+  | "updated"
+  | "unregistered"
+  | "shutdown"
+  | "exported";
 
 export type Admission =
   | { readonly kind: "start" }
