@@ -49,7 +49,11 @@ function refusal(
 export function createHostHandler(pool: OpenCodePool, options: HostHandlerOptions): HostHandler {
   const resolved = resolveHostOptions(options);
   const replays = new ReplayCache(resolved.windowMs);
-  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: { route?: string },
+  ): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://host");
     const route = matchRoute(req.method ?? "", url.pathname);
     if (route.kind !== "route") {
@@ -73,6 +77,7 @@ export function createHostHandler(pool: OpenCodePool, options: HostHandlerOption
         message: "bad or missing signature",
       });
     }
+    seen.route = route.name;
     const agentId = route.agentId === undefined ? "" : validateAgentId(route.agentId, "agentId");
     await ENDPOINTS[route.name](
       pool,
@@ -81,8 +86,9 @@ export function createHostHandler(pool: OpenCodePool, options: HostHandlerOption
     );
   };
   return (req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      const answer = errorAnswer(error);
+    const seen: { route?: string } = {};
+    serve(req, res, seen).catch((error: unknown) => {
+      const answer = errorAnswer(error, seen.route);
       if (answer.status === 500)
         resolved.logger?.error({ err: describeError(error) }, "host request failed");
       if (answer.status === 413) res.setHeader("connection", "close");

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { ConfigValidationError } from "@taos/opencode-config";
 import {
   AgentBusyError,
   AgentExistsError,
@@ -27,8 +28,16 @@ const REFUSAL_STATUS: Readonly<Record<string, number>> = {
   agent_failing: 503,
 };
 
-/** The answer for an error a route threw; anything unknown is a 500 that says nothing more. */
-export function errorAnswer(error: unknown): ErrorAnswer {
+/**
+ * The answer for an error a route threw; anything unknown is a 500 that says
+ * nothing more. A settings check names the pool's field (`register.settings.apiKey`).
+ */
+export function errorAnswer(error: unknown, route?: string): ErrorAnswer {
+  if (ConfigValidationError.isInstance(error)) {
+    const method = route === "import" ? "importAgent" : (route ?? "register");
+    const field = `${method}.settings.${error.field}`;
+    return { status: 400, code: "invalid_input", message: error.message, field };
+  }
   if (HostInputError.isInstance(error) || InvalidPoolOptionError.isInstance(error))
     return { status: 400, code: "invalid_input", message: error.message, field: error.field };
   if (InvalidArchiveError.isInstance(error))

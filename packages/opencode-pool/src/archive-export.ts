@@ -16,6 +16,7 @@ import {
 export interface ManifestBase {
   readonly agentId: string;
   readonly opencodeVersion: string | null;
+  readonly cwd: string;
   readonly settings: Readonly<Record<string, unknown>>;
 }
 

@@ -18,6 +18,8 @@ export interface ArchiveManifest {
   /** The opencode that wrote the database, when known. */
   readonly opencodeVersion: string | null;
   readonly exportedAt: string;
+  /** The agent's working directory on the host it left (sessions are recorded under it). */
+  readonly cwd: string;
   /** The agent's settings less its key: models, cwd, permission. */
   readonly settings: Readonly<Record<string, unknown>>;
   /** Files under `home/` and their total size in bytes. */
@@ -102,6 +104,8 @@ export function manifestProblem(value: unknown): string | undefined {
   if (value.version !== ARCHIVE_VERSION)
     return `unknown archive version ${JSON.stringify(value.version)} (this pool reads ${ARCHIVE_VERSION})`;
   if (typeof value.agentId !== "string") return "the manifest has no agentId";
+  if (typeof value.cwd !== "string" || !value.cwd.startsWith("/"))
+    return "the manifest has no absolute cwd";
   return undefined;
 }
 

@@ -20,6 +20,7 @@ export async function exportAgentHome(
     const staged = await stageHome(record.home, {
       agentId: record.agentId,
       opencodeVersion: version,
+      cwd: record.settings.cwd ?? record.home,
       settings: publicSettings(record.settings),
     });
     return packStaged(staged);

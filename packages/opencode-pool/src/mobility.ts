@@ -135,6 +135,7 @@ export async function importHome(
   home: string,
   agentId: string,
   options: ImportOptions,
+  relocate: (stagedHome: string, manifest: ArchiveManifest, home: string) => Promise<void>,
 ): Promise<ArchiveManifest> {
   if (await exists(home)) throw new AgentExistsError(agentId);
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
@@ -145,6 +146,7 @@ export async function importHome(
     if (await exists(home)) throw new AgentExistsError(agentId);
     const unpacked = join(staging, HOME_PREFIX);
     if (!(await exists(unpacked))) await mkdir(unpacked, { mode: 0o700 });
+    await relocate(unpacked, manifest, home);
     await rename(unpacked, home);
     await chmod(home, 0o700);
     return manifest;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -6,7 +7,7 @@ import type { Sink, TurnResult } from "@taos/opencode-adapter";
 import type { SlotContext } from "./acquire.js";
 import { AgentRecord } from "./agent.js";
 import type { ArchiveSource } from "./archive-import.js";
-import type { ArchiveManifest } from "./archive-rules.js";
+import { type ArchiveManifest, DATABASE_PATH } from "./archive-rules.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
 import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
@@ -25,6 +26,7 @@ import {
 import { holdsSlot } from "./phase.js";
 import { poolTurn } from "./pool-turn.js";
 import { WaitQueue } from "./queue.js";
+import { relocateSessions } from "./relocate.js";
 import { resolveSandbox } from "./sandbox.js";
 import { shutDown } from "./shutdown.js";
 import { collectStats, type PoolStats } from "./stats.js";
@@ -217,7 +219,18 @@ export class OpenCodePool {
     this.#importing.add(agentId);
     try {
       const home = join(this.#options.root, agentId);
-      const manifest = await importHome(archive, this.#options.root, home, agentId, options);
+      const cwd = checked.cwd ?? home;
+      const manifest = await importHome(
+        archive,
+        this.#options.root,
+        home,
+        agentId,
+        options,
+        (staged, found) =>
+          found.cwd === cwd || !existsSync(join(staged, DATABASE_PATH))
+            ? Promise.resolve()
+            : relocateSessions(staged, found.cwd, cwd, this.#options.binary),
+      );
       this.#agents.set(agentId, new AgentRecord(agentId, home, { ...checked }));
       return manifest;
     } finally {

@@ -17,6 +17,7 @@ import {
   manifestProblem,
   OpenCodePool,
 } from "../src/index.js";
+import { relocateSql } from "../src/relocate.js";
 import { fakeLauncher } from "./fakes.js";
 
 const SETTINGS = { apiKey: "sk-archive-key-0001", modelIds: ["m"] };
@@ -54,7 +55,13 @@ function rawTar(entries: readonly RawEntry[]): Buffer {
 const manifest = (extra: Record<string, unknown> = {}): RawEntry => ({
   path: "manifest.json",
   body: Buffer.from(
-    JSON.stringify({ format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, agentId: "x", ...extra }),
+    JSON.stringify({
+      format: ARCHIVE_FORMAT,
+      version: ARCHIVE_VERSION,
+      agentId: "x",
+      cwd: "/old/home",
+      ...extra,
+    }),
   ),
 });
 
@@ -121,7 +128,9 @@ describe("the archive rules (pure)", () => {
   });
 
   it("knows its own manifest and SQLite's header", () => {
-    expect(manifestProblem({ format: ARCHIVE_FORMAT, version: 1, agentId: "a" })).toBeUndefined();
+    const good = { format: ARCHIVE_FORMAT, version: 1, agentId: "a", cwd: "/h/a" };
+    expect(manifestProblem(good)).toBeUndefined();
+    expect(manifestProblem({ ...good, cwd: "rel" })).toMatch(/cwd/);
     expect(manifestProblem({ format: "zip", version: 1, agentId: "a" })).toMatch(/format/);
     expect(manifestProblem({ format: ARCHIVE_FORMAT, version: 9, agentId: "a" })).toMatch(
       /version/,
@@ -233,7 +242,7 @@ describe("importAgent refuses bad archives with nothing written", () => {
 describe("importAgent of a good archive", () => {
   it("unpacks the home 0700 under the root and registers the agent", async () => {
     const archive = rawTar([
-      manifest({ agentId: "from-a" }),
+      manifest({ agentId: "from-a", cwd: join(root, "moved") }),
       { path: "home/.local/share/opencode", type: "Directory" },
       { path: DB, body: SQLITE },
       { path: "home/notes.txt", body: Buffer.from("kept") },
@@ -247,7 +256,9 @@ describe("importAgent of a good archive", () => {
   });
 
   it("exportAgent then importAgent round-trips the home, without the key's config, logs or caches", async () => {
-    await pool.register("src", SETTINGS);
+    // One cwd on both sides: nothing to relocate in this (not really SQLite) database.
+    const cwd = join(base, "work");
+    await pool.register("src", { ...SETTINGS, cwd });
     const home = join(root, "src");
     await mkdir(join(home, ".local/share/opencode/log"), { recursive: true });
     await mkdir(join(home, ".config/opencode"), { recursive: true });
@@ -263,6 +274,7 @@ describe("importAgent of a good archive", () => {
     expect(archive.includes(Buffer.from(SETTINGS.apiKey))).toBe(false);
     const got = await pool.importAgent("dst", archive, {
       ...SETTINGS,
+      cwd,
       apiKey: "sk-other-key-0002",
     });
     expect(got).toMatchObject({ agentId: "src", files: 2, settings: { modelIds: ["m"] } });
@@ -272,5 +284,14 @@ describe("importAgent of a good archive", () => {
     for (const gone of [".local/share/opencode/log", ".config/opencode/opencode.json", ".cache"])
       await expect(stat(join(dst, gone))).rejects.toThrow();
     expect((await readdir(base)).sort()).toEqual(["root"]);
+  });
+});
+
+describe("relocating sessions (pure SQL)", () => {
+  it("moves sessions recorded under the old cwd, and only those, quoting paths", () => {
+    expect(relocateSql("/srv/a/x", "/srv/b/x")).toBe(
+      "UPDATE session SET directory = '/srv/b/x' || substr(directory, 9) WHERE directory = '/srv/a/x' OR substr(directory, 1, 9) = '/srv/a/x/';",
+    );
+    expect(relocateSql("/it's", "/b")).toContain("'/it''s'");
   });
 });
