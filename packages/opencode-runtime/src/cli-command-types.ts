@@ -1,5 +1,6 @@
 /** What the command line says: the parsed command and its options, and the usage error. */
 import { TaosOpenCodeError } from "@taos/opencode-config";
+import type { CliHostCommand } from "./cli-host.js";
 
 const marker = "taos.opencode.error.CliUsageError";
 
@@ -70,4 +71,5 @@ export type CliCommand =
       readonly server: CliServerTarget | undefined;
       readonly options: CliCommonOptions;
     }
-  | { readonly kind: "serve"; readonly options: CliCommonOptions };
+  | { readonly kind: "serve"; readonly options: CliCommonOptions }
+  | CliHostCommand;
