@@ -161,6 +161,33 @@ describe("requests that are not signed right run nothing", () => {
     expect(badCwd).toMatchObject({ statusCode: 400, field: "register.settings.cwd" });
     expect((await a.pool.stats()).agents).toEqual([]);
   });
+
+  it("an archive that is garbage, or oversize for the host, is refused with nothing written", async () => {
+    const error = (call: Promise<unknown>) =>
+      call.catch((e: unknown) => e as { code?: string; statusCode?: number });
+    const garbage = await error(
+      a.remote.importAgent("junk", Buffer.from("garbage ".repeat(64)), SETTINGS),
+    );
+    expect(garbage).toMatchObject({ statusCode: 400, code: "invalid_archive" });
+    const small = createServer(
+      createHostHandler(a.pool, { secret: SECRET, maxArchiveBytes: 1024 }),
+    );
+    await new Promise<void>((resolve) => small.listen(0, "127.0.0.1", resolve));
+    const remote = new RemotePool({
+      url: `http://127.0.0.1:${(small.address() as AddressInfo).port}`,
+      secret: SECRET,
+    });
+    try {
+      const big = await error(remote.importAgent("junk", Buffer.alloc(4096, 1), SETTINGS));
+      expect(big).toMatchObject({ statusCode: 413, code: "body_too_large" });
+    } finally {
+      await remote.close();
+      small.closeAllConnections();
+      small.close();
+    }
+    expect(await readdir(a.temp.path)).toEqual([]);
+    expect((await a.pool.stats()).agents).toEqual([]);
+  });
 });
 
 describe("turns that lose their other end", () => {

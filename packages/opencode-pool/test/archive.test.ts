@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { Header } from "tar";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  AgentBusyError,
   AgentExistsError,
   ARCHIVE_FORMAT,
   ARCHIVE_VERSION,
@@ -18,7 +19,7 @@ import {
   OpenCodePool,
 } from "../src/index.js";
 import { relocateSql } from "../src/relocate.js";
-import { fakeLauncher } from "./fakes.js";
+import { fakeLauncher, fakeTurns } from "./fakes.js";
 
 const SETTINGS = { apiKey: "sk-archive-key-0001", modelIds: ["m"] };
 const DB = "home/.local/share/opencode/opencode.db";
@@ -284,6 +285,31 @@ describe("importAgent of a good archive", () => {
     for (const gone of [".local/share/opencode/log", ".config/opencode/opencode.json", ".cache"])
       await expect(stat(join(dst, gone))).rejects.toThrow();
     expect((await readdir(base)).sort()).toEqual(["root"]);
+  });
+});
+
+describe("exportAgent and running turns", () => {
+  it("refuses with agent_busy while a turn runs past waitMs; waits for it otherwise, then stops the server", async () => {
+    const launcher = fakeLauncher();
+    const held = fakeTurns("hold");
+    await pool.close();
+    pool = new OpenCodePool({ root, litellm: { baseURL: "http://127.0.0.1:9/v1" }, launcher });
+    await pool.register("busy", SETTINGS);
+    const turn = pool.turn("busy", "hold on", "t-hold", () => undefined, {
+      adapterFactory: held.factory,
+    });
+    await expect.poll(() => held.held()).toBe(1);
+    const refused = await pool.exportAgent("busy", { waitMs: 50 }).catch((e: unknown) => e);
+    expect(AgentBusyError.isInstance(refused)).toBe(true);
+    expect((refused as AgentBusyError).code).toBe("agent_busy");
+    expect(launcher.running.has("busy")).toBe(true);
+    const exporting = pool.exportAgent("busy", { waitMs: 60_000 });
+    held.releaseAll();
+    expect((await turn).status).toBe("completed");
+    const archive = await exporting;
+    archive.resume();
+    expect(launcher.running.has("busy")).toBe(false);
+    expect((await pool.stats()).agents[0]?.state).toBe("stopped");
   });
 });
 
