@@ -86,8 +86,11 @@ export function entryProblem(
   if (path.includes("\0")) return "a path with a NUL byte";
   if (type !== "Directory" && !FILE_TYPES.has(type))
     return `entry ${JSON.stringify(path)} is a ${type}, only files and folders are allowed`;
-  if (path !== MANIFEST_ENTRY && !path.startsWith(HOME_PREFIX) && path !== "home")
+  const isHome = path === "home" || path === HOME_PREFIX;
+  if (path !== MANIFEST_ENTRY && !path.startsWith(HOME_PREFIX) && !isHome)
     return `entry ${JSON.stringify(path)} is neither the manifest nor under home/`;
+  if ((isHome && type !== "Directory") || (path === MANIFEST_ENTRY && type === "Directory"))
+    return `entry ${JSON.stringify(path)} has the wrong type (${type})`;
   if (seen.entries + 1 > limits.maxEntries) return `more than ${limits.maxEntries} entries`;
   if (size > limits.maxEntryBytes)
     return `entry ${JSON.stringify(path)} is ${size} bytes, over the ${limits.maxEntryBytes} cap`;

@@ -13,9 +13,10 @@ export async function exportAgentHome(
   servers: ServerLifecycle,
   binary: string | undefined,
   waitMs: number,
+  signal?: AbortSignal,
 ): Promise<Readable> {
   const version = await opencodeVersion(record.server, binary);
-  await holdStopped(record, servers, waitMs);
+  await holdStopped(record, servers, waitMs, signal);
   try {
     const staged = await stageHome(record.home, {
       agentId: record.agentId,

@@ -1,6 +1,6 @@
 import { access, chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { describeValue, type Fail, fieldFailer, isRecord } from "@taos/internal";
+import { abortable, describeValue, type Fail, fieldFailer, isRecord } from "@taos/internal";
 import { readBinaryVersion, resolveOpenCodeBinary } from "@taos/opencode-server";
 import type { AgentRecord } from "./agent.js";
 import { type ArchiveSource, extractArchive } from "./archive-import.js";
@@ -20,6 +20,8 @@ const fail: Fail = fieldFailer((field, message) => new InvalidPoolOptionError({ 
 export interface ExportOptions {
   /** How long to wait for the agent's running turns before refusing with `agent_busy`. @default 30000 */
   readonly waitMs?: number;
+  /** Stops the wait for running turns (rejecting with its reason). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ImportOptions {
@@ -35,9 +37,11 @@ export async function holdStopped(
   record: AgentRecord,
   servers: ServerLifecycle,
   waitMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + waitMs;
   for (;;) {
+    signal?.throwIfAborted();
     if (record.transition("hold")) return;
     if (record.phase === "idle" || record.phase === "failing") {
       if (record.phase === "failing") record.transition("reset");
@@ -47,13 +51,14 @@ export async function holdStopped(
     const left = deadline - Date.now();
     if (left <= 0) throw new AgentBusyError(record.agentId, waitMs);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      record.changed(),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, left);
-      }),
-    ]);
-    clearTimeout(timer);
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(resolve, left);
+    });
+    try {
+      await abortable(Promise.race([record.changed(), timeout]), signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -189,14 +189,14 @@ export class OpenCodePool {
   }
 
   /**
-   * The agent's home as a gzip tar (a Node `Readable`): manifest, SQLite
-   * database (copied with the server stopped), sessions; no key, logs or
-   * caches. Waits for running turns (`AgentBusyError` after `waitMs`); turns
-   * wait while the home is copied.
+   * The agent's home as a gzip tar (a Node `Readable`): manifest, database copied with
+   * the server stopped, sessions; no key, logs or caches. Waits for running turns
+   * (`AgentBusyError` after `waitMs`); turns wait while the home is copied.
    */
   exportAgent(agentId: string, options: ExportOptions = {}): Promise<Readable> {
     const record = this.#record(agentId, "exportAgent");
-    return exportAgentHome(record, this.#servers, this.#options.binary, options.waitMs ?? 30_000);
+    const { waitMs = 30_000, signal } = options;
+    return exportAgentHome(record, this.#servers, this.#options.binary, waitMs, signal);
   }
 
   /**

@@ -124,6 +124,9 @@ describe("the archive rules (pure)", () => {
     expect(check("home/l", "Link", 0)).toMatch(/Link/);
     expect(check("home/d", "CharacterDevice", 0)).toMatch(/CharacterDevice/);
     expect(check("elsewhere/a")).toMatch(/under home/);
+    expect(check("home", "File")).toMatch(/wrong type/);
+    expect(check("home/", "Directory", 0)).toBeUndefined();
+    expect(check("manifest.json", "Directory", 0)).toMatch(/wrong type/);
     expect(check("home/big", "File", 11)).toMatch(/over the 10 cap/);
     expect(check("home/a", "File", 6, { entries: 1, bytes: 10 })).toMatch(/15 bytes cap/);
   });
