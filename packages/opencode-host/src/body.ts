@@ -1,12 +1,20 @@
 import type { IncomingMessage } from "node:http";
+import { TaosOpenCodeError } from "@taos/opencode-config";
+
+const marker = "taos.opencode.error.BodyTooLargeError";
 
 /** A body over the endpoint's cap (HTTP 413). */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends TaosOpenCodeError {
   readonly limit: number;
 
   constructor(limit: number) {
-    super(`the request body is over ${limit} bytes`);
+    super({ message: `the request body is over ${limit} bytes` });
     this.limit = limit;
+    TaosOpenCodeError.brand(this, marker);
+  }
+
+  static override isInstance(value: unknown): value is BodyTooLargeError {
+    return TaosOpenCodeError.hasMarker(value, marker);
   }
 }
 

@@ -42,7 +42,7 @@ export function errorAnswer(error: unknown, route?: string): ErrorAnswer {
     return { status: 400, code: "invalid_input", message: error.message, field: error.field };
   if (InvalidArchiveError.isInstance(error))
     return { status: 400, code: "invalid_archive", message: error.message };
-  if (error instanceof BodyTooLargeError)
+  if (BodyTooLargeError.isInstance(error))
     return { status: 413, code: "body_too_large", message: error.message };
   if (UnknownAgentError.isInstance(error))
     return { status: 404, code: "unknown_agent", message: error.message };
