@@ -68,6 +68,8 @@ export const ReplyErrorCode = {
   PoolClosed: "pool_closed",
   /** No agent of that id is registered in the pool. */
   UnknownAgent: "unknown_agent",
+  /** (remote pool) The host could not be reached, or went away mid-turn. */
+  HostUnreachable: "host_unreachable",
 } as const;
 
 /** One code of the vocabulary. */

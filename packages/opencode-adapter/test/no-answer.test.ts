@@ -179,7 +179,7 @@ describe("emptyTurnEnding (the rule)", () => {
       "no stored answer, though the stream showed one",
       { found: false } as const,
       true,
-      "no_answer",
+      "emptyAnswer",
     ],
     ["unreadable, none seen", undefined, false, "no_answer"],
     ["unreadable, one seen", undefined, true, "emptyAnswer"],

@@ -59,15 +59,18 @@ export async function acquireServer(
   }
 }
 
-/** A turn's server is given back: the agent goes idle (or is replaced) once its last turn ends. */
+/** A turn's (or a warm-up's, not `counted`) server is given back: the agent goes idle (or is replaced) once its last turn ends. */
 export function releaseServer(
   servers: ServerLifecycle,
   record: AgentRecord,
   server: LaunchedServer,
+  counted = true,
 ): void {
   record.runningTurns -= 1;
-  record.turns += 1;
-  record.lastTurnAt = Date.now();
+  if (counted) {
+    record.turns += 1;
+    record.lastTurnAt = Date.now();
+  }
   servers.touch(record);
   if (record.runningTurns === 0 && record.server === server && record.tryTransition("turnsDone")) {
     if (record.launchedVersion !== record.configVersion) void servers.stop(record, "updated");

@@ -1,4 +1,4 @@
-import { DEFAULT_WEDGED_AFTER, WedgeWatch } from "@taos/opencode-turn";
+import { DEFAULT_WEDGED_AFTER, WedgeWatch } from "@taos/opencode-turn/internals";
 import type { LaunchedServer } from "./launcher.js";
 import type { AgentSettings } from "./options.js";
 import { type AgentPhase, ImpossibleTransitionError, nextPhase, type PhaseEvent } from "./phase.js";

@@ -58,3 +58,38 @@ export class UnsupportedPlatformError extends TaosOpenCodeError {
     this.platform = platform;
   }
 }
+
+/** `exportAgent` of an agent whose turns did not end within the wait (`code` is `agent_busy`). */
+export class AgentBusyError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.AgentBusyError";
+  readonly agentId: string;
+  readonly code = "agent_busy";
+
+  constructor(agentId: string, waitedMs: number) {
+    super({ message: `Agent "${agentId}" still had running turns after ${waitedMs} ms` });
+    this.agentId = agentId;
+  }
+}
+
+/** An archive `importAgent` refuses; nothing of it was kept. */
+export class InvalidArchiveError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.InvalidArchiveError";
+  /** The entry at fault, when one is. */
+  readonly entry: string | undefined;
+
+  constructor({ message, entry, cause }: { message: string; entry?: string; cause?: unknown }) {
+    super({ message: `Invalid agent archive: ${message}`, cause });
+    this.entry = entry;
+  }
+}
+
+/** A pool call (`warm`) the pool could not do; `code` is the turn refusal's code. */
+export class PoolRefusedError extends TaosOpenCodeError {
+  static override readonly marker: string = "taos.opencode.error.PoolRefusedError";
+  readonly code: string;
+
+  constructor({ code, message }: { readonly code: string; readonly message: string }) {
+    super({ message });
+    this.code = code;
+  }
+}

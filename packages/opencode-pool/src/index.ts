@@ -1,8 +1,14 @@
 export type { Reply, Sink, TurnResult } from "@taos/opencode-adapter";
+export type { ArchiveSource } from "./archive-import.js";
+export type { ArchiveEntry, ArchiveLimits, ArchiveManifest } from "./archive-rules.js";
+export { ARCHIVE_FORMAT, ARCHIVE_VERSION, DEFAULT_ARCHIVE_LIMITS } from "./archive-rules.js";
 export {
+  AgentBusyError,
   AgentExistsError,
+  InvalidArchiveError,
   InvalidPoolOptionError,
   PoolClosedError,
+  PoolRefusedError,
   UnknownAgentError,
   UnsupportedPlatformError,
 } from "./errors.js";
@@ -15,6 +21,7 @@ export type {
   LocalLauncherOptions,
 } from "./launcher.js";
 export { attachedLauncher, localLauncher } from "./launcher.js";
+export type { ExportOptions, ImportOptions } from "./mobility.js";
 export type { AgentSettings, OpenCodePoolOptions } from "./options.js";
 export type { AgentPhase } from "./phase.js";
 export type { CloseOptions } from "./pool.js";

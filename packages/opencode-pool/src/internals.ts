@@ -1,5 +1,8 @@
 // The pool's plumbing: its phase table and its pure scheduling rules, for the tests and
 // for tools that study them. Not the pool's public API; it may change in any release.
+
+export type { ArchiveEntry } from "./archive-rules.js";
+export { entryProblem, isExportedPath, isSqliteHeader, manifestProblem } from "./archive-rules.js";
 export { validateAgentId } from "./options.js";
 export type { PhaseEvent, PhaseTransition } from "./phase.js";
 export { holdsSlot, ImpossibleTransitionError, nextPhase, PHASE_TRANSITIONS } from "./phase.js";

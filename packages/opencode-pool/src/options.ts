@@ -14,7 +14,7 @@ import {
   type PermissionConfig,
   validateOpenCodeConfigOptions,
 } from "@taos/opencode-config";
-import { wedgedAfterOption } from "@taos/opencode-turn";
+import { wedgedAfterOption } from "@taos/opencode-turn/internals";
 import { InvalidPoolOptionError } from "./errors.js";
 import type { Launcher } from "./launcher.js";
 import { assertRssReadable } from "./rss.js";

@@ -1,8 +1,9 @@
 /**
  * The one state of an agent in the pool. `stopping` is the short span between
  * asking a server to stop and its process being gone: it still holds its slot.
+ * `held` keeps a stopped agent stopped while its home is read (export): turns wait.
  */
-export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing";
+export type AgentPhase = "stopped" | "starting" | "idle" | "busy" | "stopping" | "failing" | "held";
 
 /** The names of the transitions between phases. */
 export type PhaseEvent =
@@ -15,7 +16,9 @@ export type PhaseEvent =
   | "stopped"
   | "exited"
   | "giveUp"
-  | "reset";
+  | "reset"
+  | "hold"
+  | "unhold";
 
 /** One transition: the phases it may leave and the phase it enters. */
 export interface PhaseTransition {
@@ -42,6 +45,9 @@ export const PHASE_TRANSITIONS: { readonly [E in PhaseEvent]: PhaseTransition } 
   /** The restart policy gave up: turns get an error reply until `reset`. */
   giveUp: { from: ["stopped", "starting"], to: "failing" },
   reset: { from: ["failing"], to: "stopped" },
+  /** An export reads the home: no server may start until `unhold`. */
+  hold: { from: ["stopped"], to: "held" },
+  unhold: { from: ["held"], to: "stopped" },
 };
 
 /** The phase after `event`, or undefined when `event` cannot happen in `phase`. */

@@ -1,20 +1,20 @@
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  describeError,
-  ensurePrivateDir,
-  type PoolGauges,
-  poolGauges,
-  Redactor,
-} from "@taos/internal";
-import { ReplyErrorCode, type Sink, type TurnResult } from "@taos/opencode-adapter";
-import { acquireServer, POOL_CLOSED, releaseServer, type SlotContext } from "./acquire.js";
+import type { Readable } from "node:stream";
+import { describeError, ensurePrivateDir, type PoolGauges, poolGauges } from "@taos/internal";
+import type { Sink, TurnResult } from "@taos/opencode-adapter";
+import type { SlotContext } from "./acquire.js";
 import { AgentRecord } from "./agent.js";
+import type { ArchiveSource } from "./archive-import.js";
+import { type ArchiveManifest, DATABASE_PATH } from "./archive-rules.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
 import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
+import { exportAgentHome } from "./export-agent.js";
 import { localLauncher } from "./launcher.js";
 import { ServerLifecycle } from "./lifecycle.js";
+import { type ExportOptions, type ImportOptions, importHome, validateLimits } from "./mobility.js";
 import {
   type AgentSettings,
   type OpenCodePoolOptions,
@@ -24,17 +24,14 @@ import {
   validateAgentSettings,
 } from "./options.js";
 import { holdsSlot } from "./phase.js";
+import { poolTurn } from "./pool-turn.js";
 import { WaitQueue } from "./queue.js";
+import { relocateSessions } from "./relocate.js";
 import { resolveSandbox } from "./sandbox.js";
 import { shutDown } from "./shutdown.js";
 import { collectStats, type PoolStats } from "./stats.js";
-import {
-  type PoolTurnCall,
-  type PoolTurnOptions,
-  refuseTurn,
-  runTurn,
-  type TurnRefusal,
-} from "./turn.js";
+import type { PoolTurnCall, PoolTurnOptions } from "./turn.js";
+import { warmAgent } from "./warm.js";
 
 type PoolState = "open" | "closing" | "closed";
 
@@ -54,6 +51,7 @@ export class OpenCodePool {
   readonly #queue = new WaitQueue();
   readonly #emitter: PoolEmitter;
   readonly #turns = new Set<Promise<unknown>>();
+  readonly #importing = new Set<string>();
   readonly #shutdown = new AbortController();
   #state: PoolState = "open";
   #closing: Promise<void> | undefined;
@@ -102,7 +100,8 @@ export class OpenCodePool {
     validateAgentId(agentId, "register.agentId");
     const checked = validateAgentSettings(settings, this.#options, "register.settings");
     if (this.#state !== "open") throw new PoolClosedError("register");
-    if (this.#agents.has(agentId)) throw new AgentExistsError(agentId);
+    if (this.#agents.has(agentId) || this.#importing.has(agentId))
+      throw new AgentExistsError(agentId);
     const home = join(this.#options.root, agentId);
     const record = new AgentRecord(agentId, home, { ...checked }, this.#options.wedgedAfter);
     this.#agents.set(agentId, record);
@@ -184,51 +183,81 @@ export class OpenCodePool {
       sink: target,
       ...own
     } = typeof call === "string" ? { ...options, traceId: call, sink: sink as Sink } : call;
-    const done = this.#turn(agentId, text, traceId, target, own);
+    const context = {
+      options: this.#options,
+      slots: this.#slots,
+      open: this.#state === "open",
+      shutdown: this.#shutdown.signal,
+    };
+    const done = poolTurn(context, agentId, text, traceId, target, own);
     this.#turns.add(done);
     void done.finally(() => this.#turns.delete(done));
     return done;
   }
 
-  async #turn(
+  /**
+   * Starts the agent's server and bootstraps its opencode instance now, so its
+   * next turn pays neither. Rejects with `PoolRefusedError` (a turn refusal's
+   * `code`) when the pool cannot start it.
+   */
+  warm(agentId: string, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    const record = this.#record(agentId, "warm");
+    const signals = [this.#shutdown.signal, record.abort.signal];
+    const signal = AbortSignal.any(options.signal ? [options.signal, ...signals] : signals);
+    return warmAgent(this.#slots, record, signal, this.#options.queueTimeoutMs);
+  }
+
+  /**
+   * The agent's home as a gzip tar (a Node `Readable`): manifest, database copied with
+   * the server stopped, sessions; no key, logs or caches. Waits for running turns
+   * (`AgentBusyError` after `waitMs`); turns wait while the home is copied.
+   */
+  exportAgent(agentId: string, options: ExportOptions = {}): Promise<Readable> {
+    const record = this.#record(agentId, "exportAgent");
+    const { waitMs = 30_000, signal } = options;
+    return exportAgentHome(record, this.#servers, this.#options.binary, waitMs, signal);
+  }
+
+  /**
+   * Registers an agent from an `exportAgent` archive; the key and models come
+   * from `settings`. Every entry is checked before it is written
+   * (`InvalidArchiveError`); the home is unpacked aside and renamed into place.
+   */
+  async importAgent(
     agentId: string,
-    text: string,
-    traceId: string,
-    sink: Sink,
-    options: PoolTurnOptions,
-  ): Promise<TurnResult> {
-    const record = typeof agentId === "string" ? this.#agents.get(agentId) : undefined;
-    const secrets = new Redactor(record ? [record.settings.apiKey] : []);
-    const refuse = (refusal: TurnRefusal): Promise<TurnResult> =>
-      refuseTurn(refusal, traceId, sink, options, secrets, this.#options.logger);
-    if (this.#state !== "open") return refuse(POOL_CLOSED);
-    if (record === undefined)
-      return refuse({
-        code: ReplyErrorCode.UnknownAgent,
-        message: `no agent ${JSON.stringify(String(agentId))} is registered`,
-      });
-    return runTurn({
-      pool: this.#options,
-      record,
-      text,
-      traceId,
-      sink,
-      options,
-      secrets,
-      shutdown: this.#shutdown.signal,
-      acquire: (signal, queueTimeoutMs) =>
-        acquireServer(this.#slots, { record, traceId, signal, queueTimeoutMs }),
-      release: (server) => releaseServer(this.#servers, record, server),
-      refuse,
-      heal: (wedged, turn) => this.#servers.stopWedged(wedged, turn),
-      onDirectoryIdle: (idle) =>
-        void disposeStaleDirectories(
-          [idle],
-          this.#options.idleStopMs,
-          this.#emitter,
-          this.#options.logger,
-        ),
-    });
+    archive: ArchiveSource,
+    settings: AgentSettings,
+    options: ImportOptions = {},
+  ): Promise<ArchiveManifest> {
+    validateAgentId(agentId, "importAgent.agentId");
+    const checked = validateAgentSettings(settings, this.#options, "importAgent.settings");
+    validateLimits(options.limits, "importAgent.options.limits");
+    if (this.#state !== "open") throw new PoolClosedError("importAgent");
+    if (this.#agents.has(agentId) || this.#importing.has(agentId))
+      throw new AgentExistsError(agentId);
+    this.#importing.add(agentId);
+    try {
+      const home = join(this.#options.root, agentId);
+      const cwd = checked.cwd ?? home;
+      const manifest = await importHome(
+        archive,
+        this.#options.root,
+        home,
+        agentId,
+        options,
+        (staged, found) =>
+          found.cwd === cwd || !existsSync(join(staged, DATABASE_PATH))
+            ? Promise.resolve()
+            : relocateSessions(staged, found.cwd, cwd, this.#options.binary),
+      );
+      this.#agents.set(
+        agentId,
+        new AgentRecord(agentId, home, { ...checked }, this.#options.wedgedAfter),
+      );
+      return manifest;
+    } finally {
+      this.#importing.delete(agentId);
+    }
   }
 
   /** Per agent (phase, pid, RSS, turns, starts, exits) and totals. RSS only on Linux. */

@@ -26,7 +26,9 @@ export type StopReason =
   | "unregistered"
   | "shutdown"
   /** Its turns kept ending with no answer from opencode: stopped so that the next turn starts it fresh. */
-  | "wedged";
+  | "wedged"
+  /** Held stopped while `exportAgent` copied its home. */
+  | "exported";
 
 export type Admission =
   | { readonly kind: "start" }

@@ -8,13 +8,8 @@ import {
 } from "@taos/opencode-adapter";
 import { refusedTurn } from "@taos/opencode-adapter/internals";
 import { modelIdOf, type OpenCodeModel } from "@taos/opencode-config";
-import {
-  type AdapterFactory,
-  type DriveTurnOptions,
-  driveTurn,
-  runHealingTurn,
-  type WedgedTurn,
-} from "@taos/opencode-turn";
+import { type AdapterFactory, type DriveTurnOptions, driveTurn } from "@taos/opencode-turn";
+import { runHealingTurn, type WedgedTurn } from "@taos/opencode-turn/internals";
 import type { AgentRecord } from "./agent.js";
 import { scheduleDirectorySweep, trackDirectory } from "./directories.js";
 import type { LaunchedServer } from "./launcher.js";

@@ -22,6 +22,8 @@ describe("the phase table's event names", () => {
       | "exited"
       | "giveUp"
       | "reset"
+      | "hold"
+      | "unhold"
     >();
   });
 });

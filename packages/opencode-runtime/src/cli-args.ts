@@ -7,6 +7,7 @@ import {
   type CliUpstream,
   CliUsageError,
 } from "./cli-command-types.js";
+import { parseHostArgs } from "./cli-host.js";
 import { STAND_IN_MODEL } from "./cli-usage.js";
 import { directory, filePath, httpUrl, port, text } from "./cli-values.js";
 
@@ -40,6 +41,10 @@ const SPAWN_ONLY = ["base-url", "home", "cwd", "port"] as const;
 /** Parses `argv` (without node and the script), reading the key and password from `env`. */
 export function parseCliArgs(argv: readonly string[], env: Env): CliCommand {
   const [first, ...rest] = argv;
+  if (first === "host") {
+    if (rest.includes("--help") || rest.includes("-h")) return { kind: "help" };
+    return parseOrExplain(() => parseHostArgs(rest, env));
+  }
   if (first === "run" || first === "serve") {
     const parsed = parse(rest);
     if (parsed.values.help) return { kind: "help" };
@@ -57,8 +62,9 @@ export function parseCliArgs(argv: readonly string[], env: Env): CliCommand {
   );
   if (parsed.values.help) return { kind: "help" };
   if (parsed.values.version) return { kind: "version" };
-  if (first === undefined) throw new CliUsageError({ message: "missing command: run or serve" });
-  throw new CliUsageError({ message: `unknown command "${first}": use run or serve` });
+  if (first === undefined)
+    throw new CliUsageError({ message: "missing command: run, serve or host" });
+  throw new CliUsageError({ message: `unknown command "${first}": use run, serve or host` });
 }
 
 function parseServe(values: Values, positionals: readonly string[], env: Env): CliCommand {

@@ -1,5 +1,6 @@
 /** What the command line says: the parsed command and its options, and the usage error. */
 import { TaosOpenCodeError } from "@taos/opencode-config";
+import type { CliHostCommand } from "./cli-host.js";
 
 /** Bad command-line input; `flag` names the option (or variable) at fault. Exit code 2. */
 export class CliUsageError extends TaosOpenCodeError {
@@ -64,4 +65,5 @@ export type CliCommand =
       readonly server: CliServerTarget | undefined;
       readonly options: CliCommonOptions;
     }
-  | { readonly kind: "serve"; readonly options: CliCommonOptions };
+  | { readonly kind: "serve"; readonly options: CliCommonOptions }
+  | CliHostCommand;

@@ -4,6 +4,9 @@ export const STAND_IN_MODEL = "fake-model";
 export const USAGE: string = `Usage:
   taos-opencode run "message" [options]   run one turn and print the reply
   taos-opencode serve [options]           start a server and keep it until Ctrl-C
+  taos-opencode host --root DIR --base-url URL [--port N]
+                                          a pool of agents behind the signed host API
+                                          (@taos/opencode-host) until Ctrl-C
   taos-opencode --help | --version
 
 Where the model calls go (run and serve):
@@ -27,8 +30,16 @@ The turn (run):
   --file PATH      attach a file (repeatable)
   --schema FILE    JSON Schema of a structured answer: stdout gets the object as JSON
 
+The host (host):
+  --root DIR         where the agents' homes go (created if missing)
+  --base-url URL     the LiteLLM every agent reaches; each agent's key comes with its
+                     registration from the controller
+  --port N           port (default: a free one); --hostname HOST (default 127.0.0.1)
+  --max-servers N    opencode servers at once (default 4)
+  The secret shared with the controller comes from TAOS_HOST_SECRET (32+ characters).
+
 Output:
-  --json           NDJSON: one reply per line on stdout (serve: one line with the URL)
+  --json           NDJSON: one reply per line on stdout (serve, host: one line with the URL)
   --verbose        log progress, the server pid included, to stderr
   --otel           print OpenTelemetry spans (as they end) and metrics (at exit) to
                    stderr; needs @opentelemetry/api, sdk-trace-base and sdk-metrics
@@ -38,6 +49,7 @@ Output:
 Environment:
   TAOS_LITELLM_KEY        the agent's LiteLLM key (required with --base-url; never a flag)
   TAOS_OPENCODE_PASSWORD  the password of the server given with --server
+  TAOS_HOST_SECRET        (host) the secret requests must be signed with
 
 Exit codes: 0 completed, 1 the turn failed, 2 bad usage, 130 interrupted.
 `;

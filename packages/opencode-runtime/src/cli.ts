@@ -11,6 +11,7 @@ import {
   runTurn,
   serve,
 } from "./cli-commands.js";
+import { type CliHostCommand, runHost } from "./cli-host.js";
 import { type RunInputs, readRunInputs } from "./cli-inputs.js";
 import { CliOtelUnavailableError, type CliTelemetry, startCliTelemetry } from "./cli-otel.js";
 import { message, Output, Reporter, verboseLogger } from "./cli-output.js";
@@ -50,7 +51,27 @@ async function main(argv: readonly string[], output: Output): Promise<number> {
   // inherit them.
   delete process.env.TAOS_LITELLM_KEY;
   delete process.env.TAOS_OPENCODE_PASSWORD;
+  delete process.env.TAOS_HOST_SECRET;
+  if (command.kind === "host") return host(command, output);
   return session(command, inputs, output);
+}
+
+/** `host`: the pool behind its API until a signal; a second signal leaves at once. */
+async function host(command: CliHostCommand, output: Output): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(EXIT_ON_SIGNAL[name as HandledSignal]);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  for (const name of HANDLED_SIGNALS) process.on(name, onSignal);
+  try {
+    return await runHost(command, output, controller.signal);
+  } catch (error) {
+    output.err(`taos-opencode host: ${message(error)}`);
+    return EXIT_FAILED;
+  } finally {
+    for (const name of HANDLED_SIGNALS) process.off(name, onSignal);
+  }
 }
 
 /** Runs a command with signal handling: a signal aborts it, and everything it started stops. */

@@ -13,14 +13,8 @@ import {
   OpenCodeServer,
   type OpenCodeServerOptions,
 } from "@taos/opencode-server";
-import {
-  type DriveTurnOptions,
-  driveTurn,
-  runHealingTurn,
-  type WedgedTurn,
-  WedgeWatch,
-  wedgedAfterOption,
-} from "@taos/opencode-turn";
+import { type DriveTurnOptions, driveTurn, type WedgedTurn } from "@taos/opencode-turn";
+import { runHealingTurn, WedgeWatch, wedgedAfterOption } from "@taos/opencode-turn/internals";
 
 /** The turn options the runtime takes from its server: where to connect, as whom, which provider. */
 export type ServerProvidedTurnOption = "baseUrl" | "username" | "password" | "providerId";

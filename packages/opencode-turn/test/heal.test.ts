@@ -6,7 +6,7 @@ import {
   type WedgedTurn,
   WedgeWatch,
   wedgedAfterOption,
-} from "../src/index.js";
+} from "../src/internals.js";
 
 const completed: TurnResult = { sessionId: "s", status: "completed", text: "hi" };
 const noAnswer: TurnResult = {

@@ -59,8 +59,9 @@ export function emptyTurnEnding(
       ? { kind: "emptyAnswer" }
       : { kind: "failed", failure: stored.failure };
   }
-  // Stored says none, or it could not be read and the stream showed none: never a silent success.
-  if (stored === undefined && answerSeen) return { kind: "emptyAnswer" };
+  // The stream showed an answer message of this turn: opencode answered, with nothing.
+  if (answerSeen) return { kind: "emptyAnswer" };
+  // Neither the stream nor opencode's store has one: never a silent success.
   return { kind: "failed", failure: NO_ANSWER };
 }
 

@@ -1,0 +1,6 @@
+import type { Options } from "tsup";
+import { packageBuild } from "../../tooling/build-config/tsup.js";
+
+const config: Options = packageBuild();
+
+export default config;
