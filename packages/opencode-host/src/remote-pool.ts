@@ -9,6 +9,7 @@ import type {
   PoolTurnCall,
   PoolTurnOptions,
 } from "@taos/opencode-pool";
+import { turnCallOf } from "@taos/opencode-pool/internals";
 import { HostInputError } from "./errors.js";
 import { HostClient } from "./remote-call.js";
 import { remoteTurn } from "./remote-turn.js";
@@ -104,11 +105,7 @@ export class RemotePool {
     sink?: Sink,
     options: PoolTurnOptions = {},
   ): Promise<TurnResult> {
-    const {
-      traceId,
-      sink: target,
-      ...own
-    } = typeof call === "string" ? { ...options, traceId: call, sink: sink as Sink } : call;
+    const { traceId, sink: target, ...own } = turnCallOf(call, sink, options);
     return remoteTurn(this.#client, agentId, text, traceId, target, own);
   }
 

@@ -15,3 +15,4 @@ export {
   staleDirectories,
 } from "./schedule.js";
 export type { TurnRefusal } from "./turn.js";
+export { turnCallOf } from "./turn.js";

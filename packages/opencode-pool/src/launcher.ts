@@ -1,6 +1,8 @@
 import type { OpenCodeLogger } from "@taos/internal";
 import type { OpenCodeModel, PermissionConfig } from "@taos/opencode-config";
 import { OpenCodeServer, type OpenCodeServerOptions, type ServerAuth } from "@taos/opencode-server";
+import type { ResolvedPoolOptions } from "./options.js";
+import { resolveSandbox } from "./sandbox.js";
 
 /** What the pool asks a launcher to start: one agent's server. */
 export interface AgentLaunch {
@@ -98,6 +100,17 @@ export function localLauncher(options: LocalLauncherOptions = {}): Launcher {
       };
     },
   };
+}
+
+/** The pool's launcher when it was given none: local servers, sandboxed as the options say. */
+export function defaultLauncher(options: ResolvedPoolOptions): Launcher {
+  const { logger, stopGraceMs, binary } = options;
+  return localLauncher({
+    sandbox: resolveSandbox(options.sandbox, logger),
+    logger,
+    stopGraceMs,
+    ...(binary === undefined ? {} : { binary }),
+  });
 }
 
 /** Where an agent's server, run by someone else, is reached. */

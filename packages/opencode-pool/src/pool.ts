@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -7,14 +6,15 @@ import type { Sink, TurnResult } from "@taos/opencode-adapter";
 import type { SlotContext } from "./acquire.js";
 import { AgentRecord } from "./agent.js";
 import type { ArchiveSource } from "./archive-import.js";
-import { type ArchiveManifest, DATABASE_PATH } from "./archive-rules.js";
+import type { ArchiveManifest } from "./archive-rules.js";
 import { disposeStaleDirectories } from "./directories.js";
 import { AgentExistsError, PoolClosedError, UnknownAgentError } from "./errors.js";
 import { PoolEmitter, type PoolEventName, type PoolListener } from "./events.js";
 import { exportAgentHome } from "./export-agent.js";
-import { localLauncher } from "./launcher.js";
+import { importAgentHome } from "./import-agent.js";
+import { defaultLauncher } from "./launcher.js";
 import { ServerLifecycle } from "./lifecycle.js";
-import { type ExportOptions, type ImportOptions, importHome, validateLimits } from "./mobility.js";
+import { type ExportOptions, type ImportOptions, validateLimits } from "./mobility.js";
 import {
   type AgentSettings,
   type OpenCodePoolOptions,
@@ -26,11 +26,9 @@ import {
 import { holdsSlot } from "./phase.js";
 import { poolTurn } from "./pool-turn.js";
 import { WaitQueue } from "./queue.js";
-import { relocateSessions } from "./relocate.js";
-import { resolveSandbox } from "./sandbox.js";
 import { shutDown } from "./shutdown.js";
 import { collectStats, type PoolStats } from "./stats.js";
-import type { PoolTurnCall, PoolTurnOptions } from "./turn.js";
+import { type PoolTurnCall, type PoolTurnOptions, turnCallOf } from "./turn.js";
 import { warmAgent } from "./warm.js";
 
 type PoolState = "open" | "closing" | "closed";
@@ -66,14 +64,7 @@ export class OpenCodePool {
     this.#emitter = new PoolEmitter((name, error) =>
       logger.error({ event: name, err: describeError(error) }, "a pool event listener threw"),
     );
-    const launcher =
-      this.#options.launcher ??
-      localLauncher({
-        sandbox: resolveSandbox(this.#options.sandbox, logger),
-        logger,
-        stopGraceMs: this.#options.stopGraceMs,
-        ...(this.#options.binary === undefined ? {} : { binary: this.#options.binary }),
-      });
+    const launcher = this.#options.launcher ?? defaultLauncher(this.#options);
     this.#servers = new ServerLifecycle(
       this.#options,
       launcher,
@@ -178,11 +169,7 @@ export class OpenCodePool {
     sink?: Sink,
     options: PoolTurnOptions = {},
   ): Promise<TurnResult> {
-    const {
-      traceId,
-      sink: target,
-      ...own
-    } = typeof call === "string" ? { ...options, traceId: call, sink: sink as Sink } : call;
+    const { traceId, sink: target, ...own } = turnCallOf(call, sink, options);
     const context = {
       options: this.#options,
       slots: this.#slots,
@@ -237,23 +224,10 @@ export class OpenCodePool {
       throw new AgentExistsError(agentId);
     this.#importing.add(agentId);
     try {
-      const home = join(this.#options.root, agentId);
-      const cwd = checked.cwd ?? home;
-      const manifest = await importHome(
-        archive,
-        this.#options.root,
-        home,
-        agentId,
-        options,
-        (staged, found) =>
-          found.cwd === cwd || !existsSync(join(staged, DATABASE_PATH))
-            ? Promise.resolve()
-            : relocateSessions(staged, found.cwd, cwd, this.#options.binary),
-      );
-      this.#agents.set(
-        agentId,
-        new AgentRecord(agentId, home, { ...checked }, this.#options.wedgedAfter),
-      );
+      const { root, binary, wedgedAfter } = this.#options;
+      const manifest = await importAgentHome(root, agentId, archive, checked, options, binary);
+      const home = join(root, agentId);
+      this.#agents.set(agentId, new AgentRecord(agentId, home, { ...checked }, wedgedAfter));
       return manifest;
     } finally {
       this.#importing.delete(agentId);

@@ -41,6 +41,15 @@ export interface PoolTurnCall extends PoolTurnOptions {
   readonly sink: Sink;
 }
 
+/** The `{ traceId, sink, ...options }` call from either form `turn` takes (the positional one is deprecated). */
+export function turnCallOf(
+  call: PoolTurnCall | string,
+  sink: Sink | undefined,
+  options: PoolTurnOptions,
+): PoolTurnCall {
+  return typeof call === "string" ? { ...options, traceId: call, sink: sink as Sink } : call;
+}
+
 /** Why the pool ended a turn without running it. */
 export interface TurnRefusal {
   readonly code: ReplyErrorCode;

@@ -38,6 +38,7 @@ describe("the entry point", () => {
       "nextPhase",
       "pickNext",
       "staleDirectories",
+      "turnCallOf",
       "validateAgentId",
     ]);
     const api = new Set(Object.keys(await import("../src/index.js")));

@@ -63,6 +63,43 @@ export function startStreamingStack(
   );
 }
 
+/** Peaks of this process's RSS (every 10 ms) and, with `liveHeap`, of the heap after a full GC (every 250 ms). */
+function startMemorySamplers(liveHeap: boolean): {
+  readonly rssBefore: number;
+  readonly heapBefore: number;
+  stop(): { rssPeak: number; livePeak: number };
+} {
+  // RSS is compared with the idle process as it is, without a forced GC: a full GC makes V8
+  // give back young-generation pages that any turn takes again, which is not the turn's cost.
+  const rssBefore = process.memoryUsage.rss();
+  if (liveHeap) collectGarbage();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let rssPeak = rssBefore;
+  let livePeak = heapBefore;
+  const sampleRss = (): void => {
+    const rss = process.memoryUsage.rss();
+    if (rss > rssPeak) rssPeak = rss;
+  };
+  const sampler = setInterval(sampleRss, 10);
+  const liveSampler = liveHeap
+    ? setInterval(() => {
+        collectGarbage();
+        const used = process.memoryUsage().heapUsed;
+        if (used > livePeak) livePeak = used;
+      }, 250)
+    : undefined;
+  return {
+    rssBefore,
+    heapBefore,
+    stop: () => {
+      clearInterval(sampler);
+      clearInterval(liveSampler);
+      sampleRss();
+      return { rssPeak, livePeak };
+    },
+  };
+}
+
 /**
  * Runs one turn whose reply the stand-in streams in `chunks` pieces (a size given to
  * `startStreamingStack`), sampling this process's RSS every 10 ms. The sink keeps
@@ -75,32 +112,14 @@ export async function measureStreamingTurn(
   options: MeasureOptions = {},
 ): Promise<StreamingFigures> {
   const text = streamingText(chunks);
-  const prompt = promptFor(chunks);
   let offset = 0;
   let deltas = 0;
   let intact = true;
   let finalOk = false;
-  // RSS is compared with the idle process as it is, without a forced GC: a full GC makes V8
-  // give back young-generation pages that any turn takes again, which is not the turn's cost.
-  const rssBefore = process.memoryUsage.rss();
-  if (options.liveHeap) collectGarbage();
-  const heapBefore = process.memoryUsage().heapUsed;
-  let rssPeak = rssBefore;
-  let livePeak = heapBefore;
-  const sampler = setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    if (rss > rssPeak) rssPeak = rss;
-  }, 10);
-  const liveSampler = options.liveHeap
-    ? setInterval(() => {
-        collectGarbage();
-        const used = process.memoryUsage().heapUsed;
-        if (used > livePeak) livePeak = used;
-      }, 250)
-    : undefined;
+  const samplers = startMemorySamplers(options.liveHeap === true);
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = await runtime.turn(prompt, {
+  const result = await runtime.turn(promptFor(chunks), {
     traceId: `stream-${chunks}-${performance.now()}`,
     sink: (reply) => {
       if (reply.kind === "delta") {
@@ -114,10 +133,8 @@ export async function measureStreamingTurn(
   });
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  clearInterval(sampler);
-  clearInterval(liveSampler);
-  const rss = process.memoryUsage.rss();
-  if (rss > rssPeak) rssPeak = rss;
+  const { rssPeak, livePeak } = samplers.stop();
+  const { rssBefore, heapBefore } = samplers;
   return {
     chunks,
     textLength: text.length,

@@ -11,6 +11,7 @@ export { getFreePort } from "./port.js";
 export { isProcessAlive, waitForProcessExit } from "./process.js";
 export type { RawOpenCode, StartRawOpenCodeOptions } from "./raw-opencode.js";
 export { isolatedOpenCodeEnv, startRawOpenCode } from "./raw-opencode.js";
+export { filesMissingFromReadme } from "./readme-map.js";
 export { scaled, testSlowdown } from "./slowdown.js";
 export type { TempHome } from "./temp-home.js";
 export { makeTempHome } from "./temp-home.js";
