@@ -55,7 +55,12 @@ describe("failureOf a thrown error", () => {
     ],
     [
       "an HTTP failure",
-      new OpenCodeHttpError({ method: "GET", url, statusCode: 500 }),
+      new OpenCodeHttpError({ method: "GET", url, statusCode: 409 }),
+      "http_error",
+    ],
+    [
+      "no answer at all",
+      new OpenCodeHttpError({ method: "GET", url, statusCode: undefined }),
       "http_error",
     ],
     [
@@ -75,6 +80,23 @@ describe("failureOf a thrown error", () => {
     ],
   ])("gives %s its code and its message", (_, error, code) => {
     expect(failureOf(error)).toEqual({ error: error.message, code });
+  });
+
+  it("gives a 5xx from opencode its code, opencode's error name and its ref", () => {
+    const error = new OpenCodeHttpError({
+      method: "POST",
+      url,
+      statusCode: 500,
+      detail: "Unexpected server error",
+      opencodeError: "UnknownError",
+      ref: "err_c6759235",
+    });
+    expect(failureOf(error)).toEqual({
+      error: error.message,
+      code: "opencode_server_error",
+      opencodeError: "UnknownError",
+      opencodeRef: "err_c6759235",
+    });
   });
 
   it("keeps another error's message, without a stack or the secrets given, and gives no code", () => {

@@ -160,8 +160,13 @@ describe("driveTurn with a scripted adapter", () => {
   it.each<readonly [string, Error, string]>([
     [
       "an HTTP failure",
-      new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 500 }),
+      new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 409 }),
       "http_error",
+    ],
+    [
+      "opencode's own failure (a 5xx)",
+      new OpenCodeHttpError({ method: "POST", url: "http://127.0.0.1:1/session", statusCode: 500 }),
+      "opencode_server_error",
     ],
     [
       "a refused password",
