@@ -68,7 +68,12 @@ export function planFault(tag: string, spec: FaultSpec, random: Random): FaultPl
   const mine = (request: { readonly lastUserText: string }): boolean =>
     request.lastUserText === prompt;
   // A short deadline for faults that only an abort ends; room for a retry or a restart otherwise.
-  const turn: FaultTurn = { tag, text, mine, random, abortMs: random.int(1_500, 4_000) };
+  // The abort is meant to land on the fault (a stall, a hang-up), not on opencode's set-up of
+  // the turn: a slower machine gets a later abort. (Seen with both cores busy: an abort that
+  // came during the set-up was ignored, the stalled model call went on, and the next prompt
+  // of that session waited behind it.)
+  const abortMs = scaled(random.int(1_500, 4_000));
+  const turn: FaultTurn = { tag, text, mine, random, abortMs };
   return { spec, prompt, ...faultTurnOf(spec, turn) };
 }
 
