@@ -4,7 +4,7 @@ import type { OpenCodeLogger, Redactor } from "@taos/internal";
 import { execa } from "execa";
 import { OpenCodeBinaryNotFoundError, OpenCodeExitedError } from "./errors.js";
 import { LogSink } from "./log-sink.js";
-import { signalGroup, signalGroupExcept } from "./process-group.js";
+import { groupGone, signalGroup, signalGroupExcept } from "./process-group.js";
 import { trackProcessGroup } from "./registry.js";
 import { settlesWithin } from "./timing.js";
 
@@ -16,6 +16,8 @@ export interface ExitInfo {
 
 const LISTENING = /listening on https?:\/\/\S+/;
 const OUTPUT_DRAIN_MS = 500;
+/** How long a stop waits for the killed members of the child's group to be gone. */
+const GROUP_GONE_MS = 2_000;
 
 /** The `listening` line: when it came, and a promise that resolves with it. */
 export class ListeningWatch {
@@ -97,8 +99,10 @@ export class OpenCodeChild {
     const untrack = trackProcessGroup(this.pid);
     this.closed = this.exited.then(async (info) => {
       this.exit = info;
-      // opencode does not pass signals on to its own children: end them too.
+      // opencode does not pass signals on to its own children: end them too, and wait
+      // until they are gone, so nothing of this child outlives a stop.
       signalGroup(this.pid, "SIGKILL");
+      await groupGone(this.pid, GROUP_GONE_MS);
       untrack();
       await settlesWithin(this.sink.drained(), OUTPUT_DRAIN_MS);
       this.sink.note(`pid ${this.pid} exited (code ${info.code}, signal ${info.signal})`);

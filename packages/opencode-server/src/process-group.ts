@@ -28,6 +28,25 @@ export function groupMembers(pgid: number): { readonly pid: number; readonly com
 }
 
 /**
+ * Resolves once no live process is left in the group, or after `ms`: a SIGKILL is
+ * delivered at once, but a process is gone only when the kernel has ended it (on a busy
+ * machine, a little later). Where there is no /proc, at once.
+ */
+export async function groupGone(pgid: number, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  for (;;) {
+    let left: number;
+    try {
+      left = groupMembers(pgid).length;
+    } catch {
+      return;
+    }
+    if (left === 0 || performance.now() >= end) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
  * A signal to every member of a group except the processes named `spare`.
  * For a sandboxed child: bwrap dies of SIGTERM at once and, with
  * `--die-with-parent`, SIGKILLs what it runs, so opencode would get no grace;
