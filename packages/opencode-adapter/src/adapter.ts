@@ -82,6 +82,7 @@ export class OpenCodeAdapter {
     const signal = options?.signal;
     let turn: Turn | undefined;
     const unlisten: (() => void)[] = [];
+    let leaveSession: (() => void) | undefined;
     // One turn at a time per adapter: a conversation is sequential, and two turns on one
     // session would both see its events.
     const previous = this.queue;
@@ -91,17 +92,20 @@ export class OpenCodeAdapter {
     });
     try {
       const settings = settingsOf(this.config, options);
+      // Checked before anything is sent; the message id is added once the session is ours.
+      const prompt = promptBody(this.config, text, options, settings);
       await abortable(previous, signal);
       if (signal?.aborted) throw signal.reason;
-      // Made only now, after the previous turn ended: opencode orders a session's messages by
-      // id, and a user message older than the last answer counts as answered (before 1.18.33).
-      const userMessageId = newMessageId();
-      const body = promptBody(this.config, text, options, settings, userMessageId);
       const connection = this.connect();
       // Open the stream while the session is looked up; nothing of ours can come before the prompt.
       const ready = connection.hub.ready(signal);
       ready.catch(() => undefined);
       const session = await this.sessionRef(signal);
+      leaveSession = await connection.sessionTurns.enter(session.id, signal);
+      // Made only now, after the session's previous turn ended: opencode orders a session's
+      // messages by id, and a user message older than the last answer counts as answered.
+      const userMessageId = newMessageId();
+      const body = { ...prompt, messageID: userMessageId };
       turn = newTurn(this.config, this.sink, connection, session, settings, {
         traceId,
         signal,
@@ -122,6 +126,7 @@ export class OpenCodeAdapter {
       return this.failed(turn, traceId, error, signal);
     } finally {
       for (const stop of unlisten) stop();
+      leaveSession?.();
       if (turn !== undefined) this.turns.delete(turn);
       // The next prompt may start once this one has ended (also when it gave up waiting).
       void previous.then(release);

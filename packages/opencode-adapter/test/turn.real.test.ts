@@ -160,6 +160,28 @@ describe("a turn against the real server", () => {
   );
 });
 
+describe("turns on one session", () => {
+  it(
+    "prompts sent together on one session, by several adapters, each get their own answer, in order",
+    async () => {
+      const first = await adapter(() => undefined).prompt("[options] open the session");
+      expect(first.status).toBe("completed");
+      const sessionId = first.sessionId;
+      // opencode answers only the latest of prompts that reach a session together: the
+      // earlier ones would end with no answer of their own.
+      const results = await Promise.all(
+        [0, 1, 2].map((i) => adapter(() => undefined, { sessionId }).prompt(`together ${i}`)),
+      );
+      expect(results.map((result) => `${result.status} ${result.text}`)).toEqual([
+        "completed together 0",
+        "completed together 1",
+        "completed together 2",
+      ]);
+    },
+    scaled(90_000),
+  );
+});
+
 describe("structured output", () => {
   const format = { type: "json_schema", schema: SCHEMA } as const;
 

@@ -2,11 +2,14 @@ import { createHash } from "node:crypto";
 import type { ResolvedAdapterConfig } from "./config.js";
 import { EventHub } from "./event-hub.js";
 import { HttpClient } from "./http.js";
+import { SessionTurns } from "./session-turns.js";
 
 /** The pool and the event subscription of one server, shared by every adapter on it. */
 export interface ServerConnection {
   readonly http: HttpClient;
   readonly hub: EventHub;
+  /** One turn at a time per session, across the adapters of this server. */
+  readonly sessionTurns: SessionTurns;
   /** opencode's version from `/global/health`, asked once per server; undefined when it has none. */
   serverVersion(): Promise<string | undefined>;
   /** Gives this user's share back; the last one out closes the stream and the pool. */
@@ -16,6 +19,7 @@ export interface ServerConnection {
 interface Entry {
   readonly http: HttpClient;
   readonly hub: EventHub;
+  readonly sessionTurns: SessionTurns;
   users: number;
 }
 
@@ -66,7 +70,7 @@ export function acquireConnection(config: ResolvedAdapterConfig): ServerConnecti
       connectTimeoutMs: config.connectTimeoutMs,
       logger: config.logger,
     });
-    entry = { http, hub, users: 0 };
+    entry = { http, hub, sessionTurns: new SessionTurns(), users: 0 };
     connections.set(key, entry);
   }
   const shared = entry;
@@ -77,6 +81,7 @@ export function acquireConnection(config: ResolvedAdapterConfig): ServerConnecti
   return {
     http: shared.http,
     hub: shared.hub,
+    sessionTurns: shared.sessionTurns,
     serverVersion: () => askVersion(key, shared.http),
     async release(): Promise<void> {
       if (released) return;

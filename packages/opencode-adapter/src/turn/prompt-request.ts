@@ -82,13 +82,12 @@ export function newTurn(
   });
 }
 
+/** The prompt's body, less the message id; a bad `text` or attachment throws naming the field. */
 export function promptBody(
   config: ResolvedAdapterConfig,
-
   text: unknown,
   options: PromptOptions,
   settings: ResolvedPromptSettings,
-  messageID: string,
 ): Record<string, unknown> {
   if (typeof text !== "string") {
     throw new OpenCodeAdapterConfigError({ field: "text", message: "must be a string" });
@@ -105,7 +104,6 @@ export function promptBody(
   const parts: unknown[] = text === "" ? [] : [{ type: "text", text }];
   parts.push(...files);
   return {
-    messageID,
     model: { providerID: providerId, modelID: modelId },
     parts,
     ...(agent === undefined ? {} : { agent }),
