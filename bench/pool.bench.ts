@@ -9,10 +9,17 @@
  *
  *   node --import tsx bench/pool.bench.ts            (from the repo root, after a build)
  *   POOL_AGENTS=24 POOL_SERVERS=6 POOL_TURNS=200 POOL_CONCURRENCY=4   (the defaults)
+ *
+ * The pool runs the workload twice, side by side: with its default `maxConcurrentStarts`
+ * (one start per core) and with every start let through at once
+ * (`maxConcurrentStarts: maxServers`, the pool before the gate). Before them, a lone cold
+ * turn (start, instance set-up and first turn of an agent, nothing else running) is
+ * measured LONE times: what a turn that pays a start costs at best.
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { OpenCodePool } from "@taos/opencode-pool";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
@@ -23,10 +30,14 @@ const AGENTS = sizeFromEnv("POOL_AGENTS", 24);
 const SERVERS = sizeFromEnv("POOL_SERVERS", 6);
 const TURNS = sizeFromEnv("POOL_TURNS", 200);
 const CONCURRENCY = sizeFromEnv("POOL_CONCURRENCY", 4);
+// The pool's default, as it computes it: one start per core.
+const defaultStarts = Math.max(1, availableParallelism());
+const LONE = sizeFromEnv("POOL_LONE", 3);
 const HOT = Math.max(1, Math.round(AGENTS / 8));
 const log = (line: string): void => void process.stderr.write(`pool.bench: ${line}\n`);
 const ids = Array.from({ length: AGENTS }, (_, i) => `agent-${String(i).padStart(2, "0")}`);
 const keyOf = (id: string): string => `sk-bench-pool-${id}`;
+const loneIds = Array.from({ length: LONE }, (_, i) => `lone-${i}`);
 
 // The workload: 60% of turns on the HOT agents, the rest spread over the tail. Seeded.
 let seed = 0x5eed;
@@ -42,9 +53,13 @@ const workload = Array.from({ length: TURNS }, () =>
 
 const require = createRequire(import.meta.url);
 const cli = join(dirname(require.resolve("@taos/fake-litellm")), "cli.js");
-const llm = spawn(process.execPath, [cli, ...ids.flatMap((id) => ["--key", keyOf(id)])], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const llm = spawn(
+  process.execPath,
+  [cli, ...[...ids, ...loneIds].flatMap((id) => ["--key", keyOf(id)])],
+  {
+    stdio: ["ignore", "pipe", "inherit"],
+  },
+);
 const llmUrl = await new Promise<string>((resolve, reject) => {
   let out = "";
   llm.stdout.on("data", (chunk: Buffer) => {
@@ -85,6 +100,8 @@ interface Figures {
   readonly cpuMsPerTurn: number;
   readonly evictions: number;
   readonly setupMs: number;
+  /** This process's CPU while the naive setup started its servers (ms). */
+  readonly setupCpuMs: number;
 }
 
 type RunTurn = (
@@ -97,7 +114,7 @@ async function runWorkload(
   root: string,
   run: RunTurn,
   isWarm: (id: string) => boolean,
-): Promise<Omit<Figures, "evictions" | "setupMs">> {
+): Promise<Omit<Figures, "evictions" | "setupMs" | "setupCpuMs">> {
   const warm: number[] = [];
   const cold: number[] = [];
   const sessions = new Map<string, string>();
@@ -149,13 +166,35 @@ async function runWorkload(
   };
 }
 
-async function poolRun(): Promise<Figures> {
+/** A cold turn with nothing else running, LONE times, each on a new agent: ms each. */
+async function loneColdTurns(): Promise<number[]> {
+  const home = await makeTempHome("taos-bench-lone-");
+  const pool = new OpenCodePool({ root: home.path, litellm: { baseURL: llmUrl } });
+  const times: number[] = [];
+  try {
+    for (const id of loneIds) {
+      await pool.register(id, { apiKey: keyOf(id), modelIds: ["fake-model"] });
+      const start = performance.now();
+      const result = await pool.turn(id, "hello", { traceId: `l-${id}`, sink: () => undefined });
+      if (result.status !== "completed") throw new Error(`lone turn of ${id}: ${result.status}`);
+      times.push(performance.now() - start);
+      await pool.unregister(id);
+    }
+    return times;
+  } finally {
+    await pool.close({ graceMs: 1_000 });
+    await home.cleanup();
+  }
+}
+
+async function poolRun(maxConcurrentStarts?: number): Promise<Figures> {
   const home = await makeTempHome("taos-bench-pool-");
   const pool = new OpenCodePool({
     root: home.path,
     litellm: { baseURL: llmUrl },
     maxServers: SERVERS,
     queueTimeoutMs: 600_000,
+    ...(maxConcurrentStarts === undefined ? {} : { maxConcurrentStarts }),
   });
   try {
     for (const id of ids) await pool.register(id, { apiKey: keyOf(id), modelIds: ["fake-model"] });
@@ -172,7 +211,7 @@ async function poolRun(): Promise<Figures> {
         }),
       (id) => running.has(id),
     );
-    return { ...figures, evictions: (await pool.stats()).evictions, setupMs: 0 };
+    return { ...figures, evictions: (await pool.stats()).evictions, setupMs: 0, setupCpuMs: 0 };
   } finally {
     await pool.close({ graceMs: 1_000 });
     await home.cleanup();
@@ -194,6 +233,7 @@ async function naiveRun(): Promise<Figures> {
   );
   try {
     const began = performance.now();
+    const setupCpu = process.cpuUsage();
     // All kept running: started up front, a few at a time (this host has few cores).
     const queue = [...runtimes.values()];
     await Promise.all(
@@ -202,6 +242,8 @@ async function naiveRun(): Promise<Figures> {
       }),
     );
     const setupMs = performance.now() - began;
+    const setupUsed = process.cpuUsage(setupCpu);
+    const setupCpuMs = (setupUsed.user + setupUsed.system) / 1000;
     const warmed = new Set<string>();
     const figures = await runWorkload(
       home.path,
@@ -217,7 +259,7 @@ async function naiveRun(): Promise<Figures> {
       // A running server's first turn still pays opencode's lazy instance set-up: count it apart.
       (id) => warmed.has(id),
     );
-    return { ...figures, evictions: 0, setupMs };
+    return { ...figures, evictions: 0, setupMs, setupCpuMs };
   } finally {
     await Promise.all([...runtimes.values()].map((runtime) => runtime.stop()));
     await home.cleanup();
@@ -236,8 +278,12 @@ try {
   log(
     `${AGENTS} agents, ${SERVERS} servers, ${TURNS} turns, ${CONCURRENCY} at a time (${HOT} hot agents)`,
   );
-  log("pool run");
+  log(`${LONE} lone cold turns`);
+  const lone = await loneColdTurns();
+  log("pool run (default maxConcurrentStarts)");
   const pooled = await poolRun();
+  log(`pool run (maxConcurrentStarts: ${SERVERS}, every start at once)`);
+  const together = await poolRun(SERVERS);
   log("naive run (one runtime per agent, all running)");
   const naive = await naiveRun();
   const row = (name: string, f: Figures): string =>
@@ -245,6 +291,11 @@ try {
   const perServer = naive.peakRssMiB / AGENTS;
   const rssTarget = SERVERS * perServer * 1.1;
   const warmRatio = Number(pct(pooled.warm, 50)) / Number(pct(naive.warm, 50));
+  const loneP50 = Number(pct(lone, 50));
+  const coldRatio = Number(pct(pooled.cold, 50)) / loneP50;
+  const coldGain = Number(pct(together.cold, 50)) / Number(pct(pooled.cold, 50));
+  const cpuRatio = pooled.cpuMsPerTurn / naive.cpuMsPerTurn;
+  const naiveSetupCpu = naive.cpuMsPerTurn + naive.setupCpuMs / TURNS;
   const out = [
     "## Many agents on one host: @taos/opencode-pool against one runtime per agent",
     "",
@@ -256,7 +307,8 @@ try {
     "",
     "| setup | turns/s | warm p50 / p95 / p99 ms (n) | paid a start p50 / p95 / p99 ms (n) | peak opencode processes | peak RSS MiB | evictions | CPU ms/turn | failed |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    row("pool", pooled),
+    row(`pool (default \`maxConcurrentStarts\`: ${defaultStarts})`, pooled),
+    row(`pool, every start at once (\`maxConcurrentStarts: ${SERVERS}\`)`, together),
     row(
       `naive (${AGENTS} runtimes, started in ${(naive.setupMs / 1000).toFixed(1)} s first)`,
       naive,
@@ -265,6 +317,9 @@ try {
     `Per server (naive peak RSS / ${AGENTS}): ${perServer.toFixed(0)} MiB. Target peak RSS of the pool <= ${SERVERS} x that + 10% = ${rssTarget.toFixed(0)} MiB:`,
     `${pooled.peakRssMiB <= rssTarget ? "met" : "missed"} (${pooled.peakRssMiB.toFixed(0)} MiB). Warm p50, pool / naive: ${warmRatio.toFixed(2)} (target <= 1.10: ${warmRatio <= 1.1 ? "met" : "missed"}).`,
     `Failed turns of the pool: ${pooled.failed} (target 0: ${pooled.failed === 0 ? "met" : "missed"}); of the naive setup: ${naive.failed}.`,
+    `A lone cold turn (start, instance set-up, first turn; nothing else running), ${LONE} times: ${lone.map((ms) => ms.toFixed(0)).join(", ")} ms (p50 ${loneP50}).`,
+    `Paid a start p50, pool / lone cold turn: ${coldRatio.toFixed(2)}x (target <= 2: ${coldRatio <= 2 ? "met" : "missed"}); every start at once / default: ${coldGain.toFixed(2)}x.`,
+    `CPU per turn, pool / naive: ${cpuRatio.toFixed(2)}x (target <= 1.5: ${cpuRatio <= 1.5 ? "met" : "missed"}); the naive setup's ${AGENTS} starts, spent before its workload, are not in its figure (with them: ${naiveSetupCpu.toFixed(1)} ms/turn, pool / that ${(pooled.cpuMsPerTurn / naiveSetupCpu).toFixed(2)}x).`,
   ];
   process.stdout.write(`${out.join("\n")}\n`);
 } catch (error) {

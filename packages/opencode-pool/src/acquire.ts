@@ -38,10 +38,14 @@ export async function acquireServer(
   request: SlotRequest,
 ): Promise<LaunchedServer | TurnRefusal> {
   const { record, signal } = request;
+  let launched = false;
   for (;;) {
     const refusal = refusalFor(slots, record, signal);
+    const server = refusal === undefined ? takeServer(record) : undefined;
+    // The start slot is free once its server is taken or given up (not before: a pass
+    // in between could evict the server this turn just started): the next start may go.
+    if (launched && (refusal !== undefined || server !== undefined)) slots.servers.pump();
     if (refusal !== undefined) return refusal;
-    const server = takeServer(record);
     if (server !== undefined) return server;
     if (record.phase !== "stopped") {
       await abortable(record.changed(), signal).catch(() => undefined);
@@ -53,7 +57,10 @@ export async function acquireServer(
       continue;
     }
     const outcome = await waitForSlot(slots, request);
-    if (outcome === "launch") await slots.servers.launch(record);
+    if (outcome === "launch") {
+      launched = true;
+      await slots.servers.launch(record);
+    }
     const queued = queueRefusal(outcome, request.queueTimeoutMs, slots.maxServers);
     if (queued !== undefined) return queued;
   }

@@ -3,6 +3,7 @@ import type { OpenCodeModel, PermissionConfig } from "@taos/opencode-config";
 import { OpenCodeServer, type OpenCodeServerOptions, type ServerAuth } from "@taos/opencode-server";
 import type { ResolvedPoolOptions } from "./options.js";
 import { resolveSandbox } from "./sandbox.js";
+import { bootstrapInstance } from "./server-http.js";
 
 /** What the pool asks a launcher to start: one agent's server. */
 export interface AgentLaunch {
@@ -54,6 +55,12 @@ export interface LocalLauncherOptions {
   readonly stopGraceMs?: number;
   /** Environment of every server over the server package's defaults (`undefined` removes one). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Have opencode set up the agent's working directory (config, plugins) as part of the
+   * start, so that it counts against the pool's `maxConcurrentStarts` rather than slowing
+   * the first turn while other servers start. @default true
+   */
+  readonly bootstrap?: boolean;
 }
 
 /** The default launcher: one local `OpenCodeServer` per agent, in its own process group. */
@@ -79,26 +86,32 @@ export function localLauncher(options: LocalLauncherOptions = {}): Launcher {
       const server = new OpenCodeServer(serverOptions);
       try {
         await server.ensureRunning({ signal: agent.signal });
+        const launched = launchedServer(server, options.stopGraceMs ?? 5_000);
+        if (options.bootstrap !== false) await bootstrapInstance(launched, agent.cwd, agent.signal);
+        return launched;
       } catch (error) {
         await server.stop({ graceMs: 1_000 });
         throw error;
       }
-      const { baseUrl, pid } = server;
-      if (baseUrl === undefined) throw new Error("opencode exited as it became ready");
-      const graceMs = options.stopGraceMs ?? 5_000;
-      return {
-        baseUrl,
-        auth: server.auth,
-        ...(pid === undefined ? {} : { pid }),
-        stop: () => server.stop({ graceMs }),
-        onExit: (listener) =>
-          server.onExit((info) =>
-            listener(
-              info.signal ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`,
-            ),
-          ),
-      };
     },
+  };
+}
+
+/** A running local server as the pool sees it. */
+function launchedServer(server: OpenCodeServer, graceMs: number): LaunchedServer {
+  const { baseUrl, pid } = server;
+  if (baseUrl === undefined) throw new Error("opencode exited as it became ready");
+  return {
+    baseUrl,
+    auth: server.auth,
+    ...(pid === undefined ? {} : { pid }),
+    stop: () => server.stop({ graceMs }),
+    onExit: (listener) =>
+      server.onExit((info) =>
+        listener(
+          info.signal ? `killed by ${info.signal}` : `exited with code ${String(info.code)}`,
+        ),
+      ),
   };
 }
 

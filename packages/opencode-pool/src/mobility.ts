@@ -14,6 +14,7 @@ import { AgentBusyError, AgentExistsError, InvalidPoolOptionError } from "./erro
 import type { LaunchedServer } from "./launcher.js";
 import type { ServerLifecycle } from "./lifecycle.js";
 import type { AgentSettings } from "./options.js";
+import { authHeaders } from "./server-http.js";
 
 const fail: Fail = fieldFailer((field, message) => new InvalidPoolOptionError({ field, message }));
 
@@ -62,12 +63,6 @@ export async function holdStopped(
   }
 }
 
-function authHeaders(server: LaunchedServer): Record<string, string> {
-  if (!server.auth) return {};
-  const token = Buffer.from(`${server.auth.username}:${server.auth.password}`).toString("base64");
-  return { authorization: `Basic ${token}` };
-}
-
 /** The agent's settings less its key and OS user: what an archive's manifest may carry. */
 export function publicSettings(settings: AgentSettings): Record<string, unknown> {
   const { apiKey: _key, user: _user, ...rest } = settings;
@@ -105,22 +100,6 @@ export async function opencodeVersion(
   } catch {
     return null;
   }
-}
-
-/** Makes opencode create the instance of `directory` (config, plugins) now rather than at a turn. */
-export async function bootstrapInstance(
-  server: LaunchedServer,
-  directory: string,
-  signal: AbortSignal,
-): Promise<void> {
-  const url = new URL("/session", server.baseUrl);
-  url.searchParams.set("directory", directory);
-  const response = await fetch(url, {
-    headers: authHeaders(server),
-    signal: AbortSignal.any([signal, AbortSignal.timeout(120_000)]),
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`opencode answered ${response.status} to GET /session`);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { isAbsolute } from "node:path";
 import {
   describeValue,
@@ -27,6 +28,14 @@ export interface OpenCodePoolOptions {
   readonly litellm: { readonly baseURL: string; readonly providerId?: string };
   /** How many servers may run at once. @default 4 */
   readonly maxServers?: number;
+  /**
+   * How many servers may be starting at once (a start ends once opencode has set up the
+   * agent's working directory). A start keeps most of a core busy, and starts that share
+   * the cores all finish late: one per core, the next as soon as one is taken, gets each
+   * agent going sooner.
+   * @default the number of cores (`os.availableParallelism()`)
+   */
+  readonly maxConcurrentStarts?: number;
   /** Keep the sum of the servers' RSS under this (MiB). Linux only (reads `/proc`). */
   readonly memoryBudgetMiB?: number;
   /** What a server is counted for before it is measured (MiB). @default 520 */
@@ -87,6 +96,7 @@ export interface ResolvedPoolOptions {
   readonly baseURL: string;
   readonly providerId: string;
   readonly maxServers: number;
+  readonly maxConcurrentStarts: number;
   readonly memoryBudgetMiB: number | undefined;
   readonly serverEstimateMiB: number;
   readonly idleStopMs: number;
@@ -152,6 +162,11 @@ function absolute(value: unknown, field: string): string {
   return value;
 }
 
+/** One start per core: a start and its instance set-up keep most of a core busy. */
+export function defaultStarts(cores: number = availableParallelism()): number {
+  return Math.max(1, cores);
+}
+
 /** Validates every pool option and fills in defaults; throws naming the first bad one. */
 export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
   if (!isRecord(options)) fail("options", `must be an object, got ${describeValue(options)}`);
@@ -196,6 +211,7 @@ export function resolvePoolOptions(options: unknown): ResolvedPoolOptions {
     baseURL: baseURL as string,
     providerId: (providerId as string | undefined) ?? "litellm",
     maxServers: count(o.maxServers, "maxServers", 4),
+    maxConcurrentStarts: count(o.maxConcurrentStarts, "maxConcurrentStarts", defaultStarts()),
     memoryBudgetMiB,
     serverEstimateMiB: count(o.serverEstimateMiB, "serverEstimateMiB", 520),
     idleStopMs: ms(o.idleStopMs, "idleStopMs", 600_000),

@@ -13,6 +13,8 @@ export interface SlotView {
 
 export interface AdmissionLimits {
   readonly maxServers: number;
+  /** Servers in `starting` at most; another start waits until one is ready. @default no limit */
+  readonly maxStarting?: number;
   readonly memoryBudgetMiB?: number;
   /** What a new server is expected to add (MiB) before it is measured. */
   readonly startEstimateMiB: number;
@@ -47,10 +49,15 @@ export function chooseEviction(slots: readonly SlotView[]): string | undefined {
 
 /**
  * May one more server start now? If not, which idle server to stop first, or
- * wait. With no server running a start is always allowed, so a budget smaller
+ * wait (also while `maxStarting` servers are starting). With no server running a start is always allowed, so a budget smaller
  * than one server cannot block every turn.
  */
 export function decideAdmission(slots: readonly SlotView[], limits: AdmissionLimits): Admission {
+  // Starts that share the cores all finish late: the next one waits for a ready server.
+  if (limits.maxStarting !== undefined) {
+    const starting = slots.filter((slot) => slot.phase === "starting").length;
+    if (starting >= limits.maxStarting) return { kind: "wait" };
+  }
   const full = slots.length >= limits.maxServers;
   let overBudget = false;
   if (limits.memoryBudgetMiB !== undefined && slots.length > 0) {

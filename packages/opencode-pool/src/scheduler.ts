@@ -60,6 +60,7 @@ export class SlotScheduler {
         }
         const decision = decideAdmission(this.#slotViews(rss), {
           maxServers: this.#options.maxServers,
+          maxStarting: this.#options.maxConcurrentStarts,
           startEstimateMiB: this.#options.serverEstimateMiB,
           ...(this.#options.memoryBudgetMiB === undefined
             ? {}

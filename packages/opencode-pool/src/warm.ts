@@ -1,7 +1,7 @@
 import { acquireServer, releaseServer, type SlotContext } from "./acquire.js";
 import type { AgentRecord } from "./agent.js";
 import { PoolRefusedError } from "./errors.js";
-import { bootstrapInstance } from "./mobility.js";
+import { bootstrapInstance } from "./server-http.js";
 
 /**
  * Gets the agent a server as a turn would (queue, start, eviction) and has

@@ -9,6 +9,8 @@ export interface FakeLauncher extends Launcher {
   readonly running: Set<string>;
   /** The most servers up at once. */
   peak: number;
+  /** The most launches in progress at once. */
+  peakStarting: number;
   /** Makes the agent's server "exit" as a crash would. */
   crash(agentId: string): void;
 }
@@ -22,13 +24,19 @@ export function fakeLauncher(
   } = {},
 ): FakeLauncher {
   const exits = new Map<string, (description: string) => void>();
+  let starting = 0;
   const launcher: FakeLauncher = {
     launches: [],
     running: new Set(),
     peak: 0,
+    peakStarting: 0,
     async launch(agent): Promise<LaunchedServer> {
       launcher.launches.push(agent);
-      await Promise.resolve();
+      starting += 1;
+      launcher.peakStarting = Math.max(launcher.peakStarting, starting);
+      // A start takes a few microtasks (no timer: tests use fake ones): starts let through together overlap.
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      starting -= 1;
       if (behaviour.hangStart) {
         await new Promise((_, reject) =>
           agent.signal.addEventListener("abort", () => reject(agent.signal.reason), { once: true }),

@@ -123,6 +123,8 @@ describe("bad input: typed errors or error replies, nothing launched", () => {
       new OpenCodePool({ root, litellm: { baseURL: "http://127.0.0.1:9/v1" }, ...options });
     expect(make({ root: "relative" })).toThrow(/"root"/);
     expect(make({ maxServers: 0 })).toThrow(/"maxServers"/);
+    expect(make({ maxConcurrentStarts: 0 })).toThrow(/"maxConcurrentStarts"/);
+    expect(make({ maxConcurrentStarts: 1.5 })).toThrow(/"maxConcurrentStarts"/);
     expect(make({ idleStopMs: -1 })).toThrow(/"idleStopMs"/);
     expect(make({ restart: { maxExits: 0 } })).toThrow(/"restart.maxExits"/);
     expect(make({ sandbox: "docker" })).toThrow(/"sandbox"/);
@@ -173,6 +175,42 @@ describe("a server of an unsupported opencode version", () => {
 });
 
 describe("scheduling with a fake launcher", () => {
+  it("starts at most maxConcurrentStarts servers at once, the next as soon as one is taken by its turn", async () => {
+    const launcher = fakeLauncher();
+    const turns = fakeTurns("complete");
+    const p = newPool({ launcher, maxServers: 4, maxConcurrentStarts: 1 });
+    const ids = ["a", "b", "c", "d"];
+    await registerAll(p, ids);
+    const results = await Promise.all(
+      ids.map((id) =>
+        p.turn(id, `hello ${id}`, {
+          traceId: `t-${id}`,
+          sink: () => undefined,
+          adapterFactory: turns.factory,
+        }),
+      ),
+    );
+    expect(results.map((result) => result.status)).toEqual(ids.map(() => "completed"));
+    expect(launcher.peakStarting).toBe(1);
+    expect(launcher.peak).toBe(4);
+    await p.close();
+
+    const together = fakeLauncher();
+    const q = newPool({ launcher: together, maxServers: 4, maxConcurrentStarts: 4 });
+    await registerAll(q, ids);
+    await Promise.all(
+      ids.map((id) =>
+        q.turn(id, "hi", {
+          traceId: `u-${id}`,
+          sink: () => undefined,
+          adapterFactory: turns.factory,
+        }),
+      ),
+    );
+    expect(together.peakStarting).toBe(4);
+    await q.close();
+  });
+
   it("evicts the least recently used idle server, never more than maxServers up", async () => {
     const launcher = fakeLauncher();
     const turns = fakeTurns("complete");

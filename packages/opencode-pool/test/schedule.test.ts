@@ -11,6 +11,7 @@ import {
   pickNext,
   staleDirectories,
 } from "../src/internals.js";
+import { defaultStarts } from "../src/options.js";
 
 const slot = (agentId: string, phase: string, lastUseSeq: number, rssMiB?: number) => ({
   agentId,
@@ -62,6 +63,23 @@ describe("decideAdmission", () => {
       reason: "budget",
     });
     expect(decideAdmission([], { ...budget, memoryBudgetMiB: 100 })).toEqual({ kind: "start" });
+  });
+});
+
+describe("decideAdmission with maxStarting", () => {
+  const limits = { maxServers: 4, startEstimateMiB: 500, maxStarting: 1 };
+  it("waits while maxStarting servers are starting, with room and an idle server to evict", () => {
+    expect(decideAdmission([slot("a", "starting", 1)], limits)).toEqual({ kind: "wait" });
+    const full = [slot("a", "starting", 1), slot("b", "idle", 0), slot("c", "busy", 2)];
+    expect(decideAdmission(full, { ...limits, maxServers: 3 })).toEqual({ kind: "wait" });
+  });
+  it("starts once the starting ones are ready, and counts only `starting` servers", () => {
+    expect(decideAdmission([slot("a", "idle", 1), slot("b", "busy", 2)], limits)).toEqual({
+      kind: "start",
+    });
+    expect(decideAdmission([slot("a", "starting", 1)], { ...limits, maxStarting: 2 })).toEqual({
+      kind: "start",
+    });
   });
 });
 
@@ -141,5 +159,13 @@ describe("an agent's transitions", () => {
     expect(record.tryTransition("launch")).toBe(true);
     await changed;
     expect(record.phase).toBe("starting");
+  });
+});
+
+describe("defaultStarts", () => {
+  it("lets one start per core, at least one", () => {
+    expect(defaultStarts(2)).toBe(2);
+    expect(defaultStarts(8)).toBe(8);
+    expect(defaultStarts(0)).toBe(1);
   });
 });

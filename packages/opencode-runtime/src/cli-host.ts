@@ -17,6 +17,7 @@ export interface CliHostCommand {
   readonly hostname: string;
   readonly baseUrl: string;
   readonly maxServers: number | undefined;
+  readonly maxStarts: number | undefined;
   /** From TAOS_HOST_SECRET; never printed. */
   readonly secret: string;
   readonly json: boolean;
@@ -28,6 +29,7 @@ const hostOptions = {
   hostname: { type: "string" },
   "base-url": { type: "string" },
   "max-servers": { type: "string" },
+  "max-starts": { type: "string" },
   json: { type: "boolean" },
 } as const;
 
@@ -36,6 +38,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 function required(value: string | undefined, flag: string): string {
   if (value === undefined) throw new CliUsageError({ message: `host needs ${flag}`, flag });
   return value;
+}
+
+function smallCount(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,3}$/.test(value))
+    throw new CliUsageError({ message: `${flag} must be an integer from 1 to 9999`, flag });
+  return Number(value);
 }
 
 /** Parses `host`'s flags (after the command word); the secret comes from `env`. */
@@ -54,12 +63,6 @@ export function parseHostArgs(args: readonly string[], env: Env): CliHostCommand
       message: "host needs TAOS_HOST_SECRET (at least 32 characters)",
       flag: "TAOS_HOST_SECRET",
     });
-  const maxServers = values["max-servers"];
-  if (maxServers !== undefined && !/^[1-9]\d{0,3}$/.test(maxServers))
-    throw new CliUsageError({
-      message: "--max-servers must be an integer from 1 to 9999",
-      flag: "--max-servers",
-    });
   return {
     kind: "host",
     root: directory(required(values.root, "--root"), "--root", false),
@@ -69,7 +72,8 @@ export function parseHostArgs(args: readonly string[], env: Env): CliHostCommand
       /\/+$/,
       "",
     ),
-    maxServers: maxServers === undefined ? undefined : Number(maxServers),
+    maxServers: smallCount(values["max-servers"], "--max-servers"),
+    maxStarts: smallCount(values["max-starts"], "--max-starts"),
     secret,
     json: values.json ?? false,
   };
@@ -96,6 +100,7 @@ export async function runHost(
     root: command.root,
     litellm: { baseURL: command.baseUrl },
     ...(command.maxServers === undefined ? {} : { maxServers: command.maxServers }),
+    ...(command.maxStarts === undefined ? {} : { maxConcurrentStarts: command.maxStarts }),
   });
   const server = createServer(createHostHandler(pool, { secret: command.secret }));
   try {

@@ -36,6 +36,7 @@ The host (host):
                      registration from the controller
   --port N           port (default: a free one); --hostname HOST (default 127.0.0.1)
   --max-servers N    opencode servers at once (default 4)
+  --max-starts N     servers starting at once (default: one per core)
   The secret shared with the controller comes from TAOS_HOST_SECRET (32+ characters).
 
 Output:

@@ -48,6 +48,11 @@ describe("taos-opencode host", { timeout: 120_000 }, () => {
       { TAOS_HOST_SECRET: SECRET },
       "--max-servers",
     ],
+    [
+      ["--root", "/tmp/x", "--base-url", "http://x/v1", "--max-starts", "two"],
+      { TAOS_HOST_SECRET: SECRET },
+      "--max-starts",
+    ],
   ])("exits 2 on %j, naming the flag, and starts nothing", async (args, env, flag) => {
     const result = await host(args, env);
     expect(result.exitCode).toBe(2);
