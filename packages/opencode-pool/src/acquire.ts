@@ -77,6 +77,7 @@ export function releaseServer(
   if (counted) {
     record.turns += 1;
     record.lastTurnAt = Date.now();
+    servers.countTurn(record);
   }
   servers.touch(record);
   if (record.runningTurns === 0 && record.server === server && record.tryTransition("turnsDone")) {

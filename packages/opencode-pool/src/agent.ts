@@ -21,6 +21,9 @@ export class AgentRecord {
   lastTurnAt = 0;
   /** The pool's use counter at that moment: orders agents for LRU eviction (a clock can tie). */
   lastUseSeq = 0;
+  /** The pool's turn counter at its last turn's end and at the one before (0: none), for `isRecurring`. */
+  lastTurnSeq = 0;
+  previousTurnSeq = 0;
   turns = 0;
   starts = 0;
   unexpectedExits = 0;

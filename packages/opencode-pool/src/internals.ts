@@ -11,6 +11,7 @@ export {
   chooseEviction,
   decideAdmission,
   decideRestart,
+  isRecurring,
   pickNext,
   staleDirectories,
 } from "./schedule.js";

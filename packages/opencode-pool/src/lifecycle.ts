@@ -20,6 +20,7 @@ export class ServerLifecycle {
   readonly #scheduler: SlotScheduler;
   #evictions = 0;
   #useSeq = 0;
+  #turnSeq = 0;
 
   constructor(
     options: ResolvedPoolOptions,
@@ -31,8 +32,12 @@ export class ServerLifecycle {
     this.#options = options;
     this.#launcher = launcher;
     this.#emitter = emitter;
-    this.#scheduler = new SlotScheduler(options, agents, queue, (record, reason) =>
-      this.stop(record, reason),
+    this.#scheduler = new SlotScheduler(
+      options,
+      agents,
+      queue,
+      (record, reason) => this.stop(record, reason),
+      () => this.#turnSeq,
     );
   }
 
@@ -175,6 +180,13 @@ export class ServerLifecycle {
     this.#useSeq += 1;
     record.lastUseSeq = this.#useSeq;
     record.lastUsedAt = Date.now();
+  }
+
+  /** A turn of the agent ended: the pool's turn counter moves, the agent keeps its last two. */
+  countTurn(record: AgentRecord): void {
+    this.#turnSeq += 1;
+    record.previousTurnSeq = record.lastTurnSeq;
+    record.lastTurnSeq = this.#turnSeq;
   }
 
   armIdleStop(record: AgentRecord): void {

@@ -40,8 +40,8 @@ export interface CloseOptions {
 
 /**
  * Many agents' opencode servers on one host: started on demand, at most
- * `maxServers` (and under `memoryBudgetMiB`) at once, the least recently used
- * idle one stopped to make room, turns queued FIFO when every server is busy.
+ * `maxServers` (and under `memoryBudgetMiB`) at once, an idle one stopped to make
+ * room (one whose agent does not come back first, then the least recently used), turns queued FIFO when every server is busy.
  */
 export class OpenCodePool {
   readonly #options: ResolvedPoolOptions;

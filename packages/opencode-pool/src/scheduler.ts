@@ -3,7 +3,13 @@ import type { ResolvedPoolOptions } from "./options.js";
 import { holdsSlot } from "./phase.js";
 import type { WaitQueue } from "./queue.js";
 import { treeRssMiB } from "./rss.js";
-import { decideAdmission, pickNext, type SlotView, type StopReason } from "./schedule.js";
+import {
+  decideAdmission,
+  isRecurring,
+  pickNext,
+  type SlotView,
+  type StopReason,
+} from "./schedule.js";
 
 /**
  * Hands out server slots to the queued turns: the first whose agent needs no launch
@@ -16,6 +22,8 @@ export class SlotScheduler {
   readonly #agents: ReadonlyMap<string, AgentRecord>;
   readonly #queue: WaitQueue;
   readonly #stop: (record: AgentRecord, reason: StopReason) => Promise<void>;
+  /** The pool's turn counter, for `isRecurring`. */
+  readonly #turnSeq: () => number;
   #pumping = false;
   #pumpAgain = false;
 
@@ -24,11 +32,13 @@ export class SlotScheduler {
     agents: ReadonlyMap<string, AgentRecord>,
     queue: WaitQueue,
     stop: (record: AgentRecord, reason: StopReason) => Promise<void>,
+    turnSeq: () => number,
   ) {
     this.#options = options;
     this.#agents = agents;
     this.#queue = queue;
     this.#stop = stop;
+    this.#turnSeq = turnSeq;
   }
 
   /** Serves the queue: frees waiters whose agent changed, starts or evicts for the head. */
@@ -80,12 +90,14 @@ export class SlotScheduler {
 
   /** The servers holding a slot, as the admission rule sees them. */
   #slotViews(rss: ReadonlyMap<number, number>): SlotView[] {
+    const turnSeq = this.#turnSeq();
     return [...this.#agents.values()]
       .filter((record) => holdsSlot(record.phase))
       .map((record) => ({
         agentId: record.agentId,
         phase: record.phase,
         lastUseSeq: record.lastUseSeq,
+        recurring: isRecurring(record.previousTurnSeq, turnSeq, this.#options.maxServers),
         ...(record.server?.pid !== undefined && rss.has(record.server.pid)
           ? { rssMiB: rss.get(record.server.pid) as number }
           : {}),

@@ -33,6 +33,7 @@ describe("the entry point", () => {
       "entryProblem",
       "holdsSlot",
       "isExportedPath",
+      "isRecurring",
       "isSqliteHeader",
       "manifestProblem",
       "nextPhase",

@@ -235,6 +235,23 @@ describe("scheduling with a fake launcher", () => {
     expect((await p.stats()).evictions).toBe(1);
   });
 
+  it("keeps the server of an agent that comes back and evicts one that talked once, though more recent", async () => {
+    const turns = fakeTurns("complete");
+    const p = newPool({ launcher: fakeLauncher(), maxServers: 2 });
+    await registerAll(p, ["hot", "once", "new"]);
+    const stops = record(p, "stop");
+    for (const id of ["hot", "hot", "once", "new"]) {
+      await p.turn(id, `hello ${id}`, {
+        traceId: `t-${id}`,
+        sink: () => undefined,
+        adapterFactory: turns.factory,
+      });
+    }
+    // Plain LRU would have stopped "hot", used least recently.
+    expect(stops).toEqual([{ agentId: "once", reason: "evicted" }]);
+    await p.close();
+  });
+
   it(
     "queues FIFO while every server is busy, and ends a turn past queueTimeoutMs with pool_busy",
     async () => {

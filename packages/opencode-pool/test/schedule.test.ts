@@ -7,6 +7,7 @@ import {
   decideRestart,
   holdsSlot,
   ImpossibleTransitionError,
+  isRecurring,
   nextPhase,
   pickNext,
   staleDirectories,
@@ -31,6 +32,25 @@ describe("chooseEviction", () => {
       ]),
     ).toBe("c");
     expect(chooseEviction([slot("a", "busy", 1), slot("b", "stopping", 0)])).toBeUndefined();
+  });
+  it("stops an agent that does not come back before one that does, however recent", () => {
+    const recurring = (agentId: string, lastUseSeq: number) => ({
+      ...slot(agentId, "idle", lastUseSeq),
+      recurring: true,
+    });
+    expect(chooseEviction([recurring("hot", 1), slot("once", "idle", 9)])).toBe("once");
+    expect(chooseEviction([recurring("a", 7), recurring("b", 4), slot("c", "busy", 0)])).toBe("b");
+    expect(chooseEviction([recurring("a", 7), slot("b", "busy", 1)])).toBe("a");
+  });
+});
+
+describe("isRecurring", () => {
+  it("holds while the agent's turn before last is among the pool's last 4 x maxServers turns", () => {
+    expect(isRecurring(10, 33, 6)).toBe(true);
+    expect(isRecurring(10, 34, 6)).toBe(false);
+    expect(isRecurring(0, 3, 6)).toBe(false);
+    expect(isRecurring(2, 3, 1)).toBe(true);
+    expect(isRecurring(2, 6, 1)).toBe(false);
   });
 });
 

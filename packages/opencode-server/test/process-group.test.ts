@@ -1,0 +1,42 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+import { groupGone, groupMembers, signalGroup } from "../src/process-group.js";
+
+// A shell in its own process group with two sleeping children: a stand-in for a
+// server and what it started.
+async function spawnGroup(): Promise<number> {
+  const leader = spawn("sh", ["-c", "sleep 60 & sleep 60 & wait"], {
+    detached: true,
+    stdio: "ignore",
+  });
+  await once(leader, "spawn");
+  const pgid = leader.pid as number;
+  // The children exist once the shell has forked them.
+  while (groupMembers(pgid).length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  return pgid;
+}
+
+describe.runIf(process.platform === "linux")("process groups", () => {
+  it("groupGone resolves once every member of a killed group has ended", async () => {
+    const pgid = await spawnGroup();
+    expect(
+      groupMembers(pgid)
+        .map((member) => member.comm)
+        .sort(),
+    ).toEqual(["sh", "sleep", "sleep"]);
+    signalGroup(pgid, "SIGKILL");
+    await groupGone(pgid, 60_000);
+    expect(groupMembers(pgid)).toEqual([]);
+  });
+
+  it("groupGone gives up after its time with the group still alive, and resolves at once for no group", async () => {
+    const pgid = await spawnGroup();
+    await groupGone(pgid, 30);
+    expect(groupMembers(pgid)).toHaveLength(3);
+    signalGroup(pgid, "SIGKILL");
+    await groupGone(pgid, 60_000);
+    await groupGone(pgid, 60_000);
+    expect(groupMembers(pgid)).toEqual([]);
+  });
+});
