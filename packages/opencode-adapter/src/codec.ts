@@ -10,7 +10,7 @@ import { bookOf, isStateUsable } from "./codec-book.js";
 import { deltaReply, onMessage, onPart } from "./codec-parts.js";
 import { eventSessionId, OpenCodeEventType } from "./events.js";
 import { failureOf } from "./failure.js";
-import { DELTA_LINE, type Frame, frameOf, readFrame, readHead } from "./frame.js";
+import { DELTA_LINE, type Frame, readFrame, readHead } from "./frame.js";
 import type { Reply, ReplyUsage, TurnUsage } from "./reply.js";
 
 export type { TurnFailure, TurnState, TurnStateOptions } from "./codec-book.js";
@@ -224,12 +224,6 @@ function rawDelta(data: string, state: TurnState): Reply[] | undefined {
   if (typeof delta !== "string") return undefined;
   if (delta === "") return [];
   return deltaReply(state, head[3] ?? "", delta, head[4] === "reasoning", head[2]);
-}
-
-/** Maps a parsed event through its frame (for callers that hold objects). */
-export function mapParsedEvent(event: unknown, state: TurnState): Reply[] {
-  const frame = frameOf(event);
-  return frame === undefined ? [] : mapFrame(frame, state);
 }
 
 /** Replies for an event of our session when its layout allows; undefined means "parse it". */

@@ -154,11 +154,6 @@ export function frameOf(event: unknown): Frame | undefined {
   );
 }
 
-/** The session of a frame, parsing it when its head did not name one. */
-export function frameSessionId(frame: Frame): string | undefined {
-  return frame.sessionId ?? eventSessionId(frame.parse());
-}
-
 // The wrapper opencode writes around each event, payload last:
 // {"directory":"…","project":"…","payload":{…}}; anything else is parsed in full.
 const WRAPPER = /^\{(?:"(?:directory|project|workspace)":"(?:[^"\\]|\\.)*",)*"payload":/;

@@ -1,7 +1,7 @@
 // The adapter's plumbing, for the packages built on it (turn, pool, runtime), the
 // benchmarks and the tests: not the adapter's public API, and it may change in any release.
 export { toFileParts } from "./client/attachments.js";
-export { GLOBAL_EVENT_PATH } from "./client/hub-stream.js";
+export { GLOBAL_EVENT_PATH } from "./client/event-stream.js";
 export type { EventHeader } from "./codec.js";
 export { CODEC_EVENT_TYPES, isTurnEndEvent, mapFrame, readEventHeader } from "./codec.js";
 export { PART_SEPARATOR } from "./codec-parts.js";

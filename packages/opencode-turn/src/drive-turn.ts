@@ -1,4 +1,4 @@
-import { describeError, OrderedDelivery, startTurnSpan, type TurnTelemetry } from "@taos/internal";
+import { describeError, startTurnSpan, type TurnTelemetry } from "@taos/internal";
 import {
   type AskDecision,
   failureOf,
@@ -18,7 +18,12 @@ export type TurnPromptOptions = Omit<PromptOptions, "traceId">;
 /** The options `driveTurn` passes to `prompt()`: all of the turn's options, with its trace id. */
 export type TurnPromptCall = PromptOptions & { readonly traceId: string };
 
-/** What `driveTurn` needs from an adapter; `OpenCodeAdapter` is one. */
+/**
+ * What `driveTurn` needs from an adapter; `OpenCodeAdapter` is one. The adapter is
+ * the turn's one ordered delivery: `prompt` hands replies to its sink one at a time,
+ * waits for a promise the sink returns before the next, and resolves once the sink
+ * has taken the last. `driveTurn` adds no queue of its own.
+ */
 export interface TurnAdapter {
   ensureSession(signal?: AbortSignal): Promise<string>;
   prompt(text: string, options: TurnPromptCall): Promise<TurnResult>;
@@ -126,7 +131,7 @@ async function runOnAdapter(
     // The adapter ended a failed turn without saying so: say it once here.
     const error = result.error ?? `turn ended with status ${result.status}`;
     const code = result.code ?? (result.status === "aborted" ? ReplyErrorCode.Aborted : undefined);
-    await replies.sink({
+    await replies.send({
       kind: "error",
       trace_id: call.traceId,
       error,
@@ -137,34 +142,62 @@ async function runOnAdapter(
 }
 
 /**
- * The sink of one turn: stamps the trace id, notes a terminal reply, hands replies to the
- * caller's sink in order and never lets it throw (a failing sink is logged).
+ * The sink of one turn: stamps the trace id, notes a terminal reply and hands each reply
+ * straight to the caller's sink, which never throws through it (a failure is logged). No
+ * queue: the adapter delivers in order; the replies of `driveTurn`'s own wait for the last
+ * delivery, so they come after the adapter's.
  */
 class TurnReplies {
   terminalSent = false;
   readonly #traceId: string;
+  readonly #target: Sink;
   readonly #options: DriveTurnOptions;
   readonly #telemetry: TurnTelemetry;
-  readonly #delivery: OrderedDelivery<Reply>;
+  /** The caller's sink still taking the latest reply (when it returned a promise). */
+  #pending: Promise<void> | undefined;
 
   constructor(traceId: string, target: Sink, options: DriveTurnOptions, telemetry: TurnTelemetry) {
     this.#traceId = traceId;
+    this.#target = target;
     this.#options = options;
     this.#telemetry = telemetry;
-    this.#delivery = new OrderedDelivery<Reply>(target, (reply, error) => {
-      options.logger?.warn({ traceId, kind: reply.kind, err: this.describe(error) }, "sink failed");
-    });
   }
 
-  /** Resolves once this reply (and every one before it) has been taken by the caller's sink. */
-  readonly sink = (reply: Reply): Promise<void> => {
+  /** Hands the reply on now; returns a promise only when the caller's sink did. */
+  readonly sink = (reply: Reply): Promise<void> | undefined => {
     const stamped =
       reply.trace_id === this.#traceId ? reply : { ...reply, trace_id: this.#traceId };
     if (stamped.kind === "error" || stamped.kind === "final") this.terminalSent = true;
     this.#telemetry.onReply(stamped);
-    this.#delivery.push(stamped);
-    return this.#delivery.settled();
+    let taken: void | Promise<void>;
+    try {
+      taken = this.#target(stamped);
+    } catch (error) {
+      this.#sinkFailed(stamped, error);
+      return undefined;
+    }
+    if (taken === undefined || typeof (taken as Promise<void>).then !== "function")
+      return undefined;
+    const pending = Promise.resolve(taken).then(
+      () => undefined,
+      (error: unknown) => this.#sinkFailed(stamped, error),
+    );
+    this.#pending = pending;
+    return pending;
   };
+
+  /** One of `driveTurn`'s own replies: after whatever the caller's sink is still taking. */
+  async send(reply: Reply): Promise<void> {
+    await this.#pending;
+    await this.sink(reply);
+  }
+
+  #sinkFailed(reply: Reply, error: unknown): void {
+    this.#options.logger?.warn(
+      { traceId: this.#traceId, kind: reply.kind, err: this.describe(error) },
+      "sink failed",
+    );
+  }
 
   /** A one-line message for a user: no stack, the password masked. */
   describe(error: unknown): string {
@@ -179,7 +212,7 @@ class TurnReplies {
     const message =
       failure.code === ReplyErrorCode.Aborted ? failure.error : `${what}: ${failure.error}`;
     const { reply, result } = refusedTurn(this.#traceId, sessionId, { ...failure, error: message });
-    if (!this.terminalSent) await this.sink(reply);
+    if (!this.terminalSent) await this.send(reply);
     return result;
   }
 }

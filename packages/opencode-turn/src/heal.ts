@@ -109,13 +109,14 @@ class HeldSink {
     this.#target = target;
   }
 
-  readonly sink = async (reply: Reply): Promise<void> => {
+  /** Not async: a sync sink behind it stays sync (the adapter's one queue stays sync too). */
+  readonly sink = (reply: Reply): void | Promise<void> => {
     if (reply.kind === "error" && isWedgeSign({ status: "error", code: reply.code })) {
       this.#held = reply;
       return;
     }
     this.forwarded += 1;
-    await this.#target(reply);
+    return this.#target(reply);
   };
 
   /** Forwards the held error (sink failures are the turn's, already logged below: ignored). */

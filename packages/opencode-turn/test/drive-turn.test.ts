@@ -390,6 +390,57 @@ describe("driveTurn with a scripted adapter", () => {
     expect(seen).toEqual(["Hel", "lo", "final"]);
   });
 
+  it("adds no queue of its own: a sync sink takes each reply inside the adapter's call, which gets no promise back", async () => {
+    const returned: unknown[] = [];
+    const seenAtReturn: number[] = [];
+    const replies: Reply[] = [];
+    const factory: AdapterFactory = (_config, sink) => ({
+      ensureSession: async () => "ses_fake",
+      async prompt() {
+        for (const reply of textReplies) {
+          returned.push(sink(reply));
+          seenAtReturn.push(replies.length);
+        }
+        return completed;
+      },
+      close: () => undefined,
+    });
+    await driveTurn("hi", "t1", (reply) => void replies.push(reply), {
+      ...base,
+      adapterFactory: factory,
+    });
+    expect(returned).toEqual([undefined, undefined, undefined]);
+    expect(seenAtReturn).toEqual([1, 2, 3]);
+  });
+
+  it("sends its own error after the reply an async sink is still taking", async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const factory: AdapterFactory = (_config, sink) => ({
+      ensureSession: async () => "ses_fake",
+      async prompt() {
+        // Not awaited: the adapter's own bug, rejecting while the sink still works.
+        void sink({ kind: "delta", trace_id: "t1", content: "slow" });
+        throw new Error("adapter broke");
+      },
+      close: () => undefined,
+    });
+    const sink: Sink = async (reply) => {
+      if (reply.kind === "delta") await gate;
+      seen.push(reply.kind);
+    };
+    const turn = driveTurn("hi", "t1", sink, { ...base, adapterFactory: factory });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([]);
+    release();
+    const result = await turn;
+    expect(seen).toEqual(["delta", "error"]);
+    expect(result.status).toBe("error");
+  });
+
   it("stamps the turn's trace id on every reply", async () => {
     const { factory } = fakeFactory({
       replies: [{ kind: "delta", trace_id: "", content: "x" }],

@@ -1,9 +1,9 @@
 import { abortable, type OpenCodeLogger } from "@taos/internal";
 import { readGlobalFrame } from "../frame.js";
 import { OpenCodeEventStreamError } from "./errors.js";
+import { openEventStream } from "./event-stream.js";
 import type { HttpClient } from "./http.js";
 import { type HubListener, SessionRoutes } from "./hub-routes.js";
-import { openEventStream } from "./hub-stream.js";
 import { SilenceWatchdog } from "./hub-watchdog.js";
 import { confirmLive, type Probe } from "./live-check.js";
 import { errorField } from "./logger.js";
@@ -14,6 +14,15 @@ export interface EventHubOptions {
 }
 
 type State = "idle" | "connecting" | "open" | "closed";
+
+function openingError(error: unknown): OpenCodeEventStreamError {
+  if (OpenCodeEventStreamError.isInstance(error)) return error;
+  return new OpenCodeEventStreamError({
+    reason: "connect",
+    message: `the event stream could not be opened: ${errorField(error).message}`,
+    cause: error,
+  });
+}
 
 /**
  * The one event subscription of one server, shared by every adapter and turn on it.
@@ -79,38 +88,101 @@ export class EventHub {
     this.routes.clear();
   }
 
+  /** Opens a stream within the connect timeout; on failure the hub is back to `idle`. */
   private async connect(): Promise<void> {
     const generation = ++this.generation;
     const controller = new AbortController();
     this.controller = controller;
     this.state = "connecting";
     this.connects++;
-    await openEventStream({
-      http: this.http,
-      logger: this.options.logger,
-      controller,
-      timeoutMs: this.options.connectTimeoutMs,
-      onData: (data, connected) => this.onData(data, generation, connected),
-      onProbe: (probe) => {
-        this.probe = probe;
-      },
-      onEnd: (opened, error, rejectOpening) =>
-        this.onStreamEnd(generation, opened, error, rejectOpening),
-      onFailed: () => {
-        // close() moves the generation on, so an unchanged one means "not closed".
-        if (this.generation !== generation) return;
+    try {
+      await this.withinConnectTimeout(this.open(controller, generation), controller);
+    } catch (error) {
+      controller.abort();
+      // close() moves the generation on, so an unchanged one means "not closed".
+      if (this.generation === generation) {
         this.state = "idle";
         this.controller = undefined;
-      },
-    });
+      }
+      throw openingError(error);
+    }
     if (this.generation !== generation) return;
     this.state = "open";
     this.watchdog.activity();
     this.watchdog.arm();
   }
 
-  private onData(data: string, generation: number, onConnected: () => void): void {
-    if (generation !== this.generation) return;
+  /**
+   * Requests the stream and reads it from here on; resolves once opencode has said
+   * `server.connected` and a live probe has come back through it. A stream that ends
+   * before that fails the opening; one that ends after is the hub's to mend.
+   */
+  private async open(controller: AbortController, generation: number): Promise<void> {
+    const { http, options } = this;
+    const frames = await openEventStream(http, controller.signal, options.connectTimeoutMs);
+    let opened = false;
+    let connected!: () => void;
+    const serverConnected = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const endedEarly = this.read(frames, generation, () => connected()).then((error) => {
+      if (opened) this.onStreamEnd(generation, error);
+      throw new OpenCodeEventStreamError({
+        reason: "connect",
+        message: "the event stream ended before it was open",
+        cause: error,
+      });
+    });
+    endedEarly.catch(() => undefined);
+    await Promise.race([serverConnected, endedEarly]);
+    const live = confirmLive(http, options.logger, controller.signal, (probe) => {
+      this.probe = probe;
+    });
+    live.catch(() => undefined);
+    await Promise.race([live, endedEarly]);
+    opened = true;
+  }
+
+  /** Reads the stream to its end: the error that broke it, or undefined when opencode ended it. */
+  private async read(
+    frames: AsyncIterable<string>,
+    generation: number,
+    connected: () => void,
+  ): Promise<unknown> {
+    try {
+      for await (const data of frames)
+        if (generation === this.generation) this.onData(data, connected);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error("the event stream broke");
+    }
+  }
+
+  private async withinConnectTimeout(
+    opening: Promise<void>,
+    controller: AbortController,
+  ): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new OpenCodeEventStreamError({
+          reason: "connect",
+          message: `the event stream did not open (server.connected and a live subscription) within ${timeoutMs} ms`,
+        });
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    opening.catch(() => undefined);
+    try {
+      await Promise.race([opening, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onData(data: string, onConnected: () => void): void {
     if (this.probe !== undefined && data.includes(this.probe.token)) {
       this.watchdog.activity(false);
       this.probe.seen();
@@ -126,23 +198,9 @@ export class EventHub {
     else if (event.type !== "server.heartbeat") this.routes.route(event);
   }
 
-  private onStreamEnd(
-    generation: number,
-    opened: boolean,
-    error: unknown,
-    rejectConnect: (error: unknown) => void,
-  ): void {
+  /** An open stream ended (`error` undefined: opencode ended it): resubscribe once. */
+  private onStreamEnd(generation: number, error: unknown): void {
     if (generation !== this.generation || this.state === "closed") return;
-    if (!opened) {
-      rejectConnect(
-        new OpenCodeEventStreamError({
-          reason: "connect",
-          message: "the event stream ended before it was open",
-          cause: error,
-        }),
-      );
-      return;
-    }
     this.letGo("ended");
     this.options.logger.warn(
       { server: this.http.origin, ...(error === undefined ? {} : { err: errorField(error) }) },
