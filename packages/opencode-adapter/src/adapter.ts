@@ -115,7 +115,8 @@ export class OpenCodeAdapter {
       this.turns.add(current);
       // Subscribe before sending: no event of this turn can be missed.
       unlisten.push(connection.hub.listen(session.id, current));
-      current.onChildSession = (childId) => unlisten.push(connection.hub.listen(childId, current));
+      current.onChildSession = (childId) =>
+        unlisten.push(connection.hub.listen(childId, current.childListener));
       await abortable(ready, signal);
       // Open then, and still open now that the listener is in (a drop in between reopens it).
       await connection.hub.ready(signal);

@@ -32,16 +32,21 @@ export const CODEC_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
  */
 export function mapOpenCodeEvent(event: unknown, state: TurnState): Reply[] {
   try {
-    if (!isStateUsable(state) || !isRecord(event)) return [];
-    const type = event.type;
-    if (typeof type !== "string" || !CODEC_EVENT_TYPES.has(type)) return [];
-    const properties = event.properties;
-    if (!isRecord(properties)) return [];
-    if (eventSessionId(event) !== state.sessionId) return [];
-    return mapProperties(type, properties, state);
+    if (!isRecord(event) || eventSessionId(event) !== state.sessionId) return [];
+    return mapSessionEvent(event, state);
   } catch {
     return [];
   }
+}
+
+/** `mapOpenCodeEvent` for an event known to be of the turn's session. */
+function mapSessionEvent(event: Record<string, unknown>, state: TurnState): Reply[] {
+  if (!isStateUsable(state)) return [];
+  const type = event.type;
+  if (typeof type !== "string" || !CODEC_EVENT_TYPES.has(type)) return [];
+  const properties = event.properties;
+  if (!isRecord(properties)) return [];
+  return mapProperties(type, properties, state);
 }
 
 function mapProperties(
@@ -184,15 +189,29 @@ const BUSY_REST = ',"status":{"type":"busy"}}}';
  * text deltas are read without parsing the whole event. Never throws.
  */
 export function mapFrame(frame: Frame, state: TurnState): Reply[] {
+  if (frame.sessionId !== undefined) {
+    return frame.sessionId === state.sessionId ? mapRoutedFrame(frame, state) : [];
+  }
   try {
-    if (!isStateUsable(state)) return [];
-    if (!CODEC_EVENT_TYPES.has(frame.type)) return [];
-    if (frame.sessionId !== undefined && frame.sessionId !== state.sessionId) return [];
+    return CODEC_EVENT_TYPES.has(frame.type) ? mapOpenCodeEvent(frame.parse(), state) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `mapFrame` for a frame the hub routed to the turn's session: the session was checked
+ * there, once, and is not checked again. Never throws.
+ */
+export function mapRoutedFrame(frame: Frame, state: TurnState): Reply[] {
+  try {
+    if (!isStateUsable(state) || !CODEC_EVENT_TYPES.has(frame.type)) return [];
     if (frame.data !== undefined && frame.sessionId !== undefined) {
       const fast = fastPath(frame, frame.data, state);
       if (fast !== undefined) return fast;
     }
-    return mapOpenCodeEvent(frame.parse(), state);
+    const event = frame.parse();
+    return isRecord(event) ? mapSessionEvent(event, state) : [];
   } catch {
     return [];
   }

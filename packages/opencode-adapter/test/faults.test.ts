@@ -433,6 +433,54 @@ describe("a fake server for faults", () => {
     expect(log.text()).toContain("policy bug");
   });
 
+  it("a subagent's session: its ask is answered by the turn's policy, its text never reaches the sink", async () => {
+    const CHILD = "ses_child_of_turn";
+    const server = await fake({
+      onPrompt: (s, sessionID) => {
+        s.send(userMessageEvent(sessionID, s.lastMessageId()));
+        s.send(statusEvent(sessionID, "busy"));
+        // opencode announces a subagent's session with its parent's id.
+        s.send({
+          id: "evt_c",
+          type: "session.created",
+          properties: { sessionID: CHILD, info: { id: CHILD, parentID: sessionID, title: "sub" } },
+        });
+      },
+    });
+    const asked: string[] = [];
+    const out = collectingSink();
+    const a = adapter(server.url, out.sink, {
+      permission: (request) => {
+        asked.push(`${request.sessionId}:${request.permission}`);
+        return "once";
+      },
+    });
+    const turn = a.prompt("delegate it");
+    await until(() => server.requests.some((r) => r.path.endsWith("/prompt_async")));
+    const sessionID = a.sessionId ?? "";
+    // The subagent's own turn: an ask, then its text, all on its session.
+    for (const event of [
+      {
+        id: "evt_cp",
+        type: "permission.asked",
+        properties: { id: "per_child", sessionID: CHILD, permission: "bash", patterns: ["ls"] },
+      },
+      statusEvent(CHILD, "busy"),
+      ...textTurnEvents(CHILD, "The subagent's own words.", "msg_child_user"),
+    ])
+      server.send(event);
+    await until(() => server.requests.some((r) => r.path === "/permission/per_child/reply"));
+    for (const event of textTurnEvents(sessionID, "Delegated.", server.lastMessageId()))
+      server.send(event);
+    const result = await turn;
+    expect(result).toMatchObject({ status: "completed", text: "Delegated." });
+    expect(asked).toEqual([`${CHILD}:bash`]);
+    expect(result.decisions).toMatchObject([
+      { kind: "permission", requestId: "per_child", reply: "once" },
+    ]);
+    expect(JSON.stringify(out.replies)).not.toContain("subagent's own words");
+  });
+
   describe("a continued session whose stream drops right after prompt_async", () => {
     const PREVIOUS_USER = "msg_000000000001prevUserAAAAAA";
     const previousTurn = [

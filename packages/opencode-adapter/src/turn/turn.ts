@@ -8,7 +8,7 @@ import { OrderedDelivery } from "@taos/internal";
 import type { OpenCodeEventStreamError } from "../client/errors.js";
 import type { HubListener } from "../client/hub-routes.js";
 import { errorField } from "../client/logger.js";
-import { finishTurn, mapFrame } from "../codec.js";
+import { finishTurn, mapRoutedFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
 import { createTurnState } from "../codec-book.js";
 import { streamFailureCode } from "../error-codes.js";
@@ -33,6 +33,13 @@ import { abortedBy, requestAbort } from "./turn-abort.js";
 import { endEmptyTurn, idleEnding, NO_ANSWER } from "./turn-end.js";
 import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
 import { ignoresFrames, type TurnPhase } from "./turn-phase.js";
+
+/** What a subagent's session tells the turn: its asks, and its own subagents. */
+const CHILD_NEWS: ReadonlySet<string> = new Set([
+  "permission.asked",
+  "question.asked",
+  "session.created",
+]);
 
 export class Turn implements HubListener {
   readonly state: TurnState;
@@ -125,7 +132,21 @@ export class Turn implements HubListener {
     return resultOf(this.state, this.asks.decisions);
   }
 
-  // HubListener
+  /**
+   * The listener of a subagent's session: only its asks and its own subagents reach the
+   * turn. The hub routes by session, so every other frame the turn sees is its own.
+   */
+  readonly childListener: HubListener = {
+    onEvent: (frame) => {
+      if (CHILD_NEWS.has(frame.type)) this.onEvent(frame);
+    },
+    // The turn hears of the stream itself through its own session's listener.
+    onDropped: () => undefined,
+    onResubscribed: () => undefined,
+    onFailure: () => undefined,
+  };
+
+  // HubListener: the turn's own session
 
   onEvent(frame: Frame): void {
     if (ignoresFrames(this.phase)) {
@@ -167,7 +188,6 @@ export class Turn implements HubListener {
       if (child !== undefined) this.onChildSession?.(child);
       return;
     }
-    if (frame.sessionId !== undefined && frame.sessionId !== this.state.sessionId) return;
     const verdict = ownership(this.messages, factsOf(frame));
     if (verdict.learned !== undefined) this.learn(verdict.learned);
     if (!verdict.owned) return;
@@ -180,13 +200,13 @@ export class Turn implements HubListener {
         return;
       case "session.error":
         if (this.phase === "aborting") this.finish(abortedBy(this.abortFailure, frame));
-        else this.deliver(mapFrame(frame, this.state));
+        else this.deliver(mapRoutedFrame(frame, this.state));
         return;
       case "message.part.delta":
-        if (this.gate.deltaUsable(frame.partId)) this.deliver(mapFrame(frame, this.state));
+        if (this.gate.deltaUsable(frame.partId)) this.deliver(mapRoutedFrame(frame, this.state));
         return;
       default:
-        this.deliver(mapFrame(frame, this.state));
+        this.deliver(mapRoutedFrame(frame, this.state));
     }
   }
 
@@ -214,7 +234,7 @@ export class Turn implements HubListener {
     const aborting = this.phase === "aborting" ? this.abortFailure : undefined;
     const ending = idleEnding(aborting, this.state, this.options.checkStructured);
     if (ending.kind === "fail") this.finish(ending.failure);
-    else if (ending.kind === "answer") this.deliver(mapFrame(frame, this.state));
+    else if (ending.kind === "answer") this.deliver(mapRoutedFrame(frame, this.state));
     else {
       this.phase = "ending";
       void this.endFromLastMessage(frame);
@@ -234,7 +254,7 @@ export class Turn implements HubListener {
     }
     // A later check runs on "ending"; the codec's own end (final, or the failure) otherwise.
     this.phase = "running";
-    if (ending.kind === "emptyAnswer") this.deliver(mapFrame(frame, this.state));
+    if (ending.kind === "emptyAnswer") this.deliver(mapRoutedFrame(frame, this.state));
     this.finish(ending.kind === "failed" ? ending.failure : undefined);
   }
 
