@@ -82,4 +82,9 @@ if (filter.length === 0 || !existsSync(target)) {
   body = `${current.head.trimEnd()}\n\n${[...current.sections.values()].join("\n\n")}\n`;
 }
 writeFileSync(target, body);
+// Formatted here, not as a later step of the npm script: `pnpm bench -- codec` hands its
+// arguments to the script's last command, and they are this file's filter.
+execFileSync(join(here, "..", "node_modules", ".bin", "biome"), ["format", "--write", target], {
+  stdio: ["ignore", "ignore", "inherit"],
+});
 process.stdout.write(`${sections.join("\n\n")}\n`);

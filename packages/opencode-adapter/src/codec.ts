@@ -31,22 +31,25 @@ export const CODEC_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
  * and updates `state`. Pure apart from `state`; never throws.
  */
 export function mapOpenCodeEvent(event: unknown, state: TurnState): Reply[] {
+  return mapEvent(event, state, true);
+}
+
+/**
+ * `mapOpenCodeEvent`, checking the event's session only when `checkSession` (the hub
+ * routed it to this turn's session otherwise). The cheap checks go first.
+ */
+function mapEvent(event: unknown, state: TurnState, checkSession: boolean): Reply[] {
   try {
-    if (!isRecord(event) || eventSessionId(event) !== state.sessionId) return [];
-    return mapSessionEvent(event, state);
+    if (!isStateUsable(state) || !isRecord(event)) return [];
+    const type = event.type;
+    if (typeof type !== "string" || !CODEC_EVENT_TYPES.has(type)) return [];
+    const properties = event.properties;
+    if (!isRecord(properties)) return [];
+    if (checkSession && eventSessionId(event) !== state.sessionId) return [];
+    return mapProperties(type, properties, state);
   } catch {
     return [];
   }
-}
-
-/** `mapOpenCodeEvent` for an event known to be of the turn's session. */
-function mapSessionEvent(event: Record<string, unknown>, state: TurnState): Reply[] {
-  if (!isStateUsable(state)) return [];
-  const type = event.type;
-  if (typeof type !== "string" || !CODEC_EVENT_TYPES.has(type)) return [];
-  const properties = event.properties;
-  if (!isRecord(properties)) return [];
-  return mapProperties(type, properties, state);
 }
 
 function mapProperties(
@@ -210,8 +213,7 @@ export function mapRoutedFrame(frame: Frame, state: TurnState): Reply[] {
       const fast = fastPath(frame, frame.data, state);
       if (fast !== undefined) return fast;
     }
-    const event = frame.parse();
-    return isRecord(event) ? mapSessionEvent(event, state) : [];
+    return mapEvent(frame.parse(), state, false);
   } catch {
     return [];
   }
