@@ -12,8 +12,11 @@ async function spawnGroup(): Promise<number> {
   });
   await once(leader, "spawn");
   const pgid = leader.pid as number;
-  // The children exist once the shell has forked them.
-  while (groupMembers(pgid).length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  // The children are there once the shell has forked them and each has become `sleep`
+  // (a forked child is named `sh` until its exec).
+  const sleeping = (): number =>
+    groupMembers(pgid).filter((member) => member.comm === "sleep").length;
+  while (sleeping() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
   return pgid;
 }
 
