@@ -15,21 +15,27 @@ export function trackDirectory(record: AgentRecord, directory: string): () => vo
   };
 }
 
-/** Runs `sweep` once the oldest unused directory has been idle for `idleMs` (one timer per agent). */
+/**
+ * Runs `sweep` once the oldest unused directory has been idle for `idleMs` (one timer per
+ * agent), with the time it was due: a timer can fire a millisecond before `Date.now()`
+ * says it is due, and a sweep that then found nothing stale would come after the
+ * server's own idle stop.
+ */
 export function scheduleDirectorySweep(
   record: AgentRecord,
   idleMs: number,
-  sweep: () => void,
+  sweep: (dueAt: number) => void,
 ): void {
   if (record.directoryTimer !== undefined || record.directories.size === 0) return;
   let oldest = Number.POSITIVE_INFINITY;
   for (const entry of record.directories.values())
     if (entry.active === 0) oldest = Math.min(oldest, entry.lastUsed);
   if (oldest === Number.POSITIVE_INFINITY) return;
-  const wait = Math.max(0, oldest + idleMs - Date.now());
+  const dueAt = oldest + idleMs;
+  const wait = Math.max(0, dueAt - Date.now());
   record.directoryTimer = setTimeout(() => {
     record.directoryTimer = undefined;
-    sweep();
+    sweep(dueAt);
     scheduleDirectorySweep(record, idleMs, sweep);
   }, wait);
   record.directoryTimer.unref();
@@ -41,6 +47,7 @@ export async function disposeStaleDirectories(
   idleMs: number,
   emitter: PoolEmitter,
   logger: OpenCodeLogger,
+  now: number = Date.now(),
 ): Promise<void> {
   for (const record of records) {
     const server = record.server;
@@ -48,7 +55,7 @@ export async function disposeStaleDirectories(
     const idle = new Map<string, number>();
     for (const [directory, entry] of record.directories)
       if (entry.active === 0) idle.set(directory, entry.lastUsed);
-    for (const directory of staleDirectories(idle, Date.now(), idleMs)) {
+    for (const directory of staleDirectories(idle, now, idleMs)) {
       record.directories.delete(directory);
       let ok = false;
       try {

@@ -47,12 +47,13 @@ export function poolTurn(
     release: (server) => releaseServer(slots.servers, record, server),
     refuse,
     heal: (wedgedRecord, wedged) => slots.servers.stopWedged(wedgedRecord, wedged),
-    onDirectoryIdle: (idle) =>
+    onDirectoryIdle: (idle, dueAt) =>
       void disposeStaleDirectories(
         [idle],
         pool.options.idleStopMs,
         slots.emitter,
         pool.options.logger,
+        Math.max(Date.now(), dueAt),
       ),
   });
 }

@@ -115,7 +115,7 @@ export interface RunTurnContext {
   acquire(signal: AbortSignal, queueTimeoutMs: number): Promise<LaunchedServer | TurnRefusal>;
   release(server: LaunchedServer): void;
   refuse(refusal: TurnRefusal): Promise<TurnResult>;
-  onDirectoryIdle(record: AgentRecord): void;
+  onDirectoryIdle(record: AgentRecord, dueAt: number): void;
   /** Stops the agent's wedged server (the next turn starts a fresh one); whether it stopped. */
   heal(record: AgentRecord, wedged: WedgedTurn): Promise<boolean>;
 }
@@ -181,7 +181,9 @@ async function driveOnServer(
   } finally {
     if (untrack) {
       untrack();
-      scheduleDirectorySweep(record, pool.idleStopMs, () => context.onDirectoryIdle(record));
+      scheduleDirectorySweep(record, pool.idleStopMs, (dueAt) =>
+        context.onDirectoryIdle(record, dueAt),
+      );
     }
     context.release(server);
   }
