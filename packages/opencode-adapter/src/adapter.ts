@@ -15,6 +15,7 @@ import type { TurnFailure } from "./codec.js";
 import { ReplyErrorCode } from "./error-codes.js";
 import { ABORTED, failureOf, refusedTurn } from "./failure.js";
 import type { Reply, Sink } from "./reply.js";
+import { childSessionListener } from "./turn/child-session.js";
 import { newMessageId } from "./turn/message-id.js";
 import { newTurn, type PromptOptions, promptBody, settingsOf } from "./turn/prompt-request.js";
 import type { SessionRef } from "./turn/recovery.js";
@@ -116,7 +117,12 @@ export class OpenCodeAdapter {
       // Subscribe before sending: no event of this turn can be missed.
       unlisten.push(connection.hub.listen(session.id, current));
       current.onChildSession = (childId) =>
-        unlisten.push(connection.hub.listen(childId, current.childListener));
+        unlisten.push(
+          connection.hub.listen(
+            childId,
+            childSessionListener((frame) => current.onEvent(frame)),
+          ),
+        );
       await abortable(ready, signal);
       // Open then, and still open now that the listener is in (a drop in between reopens it).
       await connection.hub.ready(signal);

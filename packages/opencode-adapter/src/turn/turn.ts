@@ -34,13 +34,6 @@ import { endEmptyTurn, idleEnding, NO_ANSWER } from "./turn-end.js";
 import { type OpenCodeTurnResult, resultOf, type TurnOptions } from "./turn-options.js";
 import { ignoresFrames, type TurnPhase } from "./turn-phase.js";
 
-/** What a subagent's session tells the turn: its asks, and its own subagents. */
-const CHILD_NEWS: ReadonlySet<string> = new Set([
-  "permission.asked",
-  "question.asked",
-  "session.created",
-]);
-
 export class Turn implements HubListener {
   readonly state: TurnState;
   onChildSession: ((sessionId: string) => void) | undefined;
@@ -131,20 +124,6 @@ export class Turn implements HubListener {
   result(): OpenCodeTurnResult {
     return resultOf(this.state, this.asks.decisions);
   }
-
-  /**
-   * The listener of a subagent's session: only its asks and its own subagents reach the
-   * turn. The hub routes by session, so every other frame the turn sees is its own.
-   */
-  readonly childListener: HubListener = {
-    onEvent: (frame) => {
-      if (CHILD_NEWS.has(frame.type)) this.onEvent(frame);
-    },
-    // The turn hears of the stream itself through its own session's listener.
-    onDropped: () => undefined,
-    onResubscribed: () => undefined,
-    onFailure: () => undefined,
-  };
 
   // HubListener: the turn's own session
 
