@@ -498,7 +498,8 @@ describe("directories and memory readings", () => {
     try {
       const { port } = http.address() as AddressInfo;
       const launcher = fakeLauncher({ baseUrl: `http://127.0.0.1:${port}` });
-      const turns = fakeTurns("complete");
+      const quick = fakeTurns("complete");
+      const held = fakeTurns("hold");
       const p = newPool({ launcher, idleStopMs: 300 });
       await registerAll(p, ["a"]);
       const disposed = record(p, "dispose");
@@ -506,20 +507,24 @@ describe("directories and memory readings", () => {
       await p.turn("a", "there", {
         traceId: "t-1",
         sink: () => undefined,
-        adapterFactory: turns.factory,
+        adapterFactory: quick.factory,
         directory: other,
       });
-      await p.turn("a", "here", {
+      // A turn in the agent's own directory keeps the server running while the other one
+      // goes unused: the case the sweep is for. (An idle server would stop at about the same
+      // time, and which of two timers due within a millisecond runs first is up to Node.)
+      const working = p.turn("a", "here", {
         traceId: "t-2",
         sink: () => undefined,
-        adapterFactory: turns.factory,
+        adapterFactory: held.factory,
       });
       await vi.waitFor(
         () => expect(disposed).toEqual([{ agentId: "a", directory: other, ok: true }]),
-        {
-          timeout: scaled(5_000),
-        },
+        { timeout: scaled(5_000) },
       );
+      expect(held.held()).toBe(1);
+      held.releaseAll();
+      expect((await working).status).toBe("completed");
       expect(seen).toEqual([
         {
           method: "POST",
