@@ -68,10 +68,20 @@ export interface StepUsage {
   cost: number;
 }
 
+/** What an assistant message of the turn is: the answer, or a compaction summary (never answer text). */
+export type AssistantRole = "answer" | "summary";
+
+/** An assistant message that is a compaction summary, whose text is never the answer. */
+export function isSummaryMessage(info: Record<string, unknown>): boolean {
+  return info.summary === true || info.mode === "compaction";
+}
+
 export interface Book {
-  readonly assistantMessages: Set<string>;
-  /** Assistant messages that are not the answer (compaction summaries). */
-  readonly excludedMessages: Set<string>;
+  /**
+   * The turn's assistant messages by id: the one record of them. A turn's ownership
+   * rule fills it (see `turn/ownership.ts`); the codec alone fills it from the events.
+   */
+  readonly assistants: Map<string, AssistantRole>;
   readonly parts: Map<string, PartTrack>;
   readonly calls: Set<string>;
   readonly results: Set<string>;
@@ -92,8 +102,7 @@ export interface InternalState extends TurnState {
 
 function newBook(): Book {
   return {
-    assistantMessages: new Set(),
-    excludedMessages: new Set(),
+    assistants: new Map(),
     parts: new Map(),
     calls: new Set(),
     results: new Set(),
@@ -111,6 +120,11 @@ export function bookOf(state: InternalState): Book {
     Object.defineProperty(state, BOOK, { value: book, enumerable: false });
   }
   return book;
+}
+
+/** The codec's record of a turn's assistant messages, for the turn to share. */
+export function assistantsOf(state: TurnState): Map<string, AssistantRole> {
+  return bookOf(state as InternalState).assistants;
 }
 
 /** A new turn of `sessionId`, running, with no text yet. */

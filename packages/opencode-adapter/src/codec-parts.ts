@@ -2,7 +2,7 @@
 
 import { isRecord } from "@taos/internal";
 import type { InternalState, PartTrack, StepUsage } from "./codec-book.js";
-import { bookOf } from "./codec-book.js";
+import { bookOf, isSummaryMessage } from "./codec-book.js";
 import { failureOf } from "./failure.js";
 import type { Reply } from "./reply.js";
 
@@ -13,11 +13,11 @@ export const PART_SEPARATOR = "\n\n";
 export function onMessage(info: unknown, state: InternalState): void {
   if (!isRecord(info) || info.role !== "assistant" || typeof info.id !== "string") return;
   const book = bookOf(state);
-  if (info.summary === true || info.mode === "compaction") {
-    book.excludedMessages.add(info.id);
+  if (isSummaryMessage(info)) {
+    book.assistants.set(info.id, "summary");
     return;
   }
-  book.assistantMessages.add(info.id);
+  book.assistants.set(info.id, "answer");
   const error = info.error;
   if (isRecord(error)) book.messageError = failureOf(error);
   if (info.structured !== undefined) state.structured = info.structured;
@@ -38,7 +38,7 @@ export function deltaReply(
   const book = bookOf(state);
   let track = book.parts.get(partID);
   if (track === undefined) {
-    if (messageID !== undefined && book.excludedMessages.has(messageID)) return [];
+    if (messageID !== undefined && book.assistants.get(messageID) === "summary") return [];
     // Only assistant parts stream; a reasoning part names its field "text" too,
     // so its kind comes from the part.updated that opened it.
     track = { reasoning: reasoningField, live: true, excluded: false, sent: "", held: "" };
@@ -93,11 +93,9 @@ function trackOf(part: Record<string, unknown>, id: string, state: InternalState
   const book = bookOf(state);
   const reasoning = part.type === "reasoning";
   const messageID = typeof part.messageID === "string" ? part.messageID : undefined;
-  const ofAssistant = messageID !== undefined && book.assistantMessages.has(messageID);
-  const excluded =
-    part.synthetic === true ||
-    part.ignored === true ||
-    (messageID !== undefined && book.excludedMessages.has(messageID));
+  const role = messageID === undefined ? undefined : book.assistants.get(messageID);
+  const ofAssistant = role === "answer";
+  const excluded = part.synthetic === true || part.ignored === true || role === "summary";
   let track = book.parts.get(id);
   if (track === undefined) {
     track = { reasoning, live: ofAssistant, excluded, sent: "", held: "" };

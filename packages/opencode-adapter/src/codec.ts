@@ -271,7 +271,7 @@ function fastPath(frame: Frame, data: string, state: InternalState): Reply[] | u
       const id = INFO_ID.exec(data)?.[1];
       if (
         id !== undefined &&
-        bookOf(state).assistantMessages.has(id) &&
+        bookOf(state).assistants.get(id) === "answer" &&
         !data.includes('"error"') &&
         !data.includes('"structured"')
       )

@@ -4,6 +4,7 @@ export { toFileParts } from "./client/attachments.js";
 export { GLOBAL_EVENT_PATH } from "./client/event-stream.js";
 export type { EventHeader } from "./codec.js";
 export { CODEC_EVENT_TYPES, isTurnEndEvent, mapFrame, readEventHeader } from "./codec.js";
+export type { AssistantRole } from "./codec-book.js";
 export { PART_SEPARATOR } from "./codec-parts.js";
 export type { ErrorCodeOf } from "./error-codes.js";
 export { errorCodeOf, streamFailureCode } from "./error-codes.js";

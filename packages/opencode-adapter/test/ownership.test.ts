@@ -9,7 +9,7 @@ function turn(over: Partial<TurnMessages> = {}): TurnMessages {
     userMessageId: OURS,
     userMessageSeen: true,
     addedUsers: new Set(),
-    assistants: new Set(),
+    assistants: new Map(),
     ...over,
   };
 }
@@ -20,12 +20,14 @@ const user = (id: string): EventFacts => ({
   id,
   role: "user",
   parentId: undefined,
+  summary: false,
 });
-const assistant = (id: string, parentId: string): EventFacts => ({
+const assistant = (id: string, parentId: string, summary = false): EventFacts => ({
   kind: "message",
   id,
   role: "assistant",
   parentId,
+  summary,
 });
 const part = (messageId: string, partType: string, synthetic = false): EventFacts => ({
   kind: "part",
@@ -57,9 +59,9 @@ describe("the turn's own answer", () => {
   it("an assistant message answering the turn's user message is learned, then its parts count", () => {
     expect(ownership(turn(), assistant("msg_0101", OURS))).toEqual({
       owned: true,
-      learned: { assistant: "msg_0101" },
+      learned: { assistant: "msg_0101", role: "answer" },
     });
-    const known = turn({ assistants: new Set(["msg_0101"]) });
+    const known = turn({ assistants: new Map([["msg_0101", "answer"]]) });
     expect(ownership(known, part("msg_0101", "text"))).toEqual({ owned: true });
     expect(ownership(known, { kind: "delta", messageId: "msg_0101" })).toEqual({ owned: true });
   });
@@ -95,6 +97,20 @@ describe("compaction", () => {
     const added = turn({ addedUsers: new Set(["msg_0102", "msg_0104"]) });
     expect(ownership(added, assistant("msg_0103", "msg_0102")).owned).toBe(true);
     expect(ownership(added, assistant("msg_0105", "msg_0104")).owned).toBe(true);
+  });
+
+  it("a compaction summary is learned as one, so that its text is never the answer", () => {
+    const added = turn({ addedUsers: new Set(["msg_0102"]) });
+    expect(ownership(added, assistant("msg_0103", "msg_0102", true))).toEqual({
+      owned: true,
+      learned: { assistant: "msg_0103", role: "summary" },
+    });
+    const known = turn({
+      addedUsers: new Set(["msg_0102"]),
+      assistants: new Map([["msg_0103", "summary"]]),
+    });
+    expect(ownership(known, assistant("msg_0103", "msg_0102", true))).toEqual({ owned: true });
+    expect(ownership(known, part("msg_0103", "text"))).toEqual({ owned: true });
   });
 
   it("before the turn's own user message is seen, nothing joins it", () => {

@@ -6,6 +6,8 @@
  * its own user message is known (everything before is the tail of an earlier turn).
  */
 import { isRecord } from "@taos/internal";
+import type { AssistantRole } from "../codec-book.js";
+import { isSummaryMessage } from "../codec-book.js";
 import type { Frame } from "../frame.js";
 
 /** What a turn knows of its messages. */
@@ -16,25 +18,32 @@ export interface TurnMessages {
   readonly userMessageSeen: boolean;
   /** User messages opencode added to this turn (compaction, synthetic continuation). */
   readonly addedUsers: ReadonlySet<string>;
-  /** Assistant messages answering this turn. */
-  readonly assistants: ReadonlySet<string>;
+  /** Assistant messages answering this turn (compaction summaries among them). */
+  readonly assistants: ReadonlyMap<string, AssistantRole>;
 }
 
 /** The turn's own, growing record of its messages. */
 export interface KnownMessages extends TurnMessages {
   userMessageSeen: boolean;
   readonly addedUsers: Set<string>;
-  readonly assistants: Set<string>;
+  readonly assistants: Map<string, AssistantRole>;
 }
 
-export function newKnownMessages(userMessageId: string): KnownMessages {
-  return { userMessageId, userMessageSeen: false, addedUsers: new Set(), assistants: new Set() };
+/**
+ * `assistants` is the codec's record of the turn's assistant messages (its book's), so
+ * that the turn and the codec keep one record: what ownership learns, the codec knows.
+ */
+export function newKnownMessages(
+  userMessageId: string,
+  assistants: Map<string, AssistantRole> = new Map(),
+): KnownMessages {
+  return { userMessageId, userMessageSeen: false, addedUsers: new Set(), assistants };
 }
 
 /** Records what an event taught the turn. */
 export function learn(messages: KnownMessages, learned: Learned): void {
   if ("userSeen" in learned) messages.userMessageSeen = true;
-  else if ("assistant" in learned) messages.assistants.add(learned.assistant);
+  else if ("assistant" in learned) messages.assistants.set(learned.assistant, learned.role);
   else if ("addedUser" in learned) messages.addedUsers.add(learned.addedUser);
   else messages.addedUsers.delete(learned.notAddedUser);
 }
@@ -47,6 +56,8 @@ export type EventFacts =
       readonly id: string;
       readonly role: string;
       readonly parentId: string | undefined;
+      /** A compaction summary (an assistant message that is never the answer). */
+      readonly summary: boolean;
     }
   | {
       readonly kind: "part";
@@ -60,7 +71,7 @@ export type EventFacts =
 /** What the turn learns from an event, besides whether it is its own. */
 export type Learned =
   | { readonly userSeen: true }
-  | { readonly assistant: string }
+  | { readonly assistant: string; readonly role: AssistantRole }
   | { readonly addedUser: string }
   | { readonly notAddedUser: string };
 
@@ -99,7 +110,10 @@ function messageOwnership(
   if (facts.role !== "assistant" || facts.parentId === undefined) return NOT_OURS;
   const answersUs = facts.parentId === turn.userMessageId || turn.addedUsers.has(facts.parentId);
   if (!answersUs) return NOT_OURS;
-  return turn.assistants.has(facts.id) ? OURS : { owned: true, learned: { assistant: facts.id } };
+  const role: AssistantRole = facts.summary ? "summary" : "answer";
+  return turn.assistants.get(facts.id) === role
+    ? OURS
+    : { owned: true, learned: { assistant: facts.id, role } };
 }
 
 function partOwnership(turn: TurnMessages, facts: Extract<EventFacts, { kind: "part" }>): Verdict {
@@ -151,7 +165,13 @@ function messageFacts(event: unknown): EventFacts {
   if (!isRecord(info) || typeof info.id !== "string" || typeof info.role !== "string")
     return { kind: "other" };
   const parentId = typeof info.parentID === "string" ? info.parentID : undefined;
-  return { kind: "message", id: info.id, role: info.role, parentId };
+  return {
+    kind: "message",
+    id: info.id,
+    role: info.role,
+    parentId,
+    summary: isSummaryMessage(info),
+  };
 }
 
 function partFacts(event: unknown): EventFacts {

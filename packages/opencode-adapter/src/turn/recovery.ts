@@ -140,7 +140,7 @@ async function listMessages(context: RecoveryContext, limit: number): Promise<Op
 async function ownMessages(context: RecoveryContext): Promise<OpenCodeMessage[]> {
   const { http, session, requestTimeoutMs } = context;
   const { userMessageId, assistants, addedUsers } = context.messages();
-  const ids = [userMessageId, ...addedUsers, ...assistants].sort();
+  const ids = [userMessageId, ...addedUsers, ...assistants.keys()].sort();
   const found = await Promise.all(
     ids.map((id) =>
       http

@@ -10,7 +10,7 @@ import type { HubListener } from "../client/hub-routes.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapRoutedFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
-import { createTurnState } from "../codec-book.js";
+import { assistantsOf, createTurnState } from "../codec-book.js";
 import { streamFailureCode } from "../error-codes.js";
 import { ABORTED, failureOf } from "../failure.js";
 import type { Frame } from "../frame.js";
@@ -63,7 +63,7 @@ export class Turn implements HubListener {
       signal: this.ended.signal,
       send: options.send,
     });
-    this.messages = newKnownMessages(options.userMessageId);
+    this.messages = newKnownMessages(options.userMessageId, assistantsOf(this.state));
     this.delivery = new OrderedDelivery<Reply>(options.sink, (reply, error) =>
       options.logger.warn(
         { traceId: this.state.traceId, kind: reply.kind, err: errorField(error) },
