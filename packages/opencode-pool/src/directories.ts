@@ -17,14 +17,14 @@ export function trackDirectory(record: AgentRecord, directory: string): () => vo
 
 /**
  * Runs `sweep` once the oldest unused directory has been idle for `idleMs` (one timer per
- * agent), with the time it was due: a timer can fire a millisecond before `Date.now()`
- * says it is due, and a sweep that then found nothing stale would come after the
- * server's own idle stop.
+ * agent), with the time to sweep at: never before it was due, since a timer can fire a
+ * millisecond before `Date.now()` says so, and a sweep that found nothing stale would
+ * have to come again.
  */
 export function scheduleDirectorySweep(
   record: AgentRecord,
   idleMs: number,
-  sweep: (dueAt: number) => void,
+  sweep: (at: number) => void,
 ): void {
   if (record.directoryTimer !== undefined || record.directories.size === 0) return;
   let oldest = Number.POSITIVE_INFINITY;
@@ -35,7 +35,7 @@ export function scheduleDirectorySweep(
   const wait = Math.max(0, dueAt - Date.now());
   record.directoryTimer = setTimeout(() => {
     record.directoryTimer = undefined;
-    sweep(dueAt);
+    sweep(Math.max(Date.now(), dueAt));
     scheduleDirectorySweep(record, idleMs, sweep);
   }, wait);
   record.directoryTimer.unref();

@@ -47,13 +47,13 @@ export function poolTurn(
     release: (server) => releaseServer(slots.servers, record, server),
     refuse,
     heal: (wedgedRecord, wedged) => slots.servers.stopWedged(wedgedRecord, wedged),
-    onDirectoryIdle: (idle, dueAt) =>
+    onDirectoryIdle: (idle, at) =>
       void disposeStaleDirectories(
         [idle],
         pool.options.idleStopMs,
         slots.emitter,
         pool.options.logger,
-        Math.max(Date.now(), dueAt),
+        at,
       ),
   });
 }

@@ -115,7 +115,8 @@ export interface RunTurnContext {
   acquire(signal: AbortSignal, queueTimeoutMs: number): Promise<LaunchedServer | TurnRefusal>;
   release(server: LaunchedServer): void;
   refuse(refusal: TurnRefusal): Promise<TurnResult>;
-  onDirectoryIdle(record: AgentRecord, dueAt: number): void;
+  /** A directory of the agent may have gone unused for `idleStopMs`; `at` is the time to sweep at. */
+  onDirectoryIdle(record: AgentRecord, at: number): void;
   /** Stops the agent's wedged server (the next turn starts a fresh one); whether it stopped. */
   heal(record: AgentRecord, wedged: WedgedTurn): Promise<boolean>;
 }
@@ -181,9 +182,7 @@ async function driveOnServer(
   } finally {
     if (untrack) {
       untrack();
-      scheduleDirectorySweep(record, pool.idleStopMs, (dueAt) =>
-        context.onDirectoryIdle(record, dueAt),
-      );
+      scheduleDirectorySweep(record, pool.idleStopMs, (at) => context.onDirectoryIdle(record, at));
     }
     context.release(server);
   }

@@ -35,7 +35,7 @@ export interface KnownMessages extends TurnMessages {
  */
 export function newKnownMessages(
   userMessageId: string,
-  assistants: Map<string, AssistantRole> = new Map(),
+  assistants: Map<string, AssistantRole>,
 ): KnownMessages {
   return { userMessageId, userMessageSeen: false, addedUsers: new Set(), assistants };
 }
