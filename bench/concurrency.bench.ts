@@ -7,13 +7,11 @@
  *
  *   node --import tsx bench/concurrency.bench.ts     (from the repo root, after a build)
  */
-import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { OpenCodeAdapter } from "@taos/opencode-adapter";
 import { buildOpenCodeConfig } from "@taos/opencode-config";
 import { makeTempHome, startRawOpenCode } from "@taos/testkit";
+import { startStandInProcess } from "./stand-in.js";
 
 const LEVELS = [1, 8, 32];
 const TURNS_PER_LEVEL = Number(process.env.BENCH_TURNS ?? 64);
@@ -27,21 +25,8 @@ process.once("SIGTERM", () => {
 });
 
 // The stand-in's CLI in its own process: echo replies, 5 chunks each.
-const require = createRequire(import.meta.url);
-const cli = join(dirname(require.resolve("@taos/fake-litellm")), "cli.js");
-const child = spawn(process.execPath, [cli, "--key", KEY], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const { url: llmUrl, child } = await startStandInProcess([KEY]);
 cleanups.push(() => child.kill("SIGTERM"));
-const llmUrl = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-    const line = out.split("\n")[0];
-    if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
-  });
-  child.once("exit", (code) => reject(new Error(`fake-litellm exited ${code}`)));
-});
 const home = await makeTempHome("taos-bench-conc-");
 const opencode = await startRawOpenCode({
   home: home.path,

@@ -16,15 +16,14 @@
  * turn (start, instance set-up and first turn of an agent, nothing else running) is
  * measured LONE times: what a turn that pays a start costs at best.
  */
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { OpenCodePool } from "@taos/opencode-pool";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
 import { makeTempHome } from "@taos/testkit";
 import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
+import { startStandInProcess } from "./stand-in.js";
 
 const AGENTS = sizeFromEnv("POOL_AGENTS", 24);
 const SERVERS = sizeFromEnv("POOL_SERVERS", 6);
@@ -51,24 +50,7 @@ const workload = Array.from({ length: TURNS }, () =>
     : (ids[HOT + Math.floor(random() * (AGENTS - HOT))] ?? (ids[0] as string)),
 );
 
-const require = createRequire(import.meta.url);
-const cli = join(dirname(require.resolve("@taos/fake-litellm")), "cli.js");
-const llm = spawn(
-  process.execPath,
-  [cli, ...[...ids, ...loneIds].flatMap((id) => ["--key", keyOf(id)])],
-  {
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const llmUrl = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  llm.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-    const line = out.split("\n")[0];
-    if (out.includes("\n") && line) resolve((JSON.parse(line) as { url: string }).url);
-  });
-  llm.once("exit", (code) => reject(new Error(`fake-litellm exited ${code}`)));
-});
+const { url: llmUrl, child: llm } = await startStandInProcess([...ids, ...loneIds].map(keyOf));
 
 /** Live processes whose HOME is under `root`, and their summed VmRSS (MiB). */
 function sampleProcesses(root: string): { opencode: number; rssMiB: number } {

@@ -43,7 +43,8 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxEntries: 100_000,
 };
 
-// Rebuilt from the settings at each start (the key lives there), or logs and caches.
+// Rebuilt at each start (the config holds the key; the server package writes what stops the
+// plugin install), an install's own files, or logs and caches.
 const LEFT_OUT = [
   ".cache",
   ".config/opencode/opencode.json",
@@ -51,6 +52,7 @@ const LEFT_OUT = [
   ".config/opencode/serve.log",
   ".config/opencode/.npmrc",
   ".config/opencode/node_modules",
+  ".config/opencode/package-lock.json",
   ".local/share/opencode/log",
   ".local/share/opencode/bin",
 ];

@@ -104,6 +104,7 @@ describe("the archive rules (pure)", () => {
     expect(isExportedPath(".cache/opencode/models.json")).toBe(false);
     expect(isExportedPath(".local/share/opencode/log/2026.log")).toBe(false);
     expect(isExportedPath(".config/opencode/node_modules/x/index.js")).toBe(false);
+    expect(isExportedPath(".config/opencode/package-lock.json")).toBe(false);
   });
 
   it("refuses paths that leave the home, links, devices and entries over the caps", () => {

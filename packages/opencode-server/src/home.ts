@@ -1,13 +1,13 @@
-import { chown, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chown, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ensurePrivateDir } from "@taos/internal";
 import { type PermissionConfig, writeOpenCodeConfig } from "@taos/opencode-config";
 import { InvalidServerOptionError } from "./errors.js";
+import { settlePluginInstall } from "./plugin-install.js";
 import type { LiteLLMOptions } from "./types.js";
 
 // The XDG bases the isolation env points at (see env.ts), and `.local` above two of them.
 const PRIVATE_STATE_DIRS = [".config", ".local", ".local/share", ".local/state", ".cache"];
-const NPMRC = "# Written by @taos/opencode-server: no background plugin install.\noffline=true\n";
 
 export interface HomeOptions {
   readonly home: string;
@@ -23,8 +23,8 @@ export interface HomeOptions {
  * Makes the server's home ready for a start: the working directory checked
  * first (nothing is written for a server that cannot start), the config with
  * the key written (0600, in a 0700 directory), opencode's state directories
- * made private, and the `.npmrc` that stops the background plugin install
- * written or removed.
+ * made private, and what stops opencode's background plugin install written
+ * or removed (see plugin-install.ts).
  */
 export async function prepareHome(options: HomeOptions): Promise<void> {
   const { home, cwd, litellm, permission } = options;
@@ -48,11 +48,10 @@ export async function prepareHome(options: HomeOptions): Promise<void> {
   // files): private parent directories keep them from other users whatever the
   // home's own mode.
   await Promise.all(PRIVATE_STATE_DIRS.map((dir) => ensurePrivateDir(join(home, dir))));
-  const npmrc = join(dirname(configPath), ".npmrc");
-  await writeNpmrc(npmrc, options.installPluginDependencies);
+  const written = await settlePluginInstall(dirname(configPath), options.installPluginDependencies);
   if (options.user) {
     const ours = [home, ...PRIVATE_STATE_DIRS.map((dir) => join(home, dir)), dirname(configPath)];
-    await giveTo(options.user, [...ours, configPath, npmrc]);
+    await giveTo(options.user, [...ours, configPath, ...written]);
   }
 }
 
@@ -65,14 +64,5 @@ async function giveTo(
     await chown(path, user.uid, user.gid).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOENT") throw error;
     });
-  }
-}
-
-/** Writes the offline `.npmrc`, or removes ours (never someone else's) when the install is wanted. */
-async function writeNpmrc(path: string, installPluginDependencies: boolean): Promise<void> {
-  if (!installPluginDependencies) {
-    await writeFile(path, NPMRC, { mode: 0o600 });
-  } else if ((await readFile(path, "utf8").catch(() => undefined)) === NPMRC) {
-    await rm(path, { force: true });
   }
 }

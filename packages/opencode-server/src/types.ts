@@ -56,8 +56,10 @@ export interface OpenCodeServerOptions {
   /**
    * Let opencode install `@opencode-ai/plugin` into `<home>/.config/opencode`
    * from the npm registry (it does so in the background for every new home:
-   * about 26 packages, 95 MB with the npm cache). Off by default: a
-   * `.npmrc` with `offline=true` in that directory makes the install fail at
+   * about 26 packages, 95 MB with the npm cache, and the server's first prompt
+   * waits for it). Off by default: an empty `node_modules` and a
+   * `package-lock.json` naming the package make opencode skip the install, and
+   * a `.npmrc` with `offline=true` makes any install that still starts fail at
    * once. Only plugins loaded from that directory need the package.
    * @default false
    */

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
-import { makeTempHome, opencodeBinaryPath, type TempHome } from "@taos/testkit";
+import { makeTempHome, opencodeBinaryPath, scaled, type TempHome, until } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { opencodeDatabasePath, START_DEADLINE_MS, startDeadlineFor } from "../src/first-start.js";
@@ -123,6 +123,29 @@ describe("real opencode serve", () => {
         mode: 0o700,
       });
     }
+  });
+
+  it("a server's first prompt does not wait for opencode's plugin install: its config directory is in sync", async () => {
+    // opencode's own log (written behind, so read once it holds this turn's end).
+    const logDir = join(temp.path, ".local", "share", "opencode", "log");
+    const opencodeLog = async (): Promise<string> => {
+      const names = await readdir(logDir).catch(() => [] as string[]);
+      return (await Promise.all(names.map((n) => readFile(join(logDir, n), "utf8")))).join("");
+    };
+    const turnsEnded = async (): Promise<number> =>
+      (await opencodeLog()).split("exiting loop").length - 1;
+    // A fresh server of this home: its first prompt is where opencode would wait for the install.
+    await server.restart();
+    const before = await turnsEnded();
+    expect(await turn("the first turn of this server")).toEqual(["the first turn of this server"]);
+    await until(
+      async () => (await turnsEnded()) > before,
+      scaled(10_000),
+      "the turn's end in opencode's log",
+    );
+    // 1.18 logs npm's failure just before the prompt's loop begins (1.3.0 runs `bun install`
+    // beside the prompt instead, and logs no failure either way).
+    expect(await opencodeLog()).not.toMatch(/dependency install failed|NpmInstallFailed/);
   });
 
   it("stop leaves no process, and is safe twice and before any start", async () => {
