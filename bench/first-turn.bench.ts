@@ -9,11 +9,10 @@
  *
  *   node --import tsx bench/first-turn.bench.ts      (from the repo root, after a build)
  */
-import { readdir, readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
-import { makeTempHome } from "@taos/testkit";
+import { makeTempHome, waitForOpenCodeLog } from "@taos/testkit";
 import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
 import { startStandInProcess } from "./stand-in.js";
 
@@ -23,22 +22,10 @@ const log = (line: string): void => void process.stderr.write(`first-turn.bench:
 
 const { url: llmUrl, child: llm } = await startStandInProcess([KEY]);
 
-/**
- * How many times opencode's own log says the install failed (the prompt waited for it),
- * read once the log holds the turn's end (opencode writes it behind).
- */
+/** How many times opencode's own log says the install failed (the prompt waited for it). */
 async function failedInstalls(home: string): Promise<number> {
-  const dir = join(home, ".local", "share", "opencode", "log");
-  const read = async (): Promise<string> => {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    return (await Promise.all(names.map((name) => readFile(join(dir, name), "utf8")))).join("");
-  };
-  let text = await read();
-  for (let waited = 0; !text.includes("exiting loop") && waited < 10_000; waited += 50) {
-    await sleep(50);
-    text = await read();
-  }
-  return text.split("background dependency install failed").length - 1;
+  const log = await waitForOpenCodeLog(home, (text) => text.includes("exiting loop"));
+  return log.split("background dependency install failed").length - 1;
 }
 
 async function firstTurn(skipInstall: boolean): Promise<{ ms: number; failed: number }> {

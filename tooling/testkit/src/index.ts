@@ -6,6 +6,7 @@ export type {
   StartOpenCodeInTempHomeOptions,
 } from "./opencode-in-temp-home.js";
 export { startOpenCodeInTempHome } from "./opencode-in-temp-home.js";
+export { readOpenCodeLog, waitForOpenCodeLog } from "./opencode-log.js";
 export { eventually, until } from "./poll.js";
 export { getFreePort } from "./port.js";
 export { isProcessAlive, waitForProcessExit } from "./process.js";
