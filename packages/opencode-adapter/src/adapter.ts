@@ -9,6 +9,7 @@ import {
   OpenCodeAdapterConfigError,
   OpenCodeHttpError,
 } from "./client/errors.js";
+import type { EventHub } from "./client/event-hub.js";
 import { errorField } from "./client/logger.js";
 import { checkServerVersion } from "./client/version-check.js";
 import type { TurnFailure } from "./codec.js";
@@ -115,14 +116,7 @@ export class OpenCodeAdapter {
       const current = turn;
       this.turns.add(current);
       // Subscribe before sending: no event of this turn can be missed.
-      unlisten.push(connection.hub.listen(session.id, current));
-      current.onChildSession = (childId) =>
-        unlisten.push(
-          connection.hub.listen(
-            childId,
-            childSessionListener((frame) => current.onEvent(frame)),
-          ),
-        );
+      listenTo(connection.hub, session.id, current, unlisten);
       await abortable(ready, signal);
       // Open then, and still open now that the listener is in (a drop in between reopens it).
       await connection.hub.ready(signal);
@@ -248,4 +242,16 @@ export class OpenCodeAdapter {
       );
     }
   }
+}
+
+/** Routes the session's events, and those of the subagents it starts, to the turn. */
+function listenTo(hub: EventHub, sessionId: string, turn: Turn, unlisten: (() => void)[]): void {
+  unlisten.push(hub.listen(sessionId, turn));
+  turn.onChildSession = (childId) =>
+    unlisten.push(
+      hub.listen(
+        childId,
+        childSessionListener((frame) => turn.onEvent(frame)),
+      ),
+    );
 }

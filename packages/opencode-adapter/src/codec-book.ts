@@ -57,6 +57,8 @@ export interface PartTrack {
   sent: string;
   /** Trailing whitespace held back: opencode trims a finished part, so it may never count. */
   held: string;
+  /** Known when the stream dropped: its deltas may have gaps and are left out. */
+  gap: boolean;
 }
 
 export interface StepUsage {
@@ -144,7 +146,10 @@ export function isStateUsable(state: unknown): state is InternalState {
   return isRecord(state) && typeof state.sessionId === "string" && state.done !== true;
 }
 
-/** The ids of the text and reasoning parts the turn has seen so far. */
-export function knownPartIds(state: TurnState): string[] {
-  return [...bookOf(state as InternalState).parts.keys()];
+/**
+ * Marks every text and reasoning part seen so far as having gaps (the stream dropped):
+ * their deltas are left out, their text comes from whole-part updates.
+ */
+export function markPartGaps(state: TurnState): void {
+  for (const track of bookOf(state as InternalState).parts.values()) track.gap = true;
 }

@@ -1,13 +1,10 @@
-/** How the codec turns messages and parts into replies: text, reasoning, tools, usage. */
+/** How the codec reads messages and the parts other than text: tools and usage. */
 
 import { isRecord } from "@taos/internal";
-import type { InternalState, PartTrack, StepUsage } from "./codec-book.js";
+import type { InternalState, StepUsage } from "./codec-book.js";
 import { bookOf, isSummaryMessage } from "./codec-book.js";
 import { failureOf } from "./failure.js";
 import type { Reply } from "./reply.js";
-
-/** What goes between two distinct text (or reasoning) parts, in the deltas and the final. */
-export const PART_SEPARATOR = "\n\n";
 
 /** An assistant message: known (its parts are output), or excluded when it is a compaction summary. */
 export function onMessage(info: unknown, state: InternalState): void {
@@ -23,62 +20,9 @@ export function onMessage(info: unknown, state: InternalState): void {
   if (info.structured !== undefined) state.structured = info.structured;
 }
 
-/**
- * A piece of a part's text. Trailing whitespace is held back until more text follows
- * (opencode trims a finished part, so it may never be part of the answer); the first
- * piece of a part after an earlier one of its kind opens with a blank line.
- */
-export function deltaReply(
-  state: InternalState,
-  partID: string,
-  delta: string,
-  reasoningField: boolean,
-  messageID?: string,
-): Reply[] {
-  const book = bookOf(state);
-  let track = book.parts.get(partID);
-  if (track === undefined) {
-    if (messageID !== undefined && book.assistants.get(messageID) === "summary") return [];
-    // Only assistant parts stream; a reasoning part names its field "text" too,
-    // so its kind comes from the part.updated that opened it.
-    track = { reasoning: reasoningField, live: true, excluded: false, sent: "", held: "" };
-    book.parts.set(partID, track);
-  }
-  if (track.excluded) return [];
-  track.live = true;
-  const whole = track.held === "" ? delta : track.held + delta;
-  let piece = whole;
-  track.held = "";
-  // Most pieces end in a visible character: trim only when the last one is whitespace.
-  if (mayBeSpace(whole.charCodeAt(whole.length - 1))) {
-    piece = whole.trimEnd();
-    track.held = whole.slice(piece.length);
-  }
-  if (piece === "") return [];
-  let content = piece;
-  if (track.sent === "") {
-    const opened = track.reasoning ? book.reasoningOpened : book.textOpened;
-    if (opened) content = PART_SEPARATOR + piece;
-    if (track.reasoning) book.reasoningOpened = true;
-    else book.textOpened = true;
-  }
-  track.sent += piece;
-  if (track.reasoning) return [{ kind: "reasoning", trace_id: state.traceId, content }];
-  state.text += content;
-  return [{ kind: "delta", trace_id: state.traceId, content }];
-}
-
-/** Whitespace as `trimEnd` sees it (ASCII exactly; beyond it, anything that might be). */
-function mayBeSpace(code: number): boolean {
-  return code === 32 || (code >= 9 && code <= 13) || code >= 0xa0;
-}
-
-export function onPart(part: unknown, state: InternalState): Reply[] {
-  if (!isRecord(part)) return [];
+/** A part other than text or reasoning (those are `onTextPart`'s, in the codec). */
+export function onPart(part: Record<string, unknown>, state: InternalState): Reply[] {
   switch (part.type) {
-    case "text":
-    case "reasoning":
-      return onTextPart(part, state);
     case "tool":
       return onToolPart(part, state);
     case "step-finish":
@@ -87,65 +31,6 @@ export function onPart(part: unknown, state: InternalState): Reply[] {
     default:
       return [];
   }
-}
-
-function trackOf(part: Record<string, unknown>, id: string, state: InternalState): PartTrack {
-  const book = bookOf(state);
-  const reasoning = part.type === "reasoning";
-  const messageID = typeof part.messageID === "string" ? part.messageID : undefined;
-  const role = messageID === undefined ? undefined : book.assistants.get(messageID);
-  const ofAssistant = role === "answer";
-  const excluded = part.synthetic === true || part.ignored === true || role === "summary";
-  let track = book.parts.get(id);
-  if (track === undefined) {
-    track = { reasoning, live: ofAssistant, excluded, sent: "", held: "" };
-    book.parts.set(id, track);
-  } else {
-    track.reasoning = reasoning;
-    if (ofAssistant) track.live = true;
-    if (excluded) track.excluded = true;
-  }
-  return track;
-}
-
-function onTextPart(part: Record<string, unknown>, state: InternalState): Reply[] {
-  const id = part.id;
-  if (typeof id !== "string") return [];
-  const track = trackOf(part, id, state);
-  // The user's own prompt is a text part too: it never echoes back.
-  if (!track.live || track.excluded) return [];
-  const text = part.text;
-  if (typeof text !== "string") return [];
-  const reasoning = track.reasoning;
-  const known = track.sent + track.held;
-  // Text that arrived only here (no deltas, or fewer): send what is missing.
-  if (text.startsWith(known)) {
-    if (text.length === known.length) return [];
-    return deltaReply(state, id, text.slice(known.length), reasoning);
-  }
-  if (known.startsWith(text)) {
-    // opencode stored the part trimmed: what was held back is dropped. Shorter is stale.
-    if (text.length >= track.sent.length) track.held = "";
-    return [];
-  }
-  // A stale update (sent before the deltas that followed it) adds nothing.
-  if (text.length <= track.sent.length) return [];
-  // What was sent does not lead up to the whole text (deltas were lost): no delta can
-  // mend that, but the turn's text, and so its final, takes the whole part.
-  track.sent = text.trimEnd();
-  track.held = "";
-  if (!reasoning) state.text = textOfParts(state);
-  return [];
-}
-
-/** The turn's text rebuilt from its text parts, in the order they appeared. */
-function textOfParts(state: InternalState): string {
-  const texts: string[] = [];
-  for (const track of bookOf(state).parts.values()) {
-    if (track.live && !track.excluded && !track.reasoning && track.sent !== "")
-      texts.push(track.sent);
-  }
-  return texts.join(PART_SEPARATOR);
 }
 
 function onToolPart(part: Record<string, unknown>, state: InternalState): Reply[] {

@@ -5,16 +5,18 @@
  */
 
 import { isRecord } from "@taos/internal";
-import type { InternalState, TurnFailure, TurnState } from "./codec-book.js";
+import type { InternalState, PartTrack, TurnState } from "./codec-book.js";
 import { bookOf, isStateUsable } from "./codec-book.js";
-import { deltaReply, onMessage, onPart } from "./codec-parts.js";
+import { finishTurn } from "./codec-end.js";
+import { onMessage, onPart } from "./codec-parts.js";
 import { eventSessionId, OpenCodeEventType } from "./events.js";
 import { failureOf } from "./failure.js";
-import { DELTA_LINE, type Frame, readFrame, readHead } from "./frame.js";
-import type { Reply, ReplyUsage, TurnUsage } from "./reply.js";
+import type { Frame } from "./frame.js";
+import type { Reply } from "./reply.js";
 
 export type { TurnFailure, TurnState, TurnStateOptions } from "./codec-book.js";
 export { createTurnState } from "./codec-book.js";
+export { finishTurn, isTurnEndEvent } from "./codec-end.js";
 
 /** The event types `mapOpenCodeEvent` acts on; every other type maps to []. */
 export const CODEC_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
@@ -64,8 +66,12 @@ function mapProperties(
       const message = typeof messageID === "string" ? messageID : undefined;
       return deltaReply(state, partID, delta, field === "reasoning", message);
     }
-    case OpenCodeEventType.MessagePartUpdated:
-      return onPart(properties.part, state);
+    case OpenCodeEventType.MessagePartUpdated: {
+      const part = properties.part;
+      if (!isRecord(part)) return [];
+      const text = part.type === "text" || part.type === "reasoning";
+      return text ? onTextPart(part, state) : onPart(part, state);
+    }
     case OpenCodeEventType.MessageUpdated:
       onMessage(properties.info, state);
       return [];
@@ -84,123 +90,14 @@ function mapProperties(
   }
 }
 
-/**
- * Ends the turn once: `final` (whole text, usage) on success, `error` on a
- * failure (status "aborted" when `failure.aborted`). [] when already done.
- */
-export function finishTurn(state: TurnState, failure?: TurnFailure): Reply[] {
-  try {
-    if (!isStateUsable(state)) return [];
-    state.done = true;
-    if (failure !== undefined) return [errorReply(state, failure)];
-    state.status = "completed";
-    const { usage, structured } = state;
-    const reply: Reply = {
-      kind: "final",
-      trace_id: state.traceId,
-      content: state.text,
-      ...(usage === undefined ? {} : { usage: toReplyUsage(usage) }),
-      ...(structured === undefined ? {} : { structured }),
-    };
-    return [reply];
-  } catch {
-    return [];
-  }
-}
-
-function errorReply(state: InternalState, failure: TurnFailure): Reply {
-  state.status = failure.aborted === true ? "aborted" : "error";
-  const error =
-    typeof failure.error === "string" && failure.error !== "" ? failure.error : "turn failed";
-  state.error = error;
-  if (failure.code !== undefined) state.code = failure.code;
-  if (failure.opencodeError !== undefined) state.opencodeError = failure.opencodeError;
-  if (failure.opencodeRef !== undefined) state.opencodeRef = failure.opencodeRef;
-  return {
-    kind: "error",
-    trace_id: state.traceId,
-    error,
-    ...(failure.code === undefined ? {} : { code: failure.code }),
-    ...(failure.opencodeError === undefined ? {} : { opencode_error: failure.opencodeError }),
-    ...(failure.opencodeRef === undefined ? {} : { opencode_ref: failure.opencodeRef }),
-    ...(failure.structured === undefined ? {} : { structured: failure.structured }),
-  };
-}
-
-/**
- * True when this event ends the turn of `sessionId`: `session.status` idle,
- * `session.idle` or a `session.error` naming it. Never throws.
- */
-export function isTurnEndEvent(event: unknown, sessionId: string): boolean {
-  try {
-    if (!isRecord(event)) return false;
-    const properties = event.properties;
-    if (!isRecord(properties) || properties.sessionID !== sessionId) return false;
-    switch (event.type) {
-      case OpenCodeEventType.SessionIdle:
-      case OpenCodeEventType.SessionError:
-        return true;
-      case OpenCodeEventType.SessionStatus:
-        return isRecord(properties.status) && properties.status.type === "idle";
-      default:
-        return false;
-    }
-  } catch {
-    return false;
-  }
-}
-
 function onIdle(state: InternalState): Reply[] {
   // A turn that failed without session.error still left info.error on its message.
   return finishTurn(state, bookOf(state).messageError);
 }
 
-function toReplyUsage(usage: TurnUsage): ReplyUsage {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    reasoning_tokens: usage.reasoningTokens,
-    cache_read_tokens: usage.cacheReadTokens,
-    cache_write_tokens: usage.cacheWriteTokens,
-    cost: usage.cost,
-  };
-}
-
-/** The head of a raw event, read without parsing it. */
-export interface EventHeader {
-  readonly type: string;
-  /** `properties.sessionID` when it is the first key (as opencode writes it); undefined otherwise. */
-  readonly sessionId: string | undefined;
-}
-
-/**
- * Reads an event's type and session from the head of its `data` string, for
- * routing without `JSON.parse`. Undefined when the head is not laid out as
- * opencode writes it. Never throws.
- */
-export function readEventHeader(data: string): EventHeader | undefined {
-  return typeof data === "string" ? readHead(data) : undefined;
-}
-
 const USER_INFO = /,"info":\{(?:"id":"[^"\\\u0000-\u001f]*",)?"role":"user"/y;
 const INFO_ID = /,"info":\{"id":"([^"\\\u0000-\u001f]*)"/y;
 const BUSY_REST = ',"status":{"type":"busy"}}}';
-
-/**
- * `mapOpenCodeEvent` for a frame: the same replies and state, but events that no reply
- * needs (other types, other sessions, repeats) are skipped without `JSON.parse`, and
- * text deltas are read without parsing the whole event. Never throws.
- */
-export function mapFrame(frame: Frame, state: TurnState): Reply[] {
-  if (frame.sessionId !== undefined) {
-    return frame.sessionId === state.sessionId ? mapRoutedFrame(frame, state) : [];
-  }
-  try {
-    return CODEC_EVENT_TYPES.has(frame.type) ? mapOpenCodeEvent(frame.parse(), state) : [];
-  } catch {
-    return [];
-  }
-}
 
 /**
  * `mapFrame` for a frame the hub routed to the turn's session: the session was checked
@@ -217,34 +114,6 @@ export function mapRoutedFrame(frame: Frame, state: TurnState): Reply[] {
   } catch {
     return [];
   }
-}
-
-/**
- * `mapOpenCodeEvent` for a raw `data` line (see `mapFrame`). Assumes, as opencode
- * does, that no key is repeated in an event. Never throws; malformed JSON maps to [].
- */
-export function mapOpenCodeEventData(data: string, state: TurnState): Reply[] {
-  if (typeof data !== "string") return [];
-  const delta = rawDelta(data, state);
-  if (delta !== undefined) return delta;
-  const frame = readFrame(data);
-  return frame === undefined ? [] : mapFrame(frame, state);
-}
-
-/** A text delta of this turn's session read straight off the line; undefined for anything else. */
-function rawDelta(data: string, state: TurnState): Reply[] | undefined {
-  const head = DELTA_LINE.exec(data);
-  if (head === null || !data.endsWith("}}") || !isStateUsable(state)) return undefined;
-  if (head[1] !== state.sessionId) return [];
-  let delta: unknown;
-  try {
-    delta = JSON.parse(data.slice(head[0].length, data.length - 2));
-  } catch {
-    return undefined;
-  }
-  if (typeof delta !== "string") return undefined;
-  if (delta === "") return [];
-  return deltaReply(state, head[3] ?? "", delta, head[4] === "reasoning", head[2]);
 }
 
 /** Replies for an event of our session when its layout allows; undefined means "parse it". */
@@ -285,4 +154,133 @@ function fastPath(frame: Frame, data: string, state: InternalState): Reply[] | u
     default:
       return undefined;
   }
+}
+
+/** What goes between two distinct text (or reasoning) parts, in the deltas and the final. */
+export const PART_SEPARATOR = "\n\n";
+
+/**
+ * A `message.part.delta`'s replies: a piece of its part's text, unless the part is
+ * excluded or has gaps (`markPartGaps`: its text then comes from whole-part updates).
+ */
+export function deltaReply(
+  state: InternalState,
+  partID: string,
+  delta: string,
+  reasoningField: boolean,
+  messageID?: string,
+): Reply[] {
+  const book = bookOf(state);
+  let track = book.parts.get(partID);
+  if (track === undefined) {
+    if (messageID !== undefined && book.assistants.get(messageID) === "summary") return [];
+    // Only assistant parts stream; a reasoning part names its field "text" too,
+    // so its kind comes from the part.updated that opened it.
+    track = {
+      reasoning: reasoningField,
+      live: true,
+      excluded: false,
+      sent: "",
+      held: "",
+      gap: false,
+    };
+    book.parts.set(partID, track);
+  }
+  if (track.excluded || track.gap) return [];
+  track.live = true;
+  return appendText(state, track, delta);
+}
+
+/**
+ * A piece of a part's text. Trailing whitespace is held back until more text follows
+ * (opencode trims a finished part, so it may never be part of the answer); the first
+ * piece of a part after an earlier one of its kind opens with a blank line.
+ */
+function appendText(state: InternalState, track: PartTrack, delta: string): Reply[] {
+  const book = bookOf(state);
+  const whole = track.held === "" ? delta : track.held + delta;
+  let piece = whole;
+  track.held = "";
+  // Most pieces end in a visible character: trim only when the last one is whitespace.
+  if (mayBeSpace(whole.charCodeAt(whole.length - 1))) {
+    piece = whole.trimEnd();
+    track.held = whole.slice(piece.length);
+  }
+  if (piece === "") return [];
+  let content = piece;
+  if (track.sent === "") {
+    const opened = track.reasoning ? book.reasoningOpened : book.textOpened;
+    if (opened) content = PART_SEPARATOR + piece;
+    if (track.reasoning) book.reasoningOpened = true;
+    else book.textOpened = true;
+  }
+  track.sent += piece;
+  if (track.reasoning) return [{ kind: "reasoning", trace_id: state.traceId, content }];
+  state.text += content;
+  return [{ kind: "delta", trace_id: state.traceId, content }];
+}
+
+/** Whitespace as `trimEnd` sees it (ASCII exactly; beyond it, anything that might be). */
+function mayBeSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code >= 0xa0;
+}
+
+function trackOf(part: Record<string, unknown>, id: string, state: InternalState): PartTrack {
+  const book = bookOf(state);
+  const reasoning = part.type === "reasoning";
+  const messageID = typeof part.messageID === "string" ? part.messageID : undefined;
+  const role = messageID === undefined ? undefined : book.assistants.get(messageID);
+  const ofAssistant = role === "answer";
+  const excluded = part.synthetic === true || part.ignored === true || role === "summary";
+  let track = book.parts.get(id);
+  if (track === undefined) {
+    track = { reasoning, live: ofAssistant, excluded, sent: "", held: "", gap: false };
+    book.parts.set(id, track);
+  } else {
+    track.reasoning = reasoning;
+    if (ofAssistant) track.live = true;
+    if (excluded) track.excluded = true;
+  }
+  return track;
+}
+
+/** A text or reasoning part, whole: what the deltas did not bring, or the whole text when they had gaps. */
+function onTextPart(part: Record<string, unknown>, state: InternalState): Reply[] {
+  const id = part.id;
+  if (typeof id !== "string") return [];
+  const track = trackOf(part, id, state);
+  // The user's own prompt is a text part too: it never echoes back.
+  if (!track.live || track.excluded) return [];
+  const text = part.text;
+  if (typeof text !== "string") return [];
+  const reasoning = track.reasoning;
+  const known = track.sent + track.held;
+  // Text that arrived only here (no deltas, or fewer): send what is missing.
+  if (text.startsWith(known)) {
+    if (text.length === known.length) return [];
+    return appendText(state, track, text.slice(known.length));
+  }
+  if (known.startsWith(text)) {
+    // opencode stored the part trimmed: what was held back is dropped. Shorter is stale.
+    if (text.length >= track.sent.length) track.held = "";
+    return [];
+  }
+  // A stale update (sent before the deltas that followed it) adds nothing.
+  if (text.length <= track.sent.length) return [];
+  // What was sent does not lead up to the whole text (deltas were lost): no delta can
+  // mend that, but the turn's text, and so its final, takes the whole part.
+  track.sent = text.trimEnd();
+  track.held = "";
+  if (!reasoning) state.text = textOfParts(state);
+  return [];
+}
+
+/** The turn's text rebuilt from its text parts, in the order they appeared. */
+function textOfParts(state: InternalState): string {
+  const texts: string[] = [];
+  for (const track of bookOf(state).parts.values()) {
+    if (track.live && !track.excluded && !track.reasoning && track.sent !== "")
+      texts.push(track.sent);
+  }
+  return texts.join(PART_SEPARATOR);
 }

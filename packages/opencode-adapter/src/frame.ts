@@ -6,6 +6,7 @@
  * unless the new type's routing fields are not `properties.sessionID`.
  */
 import { isRecord } from "@taos/internal";
+import { EventSourceParserStream } from "eventsource-parser/stream";
 import { eventSessionId } from "./events.js";
 
 /** One event of the stream, read once. */
@@ -181,4 +182,32 @@ export function readGlobalFrame(data: string): Frame | undefined {
   const payload = isRecord(parsed) && isRecord(parsed.payload) ? parsed.payload : parsed;
   if (!isRecord(payload) || payload.type === "sync") return undefined;
   return frameOf(payload);
+}
+
+/**
+ * The frames of a `/global/event` body, in the order opencode wrote them: undici's body,
+ * `TextDecoderStream`, `eventsource-parser`'s `EventSourceParserStream`, then each
+ * message's `data` read into its frame. A line that is not an event is skipped
+ * (`onSkipped` hears of it). The iteration ends when the body ends and throws when it
+ * breaks.
+ */
+export async function* readFrames(
+  body: ReadableStream<Uint8Array>,
+  onSkipped: (bytes: number) => void,
+): AsyncGenerator<Frame, void> {
+  const reader = body
+    .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const frame = readGlobalFrame(value.data);
+      if (frame === undefined) onSkipped(value.data.length);
+      else yield frame;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }

@@ -32,12 +32,8 @@ export {
   UnsupportedServerVersionError,
 } from "./client/errors.js";
 export type { TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
-export {
-  createTurnState,
-  finishTurn,
-  mapOpenCodeEvent,
-  mapOpenCodeEventData,
-} from "./codec.js";
+export { createTurnState, finishTurn, mapOpenCodeEvent } from "./codec.js";
+export { mapOpenCodeEventData } from "./codec-raw.js";
 export type { StreamFailureReason } from "./deprecated.js";
 export { ErrorCode } from "./deprecated.js";
 export { isReplyErrorCode, REPLY_ERROR_CODES, ReplyErrorCode } from "./error-codes.js";

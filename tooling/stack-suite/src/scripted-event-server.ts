@@ -74,6 +74,114 @@ function plainAnswer(method: string, path: string): { readonly body: unknown } |
   return undefined;
 }
 
+interface OpenStream {
+  /** Between scripted events: an added event may go out now. */
+  atBoundary: boolean;
+  readonly eol: string;
+  readonly pending: string[];
+}
+
+/** The scripted server's state and its answers. */
+class Script {
+  connections = 0;
+  private sessionIndex = 0;
+  private prompts = 0;
+  private readonly messageIds = new Map<string, string>();
+  private readonly waiting: (() => void)[] = [];
+  /** Open event streams; an added event goes out only between scripted events. */
+  private readonly open = new Map<ServerResponse, OpenStream>();
+
+  constructor(private readonly options: ScriptedEventServerOptions) {}
+
+  route(request: IncomingMessage, response: ServerResponse, body: string): void {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const method = request.method ?? "GET";
+    if (method === "GET" && path === "/global/event") void this.onEvents(response);
+    else if (method === "POST" && path === "/tui/show-toast") this.onToast(response, body);
+    else if (method === "POST" && path === "/session") {
+      const id = this.options.sessions[this.sessionIndex++] ?? `ses_extra${this.sessionIndex}`;
+      json(response, 200, { id, directory: "/home" });
+    } else if (method === "POST" && /^\/session\/[^/]+\/prompt_async$/.test(path)) {
+      this.onPrompt(response, path, body);
+    } else {
+      const answer = plainAnswer(method, path);
+      if (answer !== undefined) json(response, 200, answer.body);
+      else json(response, 404, { name: "NotFound", data: { message: path } });
+    }
+  }
+
+  close(): void {
+    for (const response of this.open.keys()) response.destroy();
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  private async onEvents(response: ServerResponse): Promise<void> {
+    const script = this.options.stream(this.connections++);
+    if (script === undefined) {
+      json(response, 503, { name: "Unavailable", data: { message: "no more streams" } });
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    response.flushHeaders();
+    response.socket?.setNoDelay(true);
+    const stream: OpenStream = { atBoundary: false, eol: script.eol ?? "\n", pending: [] };
+    this.open.set(response, stream);
+    response.on("close", () => this.open.delete(response));
+    await writeChunks(response, script.head);
+    flushPending(response, stream);
+    await this.allPrompted();
+    stream.atBoundary = false;
+    const body = typeof script.body === "function" ? script.body(this.messageIds) : script.body;
+    await writeChunks(response, body);
+    if (script.end === true) response.end();
+    else flushPending(response, stream);
+  }
+
+  /**
+   * What opencode does with a toast: publish it on the event streams (the adapter's
+   * event hub sends one to check that a new subscription is live).
+   */
+  private onToast(response: ServerResponse, body: string): void {
+    let message: unknown;
+    try {
+      message = (JSON.parse(body) as { message?: unknown }).message;
+    } catch {
+      message = undefined;
+    }
+    const payload = {
+      id: "evt_toast",
+      type: "tui.toast.show",
+      properties: { message, variant: "info", duration: 1 },
+    };
+    for (const [stream, state] of this.open) {
+      const event = `data: ${JSON.stringify({ directory: "/home", payload })}${state.eol}${state.eol}`;
+      if (state.atBoundary) stream.write(event);
+      else state.pending.push(event);
+    }
+    json(response, 200, true);
+  }
+
+  private onPrompt(response: ServerResponse, path: string, body: string): void {
+    this.prompts++;
+    const messageId = messageIdOf(body);
+    if (messageId !== undefined) this.messageIds.set(path.split("/")[2] ?? "", messageId);
+    response.writeHead(204).end();
+    if (this.prompts >= this.options.prompts)
+      for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  private allPrompted(): Promise<void> {
+    if (this.prompts >= this.options.prompts) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
+/** At a boundary between scripted events: what was added meanwhile goes out. */
+function flushPending(response: ServerResponse, stream: OpenStream): void {
+  stream.atBoundary = true;
+  for (const event of stream.pending.splice(0)) response.write(event);
+}
+
 /**
  * A tiny stand-in for the HTTP surface of `opencode serve` that the adapter uses, whose
  * event stream writes scripted bytes: for the SSE reader's property tests only (random
@@ -82,112 +190,22 @@ function plainAnswer(method: string, path: string): { readonly body: unknown } |
 export async function startScriptedEventServer(
   options: ScriptedEventServerOptions,
 ): Promise<ScriptedEventServer> {
-  let sessionIndex = 0;
-  let prompts = 0;
-  let connections = 0;
-  const messageIds = new Map<string, string>();
-  const waiting: (() => void)[] = [];
-  /** Open event streams; an added event goes out only between scripted events. */
-  const open = new Map<ServerResponse, { atBoundary: boolean; eol: string; pending: string[] }>();
-  const publish = (payload: unknown): void => {
-    for (const [response, stream] of open) {
-      const event = `data: ${JSON.stringify({ directory: "/home", payload })}${stream.eol}${stream.eol}`;
-      if (stream.atBoundary) response.write(event);
-      else stream.pending.push(event);
-    }
-  };
-  const allPrompted = (): Promise<void> =>
-    prompts >= options.prompts
-      ? Promise.resolve()
-      : new Promise((resolve) => waiting.push(resolve));
-
-  const onEvents = async (response: ServerResponse): Promise<void> => {
-    const script = options.stream(connections++);
-    if (script === undefined) {
-      json(response, 503, { name: "Unavailable", data: { message: "no more streams" } });
-      return;
-    }
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    response.flushHeaders();
-    response.socket?.setNoDelay(true);
-    const stream = { atBoundary: false, eol: script.eol ?? "\n", pending: [] as string[] };
-    open.set(response, stream);
-    response.on("close", () => open.delete(response));
-    await writeChunks(response, script.head);
-    stream.atBoundary = true;
-    for (const event of stream.pending.splice(0)) response.write(event);
-    await allPrompted();
-    stream.atBoundary = false;
-    const body = typeof script.body === "function" ? script.body(messageIds) : script.body;
-    await writeChunks(response, body);
-    if (script.end === true) {
-      response.end();
-      return;
-    }
-    stream.atBoundary = true;
-    for (const event of stream.pending.splice(0)) response.write(event);
-  };
-
-  const route = (request: IncomingMessage, response: ServerResponse, body: string): void => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const path = url.pathname;
-    const method = request.method ?? "GET";
-    if (method === "GET" && path === "/global/event") {
-      void onEvents(response);
-      return;
-    }
-    if (method === "POST" && path === "/tui/show-toast") {
-      // What opencode does with a toast: publish it on the event streams (the adapter's
-      // event hub sends one to check that a new subscription is live).
-      let message: unknown;
-      try {
-        message = (JSON.parse(body) as { message?: unknown }).message;
-      } catch {
-        message = undefined;
-      }
-      publish({
-        id: "evt_toast",
-        type: "tui.toast.show",
-        properties: { message, variant: "info", duration: 1 },
-      });
-      json(response, 200, true);
-      return;
-    }
-    if (method === "POST" && path === "/session") {
-      const id = options.sessions[sessionIndex++] ?? `ses_extra${sessionIndex}`;
-      json(response, 200, { id, directory: "/home" });
-      return;
-    }
-    if (method === "POST" && /^\/session\/[^/]+\/prompt_async$/.test(path)) {
-      prompts++;
-      const messageId = messageIdOf(body);
-      if (messageId !== undefined) messageIds.set(path.split("/")[2] ?? "", messageId);
-      response.writeHead(204).end();
-      if (prompts >= options.prompts) for (const resolve of waiting.splice(0)) resolve();
-      return;
-    }
-    const answer = plainAnswer(method, path);
-    if (answer !== undefined) {
-      json(response, 200, answer.body);
-      return;
-    }
-    json(response, 404, { name: "NotFound", data: { message: path } });
-  };
-
+  const script = new Script(options);
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => route(request, response, Buffer.concat(chunks).toString("utf8")));
+    request.on("end", () =>
+      script.route(request, response, Buffer.concat(chunks).toString("utf8")),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    connections: () => connections,
+    connections: () => script.connections,
     close(): Promise<void> {
-      for (const response of open.keys()) response.destroy();
-      for (const resolve of waiting.splice(0)) resolve();
+      script.close();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },

@@ -1,4 +1,4 @@
-import { connect, createServer, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface CuttingProxyOptions {
   /** The port to forward to, read per connection (a restarted server may have moved). */
@@ -40,28 +40,53 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
   const server = createServer((client) => {
     accepted++;
     const port = options.upstreamPort();
-    if (port === undefined) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect({ host, port });
-    const pair: Pair = { client, upstream, event: false };
-    pairs.add(pair);
-    const drop = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("data", (chunk: Buffer) => {
-      if (!pair.event && EVENT_REQUEST.test(chunk.toString("latin1"))) pair.event = true;
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on("error", drop);
-    upstream.on("error", drop);
-    client.on("close", drop);
-    upstream.on("close", drop);
+    if (port === undefined) client.destroy();
+    else pairs.add(pairUp(client, connect({ host, port }), pairs));
   });
+  const port = await listenOnLoopback(server);
+  const destroy = (pair: Pair): void => {
+    pairs.delete(pair);
+    pair.client.destroy();
+    pair.upstream.destroy();
+  };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    eventStreams: () => [...pairs].filter((pair) => pair.event).length,
+    cutEventStreams(): number {
+      const cut = [...pairs].filter((pair) => pair.event);
+      for (const pair of cut) destroy(pair);
+      return cut.length;
+    },
+    accepted: () => accepted,
+    close(): Promise<void> {
+      for (const pair of pairs) destroy(pair);
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Pipes a client to its upstream both ways, marking the pair once it carries an event stream. */
+function pairUp(client: Socket, upstream: Socket, pairs: Set<Pair>): Pair {
+  const pair: Pair = { client, upstream, event: false };
+  const drop = (): void => {
+    pairs.delete(pair);
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("data", (chunk: Buffer) => {
+    if (!pair.event && EVENT_REQUEST.test(chunk.toString("latin1"))) pair.event = true;
+  });
+  client.pipe(upstream);
+  upstream.pipe(client);
+  for (const socket of [client, upstream]) {
+    socket.on("error", drop);
+    socket.on("close", drop);
+  }
+  return pair;
+}
+
+async function listenOnLoopback(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
@@ -70,30 +95,5 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
     });
   });
   const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    eventStreams: () => [...pairs].filter((pair) => pair.event).length,
-    cutEventStreams(): number {
-      let cut = 0;
-      for (const pair of pairs) {
-        if (!pair.event) continue;
-        pairs.delete(pair);
-        pair.client.destroy();
-        pair.upstream.destroy();
-        cut++;
-      }
-      return cut;
-    },
-    accepted: () => accepted,
-    close(): Promise<void> {
-      for (const pair of pairs) {
-        pair.client.destroy();
-        pair.upstream.destroy();
-      }
-      pairs.clear();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return typeof address === "object" && address !== null ? address.port : 0;
 }

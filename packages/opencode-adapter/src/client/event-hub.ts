@@ -1,12 +1,20 @@
-import { abortable, type OpenCodeLogger } from "@taos/internal";
-import { readGlobalFrame } from "../frame.js";
+import { abortable, isRecord, type OpenCodeLogger } from "@taos/internal";
+import { eventSessionId } from "../events.js";
+import { type Frame, readFrames } from "../frame.js";
 import { OpenCodeEventStreamError } from "./errors.js";
-import { openEventStream } from "./event-stream.js";
 import type { HttpClient } from "./http.js";
-import { type HubListener, SessionRoutes } from "./hub-routes.js";
+import type { HubListener } from "./hub-listener.js";
 import { SilenceWatchdog } from "./hub-watchdog.js";
-import { confirmLive, type Probe } from "./live-check.js";
+import { confirmLive, type Probe, probeWithin, withinConnectTimeout } from "./live-check.js";
 import { errorField } from "./logger.js";
+
+/**
+ * `/global/event` rather than `/event`: `/event` carries only the events of one
+ * directory (the server's, unless `?directory=` says otherwise), so one subscription
+ * there could not serve sessions living in different directories. `/global/event`
+ * carries every directory, each event wrapped as `{directory, project, payload}`.
+ */
+export const GLOBAL_EVENT_PATH = "/global/event";
 
 export interface EventHubOptions {
   readonly connectTimeoutMs: number;
@@ -15,19 +23,11 @@ export interface EventHubOptions {
 
 type State = "idle" | "connecting" | "open" | "closed";
 
-function openingError(error: unknown): OpenCodeEventStreamError {
-  if (OpenCodeEventStreamError.isInstance(error)) return error;
-  return new OpenCodeEventStreamError({
-    reason: "connect",
-    message: `the event stream could not be opened: ${errorField(error).message}`,
-    cause: error,
-  });
-}
-
 /**
  * The one event subscription of one server, shared by every adapter and turn on it.
- * Each event is routed by its session id to the listeners of that session only. It
- * watches for silence, resubscribes once when the stream drops, and tells the
+ * Its loop reads the stream's frames and routes each by its session id to the
+ * listeners of that session only (N concurrent turns cost one read per event, not N).
+ * It watches for silence, resubscribes once when the stream drops, and tells the
  * listeners what happened. `generation` moves on with each stream the hub lets go
  * of, so a late callback of an old stream changes nothing.
  */
@@ -39,14 +39,16 @@ export class EventHub {
   private controller: AbortController | undefined;
   private generation = 0;
   private probe: Probe | undefined;
-  private readonly routes: SessionRoutes;
+  private readonly listeners = new Map<string, Set<HubListener>>();
   private readonly watchdog: SilenceWatchdog;
+  private readonly setProbe = (probe: Probe | undefined): void => {
+    this.probe = probe;
+  };
 
   constructor(
     private readonly http: HttpClient,
     private readonly options: EventHubOptions,
   ) {
-    this.routes = new SessionRoutes(options.logger);
     this.watchdog = new SilenceWatchdog(
       () => this.state === "open",
       (limit) => this.probeQuietStream(limit),
@@ -56,7 +58,18 @@ export class EventHub {
 
   /** Routes the events of `sessionId` to `listener` until the returned function is called. */
   listen(sessionId: string, listener: HubListener): () => void {
-    return this.routes.listen(sessionId, listener);
+    let set = this.listeners.get(sessionId);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(sessionId, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(sessionId);
+      if (current === undefined) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(sessionId);
+    };
   }
 
   /** Registers a user's silence limit; the shortest one of all users applies. */
@@ -85,7 +98,7 @@ export class EventHub {
     this.watchdog.clear();
     this.controller?.abort();
     this.controller = undefined;
-    this.routes.clear();
+    this.listeners.clear();
   }
 
   /** Opens a stream within the connect timeout; on failure the hub is back to `idle`. */
@@ -95,8 +108,9 @@ export class EventHub {
     this.controller = controller;
     this.state = "connecting";
     this.connects++;
+    const opening = this.open(controller, generation);
     try {
-      await this.withinConnectTimeout(this.open(controller, generation), controller);
+      await withinConnectTimeout(opening, controller, this.options.connectTimeoutMs);
     } catch (error) {
       controller.abort();
       // close() moves the generation on, so an unchanged one means "not closed".
@@ -104,7 +118,7 @@ export class EventHub {
         this.state = "idle";
         this.controller = undefined;
       }
-      throw openingError(error);
+      throw error;
     }
     if (this.generation !== generation) return;
     this.state = "open";
@@ -119,13 +133,17 @@ export class EventHub {
    */
   private async open(controller: AbortController, generation: number): Promise<void> {
     const { http, options } = this;
-    const frames = await openEventStream(http, controller.signal, options.connectTimeoutMs);
+    const response = await http.stream(
+      GLOBAL_EVENT_PATH,
+      controller.signal,
+      options.connectTimeoutMs,
+    );
     let opened = false;
     let connected!: () => void;
     const serverConnected = new Promise<void>((resolve) => {
       connected = resolve;
     });
-    const endedEarly = this.read(frames, generation, () => connected()).then((error) => {
+    const endedEarly = this.read(response.body, generation, () => connected()).then((error) => {
       if (opened) this.onStreamEnd(generation, error);
       throw new OpenCodeEventStreamError({
         reason: "connect",
@@ -135,67 +153,87 @@ export class EventHub {
     });
     endedEarly.catch(() => undefined);
     await Promise.race([serverConnected, endedEarly]);
-    const live = confirmLive(http, options.logger, controller.signal, (probe) => {
-      this.probe = probe;
-    });
+    const live = confirmLive(http, options.logger, controller.signal, this.setProbe);
     live.catch(() => undefined);
     await Promise.race([live, endedEarly]);
     opened = true;
   }
 
-  /** Reads the stream to its end: the error that broke it, or undefined when opencode ended it. */
+  /**
+   * The hub's one loop: reads the stream's frames to its end and routes each (a stream
+   * of an earlier generation is ignored). Resolves to the error that broke the stream,
+   * or undefined when opencode ended it.
+   */
   private async read(
-    frames: AsyncIterable<string>,
+    body: ReadableStream<Uint8Array>,
     generation: number,
     connected: () => void,
   ): Promise<unknown> {
+    const onSkipped = (bytes: number): void => {
+      if (generation !== this.generation) return;
+      this.watchdog.activity();
+      this.options.logger.debug({ bytes }, "skipped an event");
+    };
     try {
-      for await (const data of frames)
-        if (generation === this.generation) this.onData(data, connected);
+      for await (const frame of readFrames(body, onSkipped))
+        if (generation === this.generation) this.onFrame(frame, connected);
       return undefined;
     } catch (error) {
       return error ?? new Error("the event stream broke");
     }
   }
 
-  private async withinConnectTimeout(
-    opening: Promise<void>,
-    controller: AbortController,
-  ): Promise<void> {
-    const timeoutMs = this.options.connectTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new OpenCodeEventStreamError({
-          reason: "connect",
-          message: `the event stream did not open (server.connected and a live subscription) within ${timeoutMs} ms`,
-        });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    opening.catch(() => undefined);
-    try {
-      await Promise.race([opening, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private onData(data: string, onConnected: () => void): void {
-    if (this.probe !== undefined && data.includes(this.probe.token)) {
+  private onFrame(frame: Frame, onConnected: () => void): void {
+    // The probe's echo is a toast, an event of no session.
+    const probe = frame.sessionId === undefined ? this.probe : undefined;
+    const text = probe === undefined ? "" : (frame.data ?? JSON.stringify(frame.parse()) ?? "");
+    if (probe !== undefined && text.includes(probe.token)) {
       this.watchdog.activity(false);
-      this.probe.seen();
+      probe.seen();
       return;
     }
     this.watchdog.activity();
-    const event = readGlobalFrame(data);
-    if (event === undefined) {
-      this.options.logger.debug({ bytes: data.length }, "skipped an event");
-      return;
+    if (frame.type === "server.connected") onConnected();
+    else if (frame.type !== "server.heartbeat") this.route(frame);
+  }
+
+  /**
+   * **The one session filter**: a frame goes to the listeners of its session only (a
+   * subagent's creation also to its parent's). The head only sees a leading
+   * `properties.sessionID`; a part's or an info's needs a parse.
+   */
+  private route(frame: Frame): void {
+    if (frame.type === "session.created") {
+      const parsed = frame.parse();
+      const info = isRecord(parsed) && isRecord(parsed.properties) && parsed.properties.info;
+      if (isRecord(info) && typeof info.parentID === "string") this.deliver(info.parentID, frame);
     }
-    if (event.type === "server.connected") onConnected();
-    else if (event.type !== "server.heartbeat") this.routes.route(event);
+    const sessionId =
+      frame.sessionId ?? (frame.data === undefined ? undefined : eventSessionId(frame.parse()));
+    if (sessionId !== undefined) this.deliver(sessionId, frame);
+  }
+
+  /** One listener's bug must not break the stream every other turn reads: it is logged. */
+  private deliver(sessionId: string, frame: Frame): void {
+    const set = this.listeners.get(sessionId);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        listener.onEvent(frame);
+      } catch (error) {
+        this.options.logger.error(
+          { type: frame.type, err: errorField(error) },
+          "an event listener threw; the stream goes on",
+        );
+      }
+    }
+  }
+
+  /** Calls `call` once for every listener, whatever its sessions. */
+  private notifyAll(call: (listener: HubListener) => void): void {
+    const all = new Set<HubListener>();
+    for (const set of this.listeners.values()) for (const listener of set) all.add(listener);
+    for (const listener of all) call(listener);
   }
 
   /** An open stream ended (`error` undefined: opencode ended it): resubscribe once. */
@@ -206,7 +244,7 @@ export class EventHub {
       { server: this.http.origin, ...(error === undefined ? {} : { err: errorField(error) }) },
       "opencode event stream dropped; resubscribing once",
     );
-    this.routes.notifyAll((listener) => listener.onDropped());
+    this.notifyAll((listener) => listener.onDropped());
     void this.resubscribe(error);
   }
 
@@ -223,34 +261,18 @@ export class EventHub {
         { server: this.http.origin, err: errorField(error) },
         failure.message,
       );
-      this.routes.notifyAll((listener) => listener.onFailure(failure));
+      this.notifyAll((listener) => listener.onFailure(failure));
       return;
     }
     this.options.logger.info({ server: this.http.origin }, "opencode event stream resubscribed");
-    this.routes.notifyAll((listener) => listener.onResubscribed());
+    this.notifyAll((listener) => listener.onResubscribed());
   }
 
   /** Whether a probe comes back through the quiet stream within `limit` (the server lives). */
   private async probeQuietStream(limit: number): Promise<boolean> {
-    const { controller } = this;
+    const { controller, http, options } = this;
     if (controller === undefined) return false;
-    this.options.logger.warn(
-      { server: this.http.origin, quietMs: limit },
-      "opencode event stream quiet past the silence limit; probing it",
-    );
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), limit);
-    try {
-      const signal = AbortSignal.any([controller.signal, deadline.signal]);
-      await confirmLive(this.http, this.options.logger, signal, (probe) => {
-        this.probe = probe;
-      });
-      return true;
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+    return probeWithin(http, options.logger, controller.signal, limit, this.setProbe);
   }
 
   private onSilence(limit: number): void {
@@ -261,7 +283,7 @@ export class EventHub {
       message: `no event from opencode (not even a heartbeat) for ${Math.round(limit)} ms`,
     });
     this.options.logger.error({ server: this.http.origin }, failure.message);
-    this.routes.notifyAll((listener) => listener.onFailure(failure));
+    this.notifyAll((listener) => listener.onFailure(failure));
   }
 
   /**

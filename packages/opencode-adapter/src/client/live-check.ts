@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { delay, type OpenCodeLogger } from "@taos/internal";
-import { OpenCodeHttpError } from "./errors.js";
+import { OpenCodeEventStreamError, OpenCodeHttpError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { errorField } from "./logger.js";
 
@@ -67,6 +67,72 @@ export async function confirmLive(
   } finally {
     register(undefined);
   }
+}
+
+/**
+ * Whether a probe comes back through an open but quiet stream within `limitMs` (the
+ * server lives). `signal` is the stream's. Never rejects.
+ */
+export async function probeWithin(
+  http: HttpClient,
+  logger: OpenCodeLogger,
+  signal: AbortSignal,
+  limitMs: number,
+  register: (probe: Probe | undefined) => void,
+): Promise<boolean> {
+  logger.warn(
+    { server: http.origin, quietMs: limitMs },
+    "opencode event stream quiet past the silence limit; probing it",
+  );
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), limitMs);
+  try {
+    await confirmLive(http, logger, AbortSignal.any([signal, deadline.signal]), register);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `opening` within `timeoutMs`: past it, `controller` aborts the opening and the
+ * timeout's error is thrown; any other failure is thrown as an opening error.
+ */
+export async function withinConnectTimeout(
+  opening: Promise<void>,
+  controller: AbortController,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new OpenCodeEventStreamError({
+        reason: "connect",
+        message: `the event stream did not open (server.connected and a live subscription) within ${timeoutMs} ms`,
+      });
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  opening.catch(() => undefined);
+  try {
+    await Promise.race([opening, timeout]);
+  } catch (error) {
+    throw openingError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function openingError(error: unknown): OpenCodeEventStreamError {
+  if (OpenCodeEventStreamError.isInstance(error)) return error;
+  return new OpenCodeEventStreamError({
+    reason: "connect",
+    message: `the event stream could not be opened: ${errorField(error).message}`,
+    cause: error,
+  });
 }
 
 /** True if `promise` resolves within `ms`, false after `ms`; rejects when the signal aborts. */

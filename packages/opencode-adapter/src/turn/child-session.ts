@@ -1,4 +1,4 @@
-import type { HubListener } from "../client/hub-routes.js";
+import type { HubListener } from "../client/hub-listener.js";
 import type { Frame } from "../frame.js";
 
 /** What a subagent's session tells the turn: its asks, and its own subagents. */

@@ -6,7 +6,7 @@
 import type { OpenCodeLogger } from "@taos/internal";
 import { errorField } from "../client/logger.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
-import { knownPartIds } from "../codec-book.js";
+import { markPartGaps } from "../codec-book.js";
 import { ReplyErrorCode } from "../error-codes.js";
 import type { Frame } from "../frame.js";
 import { catchUp, type RecoveryContext } from "./recovery.js";
@@ -28,24 +28,14 @@ export interface GateHost {
 }
 
 export class RecoveryGate {
-  private held: Frame[] | undefined;
-  /** Parts known before a drop or in a catch-up's snapshot: their deltas may have gaps. */
-  private gapParts: Set<string> | undefined;
+  /**
+   * The frames that wait while a catch-up is pending or running: the turn pushes a
+   * live frame here when it is defined (a field, so a live frame runs no code here).
+   */
+  held: Frame[] | undefined;
   private running: Promise<void> | undefined;
 
   constructor(private readonly host: GateHost) {}
-
-  /** True when the frame was held for later (a catch-up is pending or running). */
-  hold(frame: Frame): boolean {
-    if (this.held === undefined) return false;
-    this.held.push(frame);
-    return true;
-  }
-
-  /** A delta of this part may be used (its part has no gap). */
-  deltaUsable(partId: string | undefined): boolean {
-    return partId === undefined || this.gapParts?.has(partId) !== true;
-  }
 
   dropped(): void {
     this.markGap();
@@ -68,9 +58,9 @@ export class RecoveryGate {
     this.held = undefined;
   }
 
+  /** Parts known before a drop or in a catch-up's snapshot: their deltas may have gaps. */
   private markGap(): void {
-    this.gapParts ??= new Set();
-    for (const id of knownPartIds(this.host.state)) this.gapParts.add(id);
+    markPartGaps(this.host.state);
   }
 
   private async recover(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { OrderedDelivery } from "@taos/internal";
 import type { OpenCodeEventStreamError } from "../client/errors.js";
-import type { HubListener } from "../client/hub-routes.js";
+import type { HubListener } from "../client/hub-listener.js";
 import { errorField } from "../client/logger.js";
 import { finishTurn, mapRoutedFrame } from "../codec.js";
 import type { TurnFailure, TurnState } from "../codec-book.js";
@@ -132,7 +132,9 @@ export class Turn implements HubListener {
       if (this.phase === "ending" && frame.type === "session.error") this.noteLateError(frame);
       return;
     }
-    if (!this.gate.hold(frame)) this.handle(frame);
+    const held = this.gate.held;
+    if (held === undefined) this.handle(frame);
+    else held.push(frame);
   }
 
   onDropped(): void {
@@ -180,9 +182,6 @@ export class Turn implements HubListener {
       case "session.error":
         if (this.phase === "aborting") this.finish(abortedBy(this.abortFailure, frame));
         else this.deliver(mapRoutedFrame(frame, this.state));
-        return;
-      case "message.part.delta":
-        if (this.gate.deltaUsable(frame.partId)) this.deliver(mapRoutedFrame(frame, this.state));
         return;
       default:
         this.deliver(mapRoutedFrame(frame, this.state));
