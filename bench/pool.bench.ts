@@ -16,13 +16,13 @@
  * turn (start, instance set-up and first turn of an agent, nothing else running) is
  * measured LONE times: what a turn that pays a start costs at best.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { OpenCodePool } from "@taos/opencode-pool";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
 import { makeTempHome } from "@taos/testkit";
 import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
+import { sampleProcesses } from "./process-sample.js";
 import { startStandInProcess } from "./stand-in.js";
 
 const AGENTS = sizeFromEnv("POOL_AGENTS", 24);
@@ -51,26 +51,6 @@ const workload = Array.from({ length: TURNS }, () =>
 );
 
 const { url: llmUrl, child: llm } = await startStandInProcess([...ids, ...loneIds].map(keyOf));
-
-/** Live processes whose HOME is under `root`, and their summed VmRSS (MiB). */
-function sampleProcesses(root: string): { opencode: number; rssMiB: number } {
-  let opencode = 0;
-  let kib = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-      if (!environ.includes(`\0HOME=${root}/`) && !environ.startsWith(`HOME=${root}/`)) continue;
-      const status = readFileSync(`/proc/${entry}/status`, "utf8");
-      if (/^State:\s+Z/m.test(status)) continue;
-      if (/^Name:\s+opencode/m.test(status)) opencode += 1;
-      kib += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return { opencode, rssMiB: kib / 1024 };
-}
 
 interface Figures {
   readonly wallMs: number;

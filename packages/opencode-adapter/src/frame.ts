@@ -1,7 +1,8 @@
 /**
- * One frame per event: the event's head read once, from the raw `data` line, without
- * `JSON.parse`. Routing, ownership and the codec all read the frame; the full parse
- * happens at most once, on demand. To teach the adapter a new event type, add it to
+ * One frame per event: the event stream's bytes read into frames (`readFrames`), each
+ * event's head read once, from the raw `data` line, without `JSON.parse`. Routing,
+ * ownership and the codec all read the frame; the full parse happens at most once, on
+ * demand. To teach the adapter a new event type, add it to
  * `OpenCodeEventType` (events.ts) and to the codec; the frame reader needs nothing more
  * unless the new type's routing fields are not `properties.sessionID`.
  */

@@ -112,3 +112,9 @@ export function fakeTurns(mode: "complete" | "hold"): FakeTurns {
   };
   return turns;
 }
+
+/** The first 100 bytes of a SQLite database: its header, nothing after it. */
+export const SQLITE_HEADER: Buffer = Buffer.concat([
+  Buffer.from("SQLite format 3\0", "latin1"),
+  Buffer.alloc(84),
+]);

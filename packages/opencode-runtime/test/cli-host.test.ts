@@ -6,6 +6,7 @@ import { RemotePool } from "@taos/opencode-host";
 import { makeTempHome, type TempHome } from "@taos/testkit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { firstLine } from "./cli-support.js";
 import { pidsWithHome } from "./processes.js";
 
 // `taos-opencode host` as a controller meets it: the built bin, a signed client.
@@ -64,18 +65,7 @@ describe("taos-opencode host", { timeout: 120_000 }, () => {
     const child = host(["--root", root.path, "--base-url", llm.url, "--json"], {
       TAOS_HOST_SECRET: SECRET,
     });
-    const line = await new Promise<string>((resolve, reject) => {
-      let buffered = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const end = buffered.indexOf("\n");
-        if (end !== -1) resolve(buffered.slice(0, end));
-      });
-      child.then(
-        (result) => reject(new Error(`host exited ${result.exitCode}: ${result.stderr}`)),
-        reject,
-      );
-    });
+    const line = await firstLine(child, "host");
     expect(line).not.toContain(SECRET);
     const info = JSON.parse(line) as { url: string; root: string };
     expect(info.root).toBe(root.path);

@@ -1,67 +1,24 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type FakeLiteLLM, startFakeLiteLLM } from "@taos/fake-litellm";
 import type { Reply } from "@taos/opencode-adapter";
-import { isProcessAlive, makeTempHome, scaled, type TempHome } from "@taos/testkit";
-import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isProcessAlive, scaled } from "@taos/testkit";
+import { describe, expect, it } from "vitest";
 import {
-  startFakeOpenCode,
-  statusEvent,
-  userMessageEvent,
-} from "../../opencode-adapter/test/fake-opencode.js";
+  cli,
+  home,
+  KEY,
+  llm,
+  sessionOf,
+  upstream,
+  useCliStack,
+  VERSION,
+  withKey,
+} from "./cli-support.js";
 import { pidsWithHome } from "./processes.js";
 
-// The command, as a user runs it: its bin file, which loads the build (`pnpm build` first;
-// turbo runs build before test).
-const CLI = fileURLToPath(new URL("../bin/taos-opencode.js", import.meta.url));
-const VERSION = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
-const KEY = "sk-cli-test-key-7f3a";
-const MODEL = "fake-model";
-
-let llm: FakeLiteLLM;
-let home: TempHome;
-
-beforeAll(async () => {
-  const built = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-  if (!existsSync(built)) throw new Error(`build the package first: ${built} is missing`);
-  llm = await startFakeLiteLLM({ keys: [KEY], models: [MODEL] });
-  home = await makeTempHome("taos-cli-");
-});
-
-afterAll(async () => {
-  await llm?.close();
-  await home?.cleanup();
-});
-
-function cli(args: readonly string[], options: { readonly env?: NodeJS.ProcessEnv } = {}) {
-  const { TAOS_LITELLM_KEY: _drop, ...inherited } = process.env;
-  return execa("node", [CLI, ...args], {
-    reject: false,
-    stdin: "ignore",
-    env: options.env ?? inherited,
-    extendEnv: false,
-  });
-}
-
-/** Flags that point the command at this file's stand-in and home. */
-function upstream(): string[] {
-  return ["--base-url", llm.url, "--model", MODEL, "--home", home.path];
-}
-const withKey = { env: { ...process.env, TAOS_LITELLM_KEY: KEY } };
-
-function sessionOf(stderr: string): string {
-  const id = /^session: (ses_\S+)$/m.exec(stderr)?.[1];
-  if (!id) throw new Error(`no session line in:\n${stderr}`);
-  return id;
-}
+useCliStack();
 
 describe("taos-opencode (built), usage", () => {
   it("prints help and the version", async () => {
@@ -297,99 +254,5 @@ describe("taos-opencode run against the real opencode serve", { timeout: scaled(
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(pidsWithHome(home.path)).toEqual([]);
-  });
-});
-
-interface ServeInfo {
-  readonly url: string;
-  readonly username: string;
-  readonly password: string;
-  readonly pid: number;
-}
-
-/** `taos-opencode serve --json` in the background, once it printed its line. */
-async function startServe() {
-  const child = cli(["serve", "--json", ...upstream()], withKey);
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const end = buffered.indexOf("\n");
-      if (end !== -1) resolve(buffered.slice(0, end));
-    });
-    child.then(
-      (result) => reject(new Error(`serve exited ${result.exitCode}: ${result.stderr}`)),
-      reject,
-    );
-  });
-  return { child, line, info: JSON.parse(line) as ServeInfo };
-}
-
-describe("taos-opencode serve", { timeout: scaled(120_000) }, () => {
-  it("prints the URL and credentials, serves until SIGINT, then stops the server", async () => {
-    const { child, line, info } = await startServe();
-    expect(line).not.toContain(KEY);
-    const unauthenticated = await fetch(`${info.url}/global/health`);
-    expect(unauthenticated.status).toBe(401);
-    const authorization = `Basic ${Buffer.from(`${info.username}:${info.password}`).toString("base64")}`;
-    const healthy = await fetch(`${info.url}/global/health`, { headers: { authorization } });
-    expect(healthy.status).toBe(200);
-    child.kill("SIGINT");
-    const result = await child;
-    expect(result.exitCode).toBe(0);
-    expect(isProcessAlive(info.pid)).toBe(false);
-    expect(pidsWithHome(home.path)).toEqual([]);
-  });
-
-  it("takes turns from run --server, which starts nothing and continues a session", async () => {
-    llm.setRules([
-      { match: "remember 17", reply: { text: "I will remember 17." } },
-      { match: "which number", reply: { text: "It was 17." } },
-    ]);
-    const { child, info } = await startServe();
-    try {
-      const env = { ...process.env, TAOS_OPENCODE_PASSWORD: info.password };
-      const run = (args: string[]) =>
-        cli(["run", ...args, "--server", info.url, "--model", MODEL], { env });
-      const first = await run(["remember 17"]);
-      expect(first.exitCode).toBe(0);
-      expect(first.stdout).toBe("I will remember 17.");
-      expect(pidsWithHome(home.path)).toEqual([info.pid]);
-      const session = sessionOf(first.stderr);
-      const second = await run(["which number", "--session", session]);
-      expect(second.exitCode).toBe(0);
-      expect(second.stdout).toBe("It was 17.");
-      expect(sessionOf(second.stderr)).toBe(session);
-      expect(`${first.stderr}${second.stderr}`).not.toContain(info.password);
-
-      const wrong = await cli(["run", "hello", "--server", info.url], {
-        env: { ...process.env, TAOS_OPENCODE_PASSWORD: "not-the-password-4e2" },
-      });
-      expect(wrong.exitCode).toBe(1);
-      expect(wrong.stderr).toMatch(/^error: /m);
-      expect(wrong.stderr).not.toContain("not-the-password-4e2");
-    } finally {
-      child.kill("SIGINT");
-      await child;
-    }
-    expect(isProcessAlive(info.pid)).toBe(false);
-  });
-
-  it("exits 1 with a no_answer error when opencode takes the message and answers nothing", async () => {
-    const fake = await startFakeOpenCode({
-      onPrompt: (server, sessionID) => {
-        server.send(userMessageEvent(sessionID, server.lastMessageId()));
-        server.send(statusEvent(sessionID, "busy"));
-        server.send(statusEvent(sessionID, "idle"));
-      },
-    });
-    try {
-      const run = await cli(["run", "hello", "--server", fake.url, "--model", MODEL, "--json"]);
-      expect(run.exitCode).toBe(1);
-      const replies = run.stdout.split("\n").map((line) => JSON.parse(line) as Reply);
-      expect(replies).toEqual([expect.objectContaining({ kind: "error", code: "no_answer" })]);
-    } finally {
-      await fake.close();
-    }
   });
 });

@@ -1,63 +1,22 @@
 import { readFile, stat } from "node:fs/promises";
 import { createConnection, createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { makeTempHome, scaled, type TempHome } from "@taos/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { scaled } from "@taos/testkit";
+import { describe, expect, it } from "vitest";
 import {
   OpenCodeBinaryNotFoundError,
   OpenCodeExitedError,
   OpenCodeHealthError,
   OpenCodeServer,
-  type OpenCodeServerOptions,
   OpenCodeStartTimeoutError,
   OpenCodeStoppedError,
   PortInUseError,
-  UnsupportedOpenCodeVersionError,
 } from "../src/index.js";
-import {
-  eventually,
-  type FakeBehaviour,
-  isGone,
-  liveGroupMembers,
-  recordingLogger,
-  writeFakeOpenCode,
-} from "./helpers.js";
-
-const KEY = "sk-fault-key-0123456789";
-const PASSWORD = "pw-fault-secret-42";
+import { KEY, PASSWORD, useFakeServers } from "./fake-servers.js";
+import { eventually, isGone, liveGroupMembers } from "./helpers.js";
 
 describe("faults (tiny fake opencode scripts)", () => {
-  let temp: TempHome;
-  let count = 0;
-  const servers: OpenCodeServer[] = [];
-
-  beforeAll(async () => {
-    temp = await makeTempHome("taos-oc-faults-");
-  });
-
-  afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.stop({ graceMs: 0 })));
-  });
-
-  afterAll(async () => {
-    await temp.cleanup();
-  });
-
-  async function setup(behaviour: FakeBehaviour, extra: Partial<OpenCodeServerOptions> = {}) {
-    count += 1;
-    const dir = join(temp.path, `case-${count}`);
-    const fake = await writeFakeOpenCode(join(dir, "bin"), behaviour);
-    const home = join(dir, "home");
-    const server = new OpenCodeServer({
-      home,
-      litellm: { baseURL: "http://127.0.0.1:9/v1", apiKey: KEY, modelIds: ["fake-model"] },
-      password: PASSWORD,
-      binary: fake.binary,
-      ...extra,
-    });
-    servers.push(server);
-    return { fake, home, server, logFile: join(home, ".config", "opencode", "serve.log") };
-  }
+  const { setup, track, tempPath } = useFakeServers("taos-oc-faults-");
 
   it("never healthy: rejects with OpenCodeStartTimeoutError at the deadline and kills the child", async () => {
     const { fake, server } = await setup({ neverHealthy: true });
@@ -188,13 +147,13 @@ describe("faults (tiny fake opencode scripts)", () => {
   });
 
   it("binary missing: OpenCodeBinaryNotFoundError naming the path and how to install", async () => {
-    const missing = join(temp.path, "nowhere", "opencode");
+    const missing = join(tempPath(), "nowhere", "opencode");
     const server = new OpenCodeServer({
-      home: join(temp.path, "missing-home"),
+      home: join(tempPath(), "missing-home"),
       litellm: { baseURL: "http://127.0.0.1:9/v1", apiKey: KEY, modelIds: ["m"] },
       binary: missing,
     });
-    servers.push(server);
+    track(server);
     const error = await server.ensureRunning().catch((e: unknown) => e);
     expect(OpenCodeBinaryNotFoundError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain(missing);
@@ -254,53 +213,4 @@ describe("faults (tiny fake opencode scripts)", () => {
     },
     scaled(20_000),
   );
-
-  describe("the version check after readiness", () => {
-    it("a version outside the supported range: UnsupportedOpenCodeVersionError, the child stopped", async () => {
-      const { fake, server } = await setup({ version: "2.0.0" });
-      const error = await server.ensureRunning().catch((e: unknown) => e);
-      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
-      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.0.0");
-      const [pid] = await fake.spawns();
-      expect(await isGone(pid!)).toBe(true);
-      expect(await liveGroupMembers(pid!)).toEqual([]);
-      expect(server.isRunning()).toBe(false);
-    });
-
-    it("allowUnsupportedVersion: the same server runs, with a warning", async () => {
-      const logger = recordingLogger();
-      const { server } = await setup(
-        { version: "2.0.0" },
-        { allowUnsupportedVersion: true, logger },
-      );
-      await server.ensureRunning();
-      expect(server.isRunning()).toBe(true);
-      expect(server.version).toBe("2.0.0");
-      const warnings = logger.records.filter((r) => r.level === "warn").map((r) => r.message);
-      expect(warnings.some((message) => message.includes("2.0.0"))).toBe(true);
-    });
-
-    it("a server without /global/health: ready through /doc, and `opencode --version` decides (not the API version in /doc)", async () => {
-      const refused = await setup({ noGlobalHealth: true, cliVersion: "opencode 2.1.0" });
-      const error = await refused.server.ensureRunning().catch((e: unknown) => e);
-      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
-      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.1.0");
-
-      const accepted = await setup({ noGlobalHealth: true, cliVersion: "1.4.0" });
-      await accepted.server.ensureRunning();
-      expect(accepted.server.version).toBe("1.4.0");
-      expect(await accepted.server.healthCheck()).toBe(true);
-    });
-
-    it("a health answer without a version: `opencode --version` decides", async () => {
-      const refused = await setup({ version: null, cliVersion: "opencode 2.1.0" });
-      const error = await refused.server.ensureRunning().catch((e: unknown) => e);
-      expect(UnsupportedOpenCodeVersionError.isInstance(error)).toBe(true);
-      expect((error as UnsupportedOpenCodeVersionError).version).toBe("2.1.0");
-
-      const accepted = await setup({ version: null, cliVersion: "1.18.33" });
-      await accepted.server.ensureRunning();
-      expect(accepted.server.version).toBe("1.18.33");
-    });
-  });
 });
