@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
 import { makeTempHome, waitForOpenCodeLog } from "@taos/testkit";
 import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
+import { cpuMsOfHome } from "./process-sample.js";
 import { startStandInProcess } from "./stand-in.js";
 
 const ROUNDS = sizeFromEnv("FIRST_TURN_ROUNDS", 8);
@@ -28,7 +29,9 @@ async function failedInstalls(home: string): Promise<number> {
   return log.split("background dependency install failed").length - 1;
 }
 
-async function firstTurn(skipInstall: boolean): Promise<{ ms: number; failed: number }> {
+async function firstTurn(
+  skipInstall: boolean,
+): Promise<{ ms: number; failed: number; cpuMs: number }> {
   const home = await makeTempHome("taos-bench-first-turn-");
   const runtime = new OpenCodeRuntime({
     server: {
@@ -47,7 +50,8 @@ async function firstTurn(skipInstall: boolean): Promise<{ ms: number; failed: nu
     const result = await runtime.turn("hello", { traceId: "first-turn", sink: () => undefined });
     const ms = performance.now() - began;
     if (result.status !== "completed") throw new Error(`first turn: ${result.status}`);
-    return { ms, failed: await failedInstalls(home.path) };
+    const cpuMs = cpuMsOfHome(home.path);
+    return { ms, failed: await failedInstalls(home.path), cpuMs };
   } finally {
     await runtime.stop();
     await home.cleanup();
@@ -62,15 +66,17 @@ const p50 = (values: readonly number[]): number => {
 
 try {
   const sides = { skipped: [] as number[], installing: [] as number[] };
+  const cpu = { skipped: [] as number[], installing: [] as number[] };
   const failed = { skipped: 0, installing: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2
       ? (["installing", "skipped"] as const)
       : (["skipped", "installing"] as const)) {
-      const { ms, failed: count } = await firstTurn(side === "skipped");
+      const { ms, failed: count, cpuMs } = await firstTurn(side === "skipped");
       sides[side].push(ms);
+      cpu[side].push(cpuMs);
       failed[side] += count;
-      log(`round ${round} ${side}: ${ms.toFixed(0)} ms`);
+      log(`round ${round} ${side}: ${ms.toFixed(0)} ms, opencode CPU ${cpuMs.toFixed(0)} ms`);
     }
   }
   const [a, b] = [p50(sides.skipped), p50(sides.installing)];
@@ -81,12 +87,12 @@ try {
       "",
       `One \`OpenCodeRuntime\` per round on a fresh home (real \`opencode serve\`, the stand-in in a child process): \`start()\`, then one timed text turn. "Skipped": the home as this package writes it (an empty \`node_modules\` and a lock naming \`@opencode-ai/plugin\` in opencode's config directory). "Installing": the two removed after the start, so that opencode runs its background install (offline: it fails) on the turn's first request, as on every start before. ${ROUNDS} rounds, alternating.`,
       "",
-      "| first turn                        | p50 ms | each, ms | opencode logged a failed install |",
-      "| --------------------------------- | -----: | -------- | -------------------------------: |",
-      `| skipped (the default)             | ${a.toFixed(0)} | ${list(sides.skipped)} | ${failed.skipped} of ${ROUNDS} |`,
-      `| installing (every start, before)  | ${b.toFixed(0)} | ${list(sides.installing)} | ${failed.installing} of ${ROUNDS} |`,
+      "| first turn                        | p50 ms | each, ms | opencode logged a failed install | opencode CPU, start + first turn, p50 ms |",
+      "| --------------------------------- | -----: | -------- | -------------------------------: | ---------------------------------------: |",
+      `| skipped (the default)             | ${a.toFixed(0)} | ${list(sides.skipped)} | ${failed.skipped} of ${ROUNDS} | ${p50(cpu.skipped).toFixed(0)} |`,
+      `| installing (every start, before)  | ${b.toFixed(0)} | ${list(sides.installing)} | ${failed.installing} of ${ROUNDS} | ${p50(cpu.installing).toFixed(0)} |`,
       "",
-      `Skipped / installing, p50: ${(a / b).toFixed(2)}x.`,
+      `Skipped / installing, p50: ${(a / b).toFixed(2)}x. opencode CPU: user + system time of every process with the home as HOME (with its reaped children), read after the turn, before the stop.`,
       "",
     ].join("\n"),
   );
