@@ -42,4 +42,33 @@ describe.runIf(process.platform === "linux")("process groups", () => {
     await groupGone(pgid, 60_000);
     expect(groupMembers(pgid)).toEqual([]);
   });
+
+  it("groupGone scans /proc once, then follows the members it found until they are gone", async () => {
+    const pgid = await spawnGroup();
+    const scans: number[] = [];
+    const scan = (group: number): { pid: number }[] => {
+      scans.push(group);
+      return groupMembers(group);
+    };
+    // Looks at 0, 5, 15 ms... all find the live group; it is killed after the first.
+    const gone = groupGone(pgid, 60_000, scan);
+    expect(scans).toEqual([pgid]);
+    signalGroup(pgid, "SIGKILL");
+    await gone;
+    expect(groupMembers(pgid)).toEqual([]);
+    expect(scans).toEqual([pgid]);
+  });
+
+  it("groupGone follows the first scan's members over many looks without scanning again", async () => {
+    const pgid = await spawnGroup();
+    let scans = 0;
+    await groupGone(pgid, 200, (group) => {
+      scans += 1;
+      return groupMembers(group);
+    });
+    expect(groupMembers(pgid)).toHaveLength(3);
+    expect(scans).toBe(1);
+    signalGroup(pgid, "SIGKILL");
+    await groupGone(pgid, 60_000);
+  });
 });
