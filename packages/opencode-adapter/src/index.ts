@@ -31,6 +31,8 @@ export {
   OpenCodeUnauthorizedError,
   UnsupportedServerVersionError,
 } from "./client/errors.js";
+export type { ConnectionHold, HoldConnectionOptions } from "./client/hold.js";
+export { holdConnection } from "./client/hold.js";
 export type { TurnFailure, TurnState, TurnStateOptions } from "./codec.js";
 export { createTurnState, finishTurn, mapOpenCodeEvent } from "./codec.js";
 export { mapOpenCodeEventData } from "./codec-raw.js";

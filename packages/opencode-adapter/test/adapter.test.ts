@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { type AskDecision, DEFAULT_REJECT_MESSAGE } from "../src/index.js";
-import { adapter, lastRequestWith, MARKER, opencode, useRealStack } from "./real-stack.js";
+import {
+  type AskDecision,
+  DEFAULT_REJECT_MESSAGE,
+  holdConnection,
+  OpenCodeAdapter,
+} from "../src/index.js";
+import {
+  adapter,
+  adapters,
+  lastRequestWith,
+  MARKER,
+  opencode,
+  PASSWORD,
+  proxy,
+  useRealStack,
+} from "./real-stack.js";
 import { collectingSink } from "./support.js";
 
 useRealStack();
@@ -146,5 +160,47 @@ describe("attachments", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("mime");
+  });
+});
+
+describe("a held connection (holdConnection)", () => {
+  const turnOn = async (sessionId?: string): Promise<string> => {
+    const one = new OpenCodeAdapter(
+      { baseUrl: proxy.url, password: PASSWORD, modelId: "fake-model", sessionId },
+      () => undefined,
+    );
+    try {
+      const result = await one.prompt("say hello");
+      expect(result.status).toBe("completed");
+      return result.sessionId;
+    } finally {
+      await one.close();
+    }
+  };
+
+  it("keeps one event stream for adapters made one per turn; released, the next turn opens its own", async () => {
+    // The file's earlier adapters share the connection: with them closed, it is closed too.
+    await adapters.closeAll();
+    const before = proxy.subscriptions();
+    const hold = holdConnection({ baseUrl: proxy.url, password: PASSWORD });
+    const sessionId = await turnOn();
+    await turnOn(sessionId);
+    await turnOn(sessionId);
+    expect(proxy.subscriptions() - before).toBe(1);
+    await hold.release();
+    await hold.release();
+    await turnOn(sessionId);
+    await turnOn(sessionId);
+    expect(proxy.subscriptions() - before).toBe(3);
+  });
+
+  it("checks its options like the adapter's config, naming the field", () => {
+    expect(() => holdConnection({ baseUrl: "ftp://127.0.0.1:1" })).toThrow(/baseUrl/);
+    expect(() => holdConnection({ baseUrl: "http://127.0.0.1:1", connectTimeoutMs: -1 })).toThrow(
+      /connectTimeoutMs/,
+    );
+    expect(() => holdConnection({ baseUrl: "http://127.0.0.1:1", password: "" })).toThrow(
+      /password/,
+    );
   });
 });

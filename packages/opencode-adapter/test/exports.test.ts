@@ -23,6 +23,7 @@ describe("the entry point", () => {
       "createTurnState",
       "failureOf",
       "finishTurn",
+      "holdConnection",
       "isReplyErrorCode",
       "mapOpenCodeEvent",
       "mapOpenCodeEventData",

@@ -1,3 +1,4 @@
+import type { ConnectionHold } from "@taos/opencode-adapter";
 import { DEFAULT_WEDGED_AFTER, WedgeWatch } from "@taos/opencode-turn/internals";
 import type { LaunchedServer } from "./launcher.js";
 import type { AgentSettings } from "./options.js";
@@ -11,6 +12,8 @@ export class AgentRecord {
   #phase: AgentPhase = "stopped";
   server: LaunchedServer | undefined;
   #unsubscribeExit: (() => void) | undefined;
+  /** The server's connection, kept open between turns (each turn's adapter would close it). */
+  #connection: ConnectionHold | undefined;
   /** Bumped by `update`; a server launched with an older version is replaced once idle. */
   configVersion = 0;
   launchedVersion = -1;
@@ -21,9 +24,8 @@ export class AgentRecord {
   lastTurnAt = 0;
   /** The pool's use counter at that moment: orders agents for LRU eviction (a clock can tie). */
   lastUseSeq = 0;
-  /** The pool's turn counter at its last turn's end and at the one before (0: none), for `isRecurring`. */
-  lastTurnSeq = 0;
-  previousTurnSeq = 0;
+  /** The pool's turn counter at the end of each of its recent turns, oldest first, for `recentTurns`. */
+  readonly turnSeqs: number[] = [];
   turns = 0;
   starts = 0;
   unexpectedExits = 0;
@@ -90,16 +92,24 @@ export class AgentRecord {
     return this.#changed;
   }
 
-  attach(server: LaunchedServer, onExit: (description: string) => void): void {
+  attach(
+    server: LaunchedServer,
+    onExit: (description: string) => void,
+    connection: ConnectionHold | undefined,
+  ): void {
     this.server = server;
     this.#unsubscribeExit = server.onExit?.(onExit);
+    this.#connection = connection;
   }
 
-  /** Forgets the server (it stopped or died); returns it for stopping. */
+  /** Forgets the server (it stopped or died) and lets its connection go; returns it for stopping. */
   detach(): LaunchedServer | undefined {
     const server = this.server;
     this.#unsubscribeExit?.();
     this.#unsubscribeExit = undefined;
+    // Closed before the server stops, so its stream ends as asked, not as a drop.
+    void this.#connection?.release().catch(() => undefined);
+    this.#connection = undefined;
     this.server = undefined;
     this.directories.clear();
     this.clearTimers();

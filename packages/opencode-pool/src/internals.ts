@@ -11,8 +11,9 @@ export {
   chooseEviction,
   decideAdmission,
   decideRestart,
-  isRecurring,
   pickNext,
+  RECENT_TURNS_PER_SERVER,
+  recentTurns,
   staleDirectories,
 } from "./schedule.js";
 export type { TurnRefusal } from "./turn.js";

@@ -1,12 +1,13 @@
 import { performance } from "node:perf_hooks";
-import { describeError, Redactor, startHeal } from "@taos/internal";
+import { describeError, type OpenCodeLogger, Redactor, startHeal } from "@taos/internal";
+import { type ConnectionHold, holdConnection } from "@taos/opencode-adapter";
 import type { WedgedTurn } from "@taos/opencode-turn";
 import type { AgentRecord } from "./agent.js";
 import type { PoolEmitter } from "./events.js";
 import type { LaunchedServer, Launcher } from "./launcher.js";
 import type { ResolvedPoolOptions } from "./options.js";
 import type { WaitQueue } from "./queue.js";
-import { decideRestart, type StopReason } from "./schedule.js";
+import { decideRestart, RECENT_TURNS_PER_SERVER, type StopReason } from "./schedule.js";
 import { SlotScheduler } from "./scheduler.js";
 
 /**
@@ -82,12 +83,17 @@ export class ServerLifecycle {
       this.pump();
       return;
     }
-    record.attach(server, (description) => {
-      if (record.server !== server) return;
-      record.detach();
-      this.#recordExit(record, description);
-      this.pump();
-    });
+    const connection = holdServerConnection(server, this.#options.logger);
+    record.attach(
+      server,
+      (description) => {
+        if (record.server !== server) return;
+        record.detach();
+        this.#recordExit(record, description);
+        this.pump();
+      },
+      connection,
+    );
     record.launchedVersion = version;
     record.starts += 1;
     this.touch(record);
@@ -182,11 +188,14 @@ export class ServerLifecycle {
     record.lastUsedAt = Date.now();
   }
 
-  /** A turn of the agent ended: the pool's turn counter moves, the agent keeps its last two. */
+  /** A turn of the agent ended: the pool's turn counter moves, the agent keeps what `recentTurns` looks at. */
   countTurn(record: AgentRecord): void {
     this.#turnSeq += 1;
-    record.previousTurnSeq = record.lastTurnSeq;
-    record.lastTurnSeq = this.#turnSeq;
+    record.turnSeqs.push(this.#turnSeq);
+    // Older ones are out of the window: at most that many can be in it.
+    if (record.turnSeqs.length > RECENT_TURNS_PER_SERVER * this.#options.maxServers) {
+      record.turnSeqs.shift();
+    }
   }
 
   armIdleStop(record: AgentRecord): void {
@@ -200,5 +209,21 @@ export class ServerLifecycle {
   /** Serves the queue (see `SlotScheduler`). */
   pump(): void {
     this.#scheduler.pump();
+  }
+}
+
+/**
+ * The server's connection, held open while it runs: each turn's adapter would otherwise
+ * open its event stream and close it again. None when a launcher's URL is no URL (the
+ * turn's adapter then refuses it with the field named).
+ */
+function holdServerConnection(
+  server: LaunchedServer,
+  logger: OpenCodeLogger,
+): ConnectionHold | undefined {
+  try {
+    return holdConnection({ baseUrl: server.baseUrl, ...(server.auth ?? {}), logger });
+  } catch {
+    return undefined;
   }
 }

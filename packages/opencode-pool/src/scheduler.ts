@@ -5,8 +5,8 @@ import type { WaitQueue } from "./queue.js";
 import { treeRssMiB } from "./rss.js";
 import {
   decideAdmission,
-  isRecurring,
   pickNext,
+  recentTurns,
   type SlotView,
   type StopReason,
 } from "./schedule.js";
@@ -22,7 +22,7 @@ export class SlotScheduler {
   readonly #agents: ReadonlyMap<string, AgentRecord>;
   readonly #queue: WaitQueue;
   readonly #stop: (record: AgentRecord, reason: StopReason) => Promise<void>;
-  /** The pool's turn counter, for `isRecurring`. */
+  /** The pool's turn counter, for `recentTurns`. */
   readonly #turnSeq: () => number;
   #pumping = false;
   #pumpAgain = false;
@@ -97,7 +97,7 @@ export class SlotScheduler {
         agentId: record.agentId,
         phase: record.phase,
         lastUseSeq: record.lastUseSeq,
-        recurring: isRecurring(record.previousTurnSeq, turnSeq, this.#options.maxServers),
+        recentTurns: recentTurns(record.turnSeqs, turnSeq, this.#options.maxServers),
         ...(record.server?.pid !== undefined && rss.has(record.server.pid)
           ? { rssMiB: rss.get(record.server.pid) as number }
           : {}),

@@ -66,7 +66,7 @@ describe("scheduling with a fake launcher: starts, evictions, crashes", () => {
     expect((await p.stats()).evictions).toBe(1);
   });
 
-  it("keeps the server of an agent that comes back and evicts one that talked once, though more recent", async () => {
+  it("keeps the server of the agent with more recent turns and evicts one that talked once, though more recent", async () => {
     const turns = fakeTurns("complete");
     const p = newPool({ launcher: fakeLauncher(), maxServers: 2 });
     await registerAll(p, ["hot", "once", "new"]);

@@ -7,9 +7,10 @@ import {
   decideRestart,
   holdsSlot,
   ImpossibleTransitionError,
-  isRecurring,
   nextPhase,
   pickNext,
+  RECENT_TURNS_PER_SERVER,
+  recentTurns,
   staleDirectories,
 } from "../src/internals.js";
 import { defaultStarts } from "../src/options.js";
@@ -33,24 +34,27 @@ describe("chooseEviction", () => {
     ).toBe("c");
     expect(chooseEviction([slot("a", "busy", 1), slot("b", "stopping", 0)])).toBeUndefined();
   });
-  it("stops an agent that does not come back before one that does, however recent", () => {
-    const recurring = (agentId: string, lastUseSeq: number) => ({
+  it("stops the agent with the fewest recent turns first, however recent its last use", () => {
+    const talked = (agentId: string, lastUseSeq: number, recentTurns: number) => ({
       ...slot(agentId, "idle", lastUseSeq),
-      recurring: true,
+      recentTurns,
     });
-    expect(chooseEviction([recurring("hot", 1), slot("once", "idle", 9)])).toBe("once");
-    expect(chooseEviction([recurring("a", 7), recurring("b", 4), slot("c", "busy", 0)])).toBe("b");
-    expect(chooseEviction([recurring("a", 7), slot("b", "busy", 1)])).toBe("a");
+    expect(chooseEviction([talked("hot", 1, 5), slot("once", "idle", 9)])).toBe("once");
+    expect(chooseEviction([talked("hot", 1, 5), talked("warm", 9, 2)])).toBe("warm");
+    expect(chooseEviction([talked("a", 7, 3), talked("b", 4, 3), slot("c", "busy", 0)])).toBe("b");
+    expect(chooseEviction([talked("a", 7, 9), slot("b", "busy", 1)])).toBe("a");
   });
 });
 
-describe("isRecurring", () => {
-  it("holds while the agent's turn before last is among the pool's last 4 x maxServers turns", () => {
-    expect(isRecurring(10, 33, 6)).toBe(true);
-    expect(isRecurring(10, 34, 6)).toBe(false);
-    expect(isRecurring(0, 3, 6)).toBe(false);
-    expect(isRecurring(2, 3, 1)).toBe(true);
-    expect(isRecurring(2, 6, 1)).toBe(false);
+describe("recentTurns", () => {
+  it("counts the agent's turns among the pool's last 8 x maxServers turns", () => {
+    expect(RECENT_TURNS_PER_SERVER).toBe(8);
+    expect(recentTurns([10, 40, 57], 57, 6)).toBe(3);
+    expect(recentTurns([10, 40, 57], 58, 6)).toBe(2);
+    expect(recentTurns([9, 10], 58, 6)).toBe(0);
+    expect(recentTurns([], 3, 6)).toBe(0);
+    expect(recentTurns([2, 3], 9, 1)).toBe(2);
+    expect(recentTurns([2, 3], 10, 1)).toBe(1);
   });
 });
 

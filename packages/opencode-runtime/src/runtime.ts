@@ -1,6 +1,8 @@
 import { describeError, maskSecrets, startHeal } from "@taos/internal";
 import {
+  type ConnectionHold,
   failureOf,
+  holdConnection,
   ReplyErrorCode,
   type Sink,
   type TurnFailure,
@@ -68,6 +70,8 @@ export class OpenCodeRuntime {
   readonly #wedge: WedgeWatch;
   #healing: Promise<boolean> | undefined;
   #phase: "open" | "stopped" = "open";
+  /** The running server's connection, kept open between turns (each turn's adapter would close it). */
+  #connection: { readonly key: string; readonly hold: ConnectionHold } | undefined;
 
   /** Validates the server's options (a `TaosOpenCodeError` naming the field); starts nothing. */
   constructor(options: OpenCodeRuntimeOptions) {
@@ -148,6 +152,7 @@ export class OpenCodeRuntime {
     const { traceId, sink, ...own } = options;
     const { server, turn: defaults } = this.#options;
     const auth = this.server.auth;
+    this.#holdConnection(baseUrl, auth);
     return driveTurn(text, traceId, sink, {
       logger: server.logger,
       ...defaults,
@@ -159,6 +164,21 @@ export class OpenCodeRuntime {
       password: auth?.password,
       signal,
     });
+  }
+
+  /** Holds the connection of the server at `baseUrl` (a restarted one may be elsewhere). */
+  #holdConnection(baseUrl: string, auth: OpenCodeServer["auth"]): void {
+    const key = `${baseUrl}\n${auth?.password ?? ""}`;
+    if (this.#connection?.key === key) return;
+    this.#releaseConnection();
+    const hold = holdConnection({ baseUrl, ...(auth ?? {}), logger: this.#options.server.logger });
+    this.#connection = { key, hold };
+  }
+
+  /** Before the server stops or restarts, so that its stream ends as asked, not as a drop. */
+  #releaseConnection(): void {
+    void this.#connection?.hold.release().catch(() => undefined);
+    this.#connection = undefined;
   }
 
   /** Restarts a wedged server, once however many turns ask at the same time. */
@@ -182,6 +202,7 @@ export class OpenCodeRuntime {
   async #restart(wedged: WedgedTurn): Promise<boolean> {
     const telemetry = startHeal({ code: wedged.code, turns: wedged.turns });
     try {
+      this.#releaseConnection();
       await this.server.restart();
       telemetry.done("restarted");
       return true;
@@ -239,6 +260,7 @@ export class OpenCodeRuntime {
       ]);
       clearTimeout(timer);
     }
+    this.#releaseConnection();
     await this.server.stop();
   }
 

@@ -42,6 +42,7 @@ describe("the entry point", () => {
       "findBwrap",
       "findOpenCodeBinary",
       "finishTurn",
+      "holdConnection",
       "isReplyErrorCode",
       "isSupportedOpenCodeVersion",
       "mapOpenCodeEvent",

@@ -152,12 +152,22 @@ function validateLogger(value: unknown): OpenCodeLogger {
   return value as OpenCodeLogger;
 }
 
-/** Checks every field of an adapter config and applies the defaults. */
-export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
+/** The fields of a config that reach the server's shared connection, checked. */
+export type ResolvedConnectionConfig = Pick<
+  ResolvedAdapterConfig,
+  "baseUrl" | "username" | "password" | "connectTimeoutMs" | "requestTimeoutMs" | "logger"
+>;
+
+function requireObject(input: unknown): Record<string, unknown> {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     fail("config", `must be an object, got ${describeValue(input)}`);
   }
-  const config = input as Record<string, unknown>;
+  return input as Record<string, unknown>;
+}
+
+/** Checks where the server is and how to reach it (the adapter's and `holdConnection`'s). */
+export function resolveConnectionConfig(input: unknown): ResolvedConnectionConfig {
+  const config = requireObject(input);
   const baseUrl = parseBaseUrl(config.baseUrl);
   const username = optionalString(config, "username") ?? "opencode";
   if (username.includes(":") || BAD_HEADER_CHAR.test(username)) {
@@ -171,6 +181,20 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
     if (password === "") fail("password", "must not be empty (leave it unset instead)");
     if (BAD_HEADER_CHAR.test(password)) fail("password", "must not contain control characters");
   }
+  return {
+    baseUrl,
+    username,
+    password: password as string | undefined,
+    connectTimeoutMs: duration(config, "connectTimeoutMs", 10_000),
+    requestTimeoutMs: duration(config, "requestTimeoutMs", 30_000),
+    logger: validateLogger(config.logger),
+  };
+}
+
+/** Checks every field of an adapter config and applies the defaults. */
+export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
+  const connection = resolveConnectionConfig(input);
+  const config = input as Record<string, unknown>;
   const sessionId = optionalString(config, "sessionId");
   if (sessionId !== undefined && !SESSION_ID.test(sessionId)) {
     fail("sessionId", "must be an opencode session id like ses_...");
@@ -180,20 +204,15 @@ export function resolveAdapterConfig(input: unknown): ResolvedAdapterConfig {
     fail("directory", "must be an absolute path");
 
   return {
-    baseUrl,
-    username,
-    password: password as string | undefined,
+    ...connection,
     providerId: optionalString(config, "providerId") ?? "litellm",
     modelId: requiredString(config, "modelId"),
     sessionId,
     directory,
     prompt: resolvePromptSettings(config, DEFAULT_PROMPT_SETTINGS, ""),
-    connectTimeoutMs: duration(config, "connectTimeoutMs", 10_000),
     silenceTimeoutMs: duration(config, "silenceTimeoutMs", 30_000),
-    requestTimeoutMs: duration(config, "requestTimeoutMs", 30_000),
     abortGraceMs: duration(config, "abortGraceMs", 2_000),
     allowUnsupportedVersion: optionalBoolean(config, "allowUnsupportedVersion") ?? false,
-    logger: validateLogger(config.logger),
   };
 }
 

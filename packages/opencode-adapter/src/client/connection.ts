@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { ResolvedAdapterConfig } from "./config.js";
+import type { ResolvedConnectionConfig } from "./config.js";
 import { EventHub } from "./event-hub.js";
 import { HttpClient } from "./http.js";
 import { SessionTurns } from "./session-turns.js";
@@ -43,8 +43,14 @@ async function askVersion(key: string, http: HttpClient): Promise<string | undef
 
 const connections = new Map<string, Entry>();
 
+/** A user's view of the connection: a turn's adapter sets how long its stream may stay silent. */
+export interface ConnectionUser extends ResolvedConnectionConfig {
+  /** Undefined: this user sets no limit (a hold, between turns). */
+  readonly silenceTimeoutMs: number | undefined;
+}
+
 /** Same server and same credentials share one connection; the password is only hashed into the key. */
-function keyOf(config: ResolvedAdapterConfig): string {
+function keyOf(config: ConnectionUser): string {
   const secret = createHash("sha256")
     .update(config.password ?? "")
     .digest("base64url");
@@ -55,7 +61,7 @@ function keyOf(config: ResolvedAdapterConfig): string {
  * Takes a share of the server's connection, opening it on first use. Connection-level
  * settings (connect and request timeouts, logger) come from the first adapter.
  */
-export function acquireConnection(config: ResolvedAdapterConfig): ServerConnection {
+export function acquireConnection(config: ConnectionUser): ServerConnection {
   const key = keyOf(config);
   let entry = connections.get(key);
   if (entry === undefined) {
