@@ -14,6 +14,7 @@ import {
   RECENT_TURNS_PER_SERVER,
   recentTurns,
 } from "@taos/opencode-pool/internals";
+import { poolWorkload } from "./pool-workload.js";
 
 const AGENTS = 24;
 const SERVERS = 6;
@@ -22,15 +23,7 @@ const CONCURRENCY = 4;
 const HOT = 3;
 const [WARM_MS, COLD_MS] = [500, 7_000];
 
-// The pool bench's workload, from the same seed.
-let seed = 0x5eed;
-const random = (): number => {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-  return seed / 0x80000000;
-};
-const workload = Array.from({ length: TURNS }, () =>
-  random() < 0.6 ? Math.floor(random() * HOT) : HOT + Math.floor(random() * (AGENTS - HOT)),
-);
+const workload = poolWorkload(AGENTS, TURNS, HOT);
 
 /** What a rule reports for an agent: its turns' ends (pool turn counter), and the counter now. */
 type Score = (turnSeqs: readonly number[], turnSeq: number) => number;

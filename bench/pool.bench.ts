@@ -22,6 +22,7 @@ import { OpenCodePool } from "@taos/opencode-pool";
 import { OpenCodeRuntime } from "@taos/opencode-runtime";
 import { makeTempHome } from "@taos/testkit";
 import { sizeFromEnv } from "../tooling/stack-suite/src/random.js";
+import { poolWorkload } from "./pool-workload.js";
 import { sampleProcesses } from "./process-sample.js";
 import { startStandInProcess } from "./stand-in.js";
 
@@ -38,17 +39,8 @@ const ids = Array.from({ length: AGENTS }, (_, i) => `agent-${String(i).padStart
 const keyOf = (id: string): string => `sk-bench-pool-${id}`;
 const loneIds = Array.from({ length: LONE }, (_, i) => `lone-${i}`);
 
-// The workload: 60% of turns on the HOT agents, the rest spread over the tail. Seeded.
-let seed = 0x5eed;
-const random = (): number => {
-  seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-  return seed / 0x80000000;
-};
-const workload = Array.from({ length: TURNS }, () =>
-  random() < 0.6
-    ? (ids[Math.floor(random() * HOT)] as string)
-    : (ids[HOT + Math.floor(random() * (AGENTS - HOT))] ?? (ids[0] as string)),
-);
+// 60% of turns on the HOT agents, the rest spread over the tail. Seeded.
+const workload = poolWorkload(AGENTS, TURNS, HOT).map((index) => ids[index] as string);
 
 const { url: llmUrl, child: llm } = await startStandInProcess([...ids, ...loneIds].map(keyOf));
 
