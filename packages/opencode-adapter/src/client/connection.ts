@@ -59,7 +59,8 @@ function keyOf(config: ConnectionUser): string {
 
 /**
  * Takes a share of the server's connection, opening it on first use. Connection-level
- * settings (connect and request timeouts, logger) come from the first adapter.
+ * settings (connect and request timeouts, logger) come from the first user: an adapter,
+ * or a `holdConnection`.
  */
 export function acquireConnection(config: ConnectionUser): ServerConnection {
   const key = keyOf(config);

@@ -28,9 +28,10 @@ export interface ConnectionHold {
  * keep-alive pool and its `/global/event` stream) until `release()`. The last
  * adapter out closes it, so a caller that makes one adapter per turn (`driveTurn`,
  * a pool) otherwise opens the stream and waits for its first frame on every turn:
- * about 40% of this process's CPU for a short turn. Hold it while the server runs,
- * and release it before the server stops (a held stream of a server that is gone
- * keeps trying to reconnect). Checks its options like the adapter's config.
+ * about a third of this process's CPU for a short turn. Hold it while the server
+ * runs, and release it before the server stops (a held stream that drops is
+ * resubscribed once, and the drop is logged). While held, its timeouts and logger
+ * are the connection's. Checks its options like the adapter's config.
  */
 export function holdConnection(options: HoldConnectionOptions): ConnectionHold {
   const connection = acquireConnection({
